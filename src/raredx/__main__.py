@@ -1,0 +1,3 @@
+from raredx.cli import run
+
+run()

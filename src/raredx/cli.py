@@ -1,0 +1,194 @@
+"""The `raredx` command line: a thin layer over :class:`raredx.RareDx`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from raredx import __version__
+from raredx.errors import InputError, RaredxError
+
+app = typer.Typer(
+    name="raredx",
+    help="Rare-disease differential diagnosis from HPO phenotypes over the official HPO, Orphanet and Mondo releases.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="The knowledge-base releases: versions, updates.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+err = Console(stderr=True)
+out = Console()
+
+DataDir = Annotated[
+    Optional[Path],
+    typer.Option("--data-dir", envvar="RAREDX_DATA_DIR", help="Directory with the release files (default: newest installed, else bundled)."),
+]
+CacheDir = Annotated[
+    Optional[Path], typer.Option("--cache-dir", envvar="RAREDX_CACHE_DIR", help="Where the compiled index is cached.")
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"raredx {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress and details to stderr.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _load(data_dir: Path | None, cache_dir: Path | None):  # type: ignore[no-untyped-def]
+    from raredx.core import RareDx
+
+    return RareDx.load(data_dir, cache_dir=cache_dir)
+
+
+@app.command()
+def diagnose(
+    inputs: Annotated[list[str], typer.Argument(help="HPO ids of observed terms, or one phenopacket JSON / term TSV file, or a directory / ZIP of phenopackets.", show_default=False)] = None,  # type: ignore[assignment]
+    exclude: Annotated[list[str], typer.Option("--exclude", "-x", help="An excluded HPO term (repeat, or comma-separate).")] = None,  # type: ignore[assignment]
+    sex: Annotated[Optional[str], typer.Option(help="male or female.")] = None,
+    onset: Annotated[Optional[str], typer.Option(help="Age of onset: ISO 8601 (P3Y, P6M) or an HPO onset term.")] = None,
+    age: Annotated[Optional[str], typer.Option(help="Age at last encounter (ISO 8601).")] = None,
+    top: Annotated[int, typer.Option(min=1, help="How many diseases to show.")] = 10,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or tsv.")] = "table",
+    lenient: Annotated[bool, typer.Option("--lenient", help="Skip unknown HPO ids with a warning instead of failing.")] = False,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Rank rare diseases for a patient's phenotype.
+
+    Examples: raredx diagnose HP:0001166 HP:0004322 --exclude HP:0000365 --sex female --onset P3Y;
+    raredx diagnose case.json --format json; raredx diagnose terms.tsv
+    """
+    from raredx.engine import Case
+    from raredx.io import case_from_phenopacket, iter_phenopackets
+    from raredx.io.output import FORMATS, render_table, to_json, to_tsv
+    from raredx.io.terms import read_term_tsv, split_terms
+
+    if fmt not in FORMATS:
+        raise InputError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}.")
+    if sex is not None and sex.lower() not in ("male", "female"):
+        raise InputError(f"--sex {sex!r}: use male or female (or leave it out when unknown).")
+    inputs, exclude = inputs or [], exclude or []
+    if not inputs:
+        raise InputError("no input: give HPO ids (raredx diagnose HP:0001166 HP:0001083) or a phenopacket / TSV file.")
+    cases: list[Case] = []
+    first = Path(inputs[0])
+    if len(inputs) == 1 and (first.exists() or first.suffix.lower() in (".json", ".tsv", ".txt", ".zip")):
+        if not first.exists():
+            raise InputError(f"{first}: no such file; give an existing phenopacket JSON or term TSV file.")
+        if first.is_file() and first.suffix.lower() in (".tsv", ".txt"):
+            observed, excluded = read_term_tsv(first)
+            cases.append(Case(tuple(observed), tuple(excluded + split_terms(exclude, "--exclude")), sex, onset, age, id=first.stem))
+        else:
+            for rec in iter_phenopackets(first):
+                c = case_from_phenopacket(rec.document, rec.source)
+                cases.append(Case(c.observed, c.excluded + tuple(split_terms(exclude, "--exclude")),
+                                  sex or c.sex, onset or c.onset, age or c.age, id=c.id))  # type: ignore[arg-type]
+    else:
+        cases.append(Case(tuple(split_terms(inputs, "arguments")), tuple(split_terms(exclude, "--exclude")), sex, onset, age))  # type: ignore[arg-type]
+
+    rdx = _load(data_dir, cache_dir)
+    results = [rdx.diagnose(c, top=top, strict=not lenient) for c in cases]
+    if fmt == "json":
+        typer.echo(to_json(results if len(results) > 1 else results[0]))
+    elif fmt == "tsv":
+        typer.echo(to_tsv(results), nl=False)
+    else:
+        for r in results:
+            render_table(r, out)
+
+
+@app.command()
+def benchmark(
+    phenopackets: Annotated[Path, typer.Argument(help="A ZIP or directory of phenopacket JSON files (nested folders allowed).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for summary.json, ranks.tsv and skipped.tsv.")],
+    mask_source_publication: Annotated[bool, typer.Option("--mask-source-publication", help="Leave out annotations whose only reference is the case's own publication.")] = False,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Stop after this many phenopackets.")] = None,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Rank every case of a phenopacket collection; report top-k accuracy, MRR and speed."""
+    import json
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    t0 = time.perf_counter()
+    rdx = _load(data_dir, cache_dir)
+    rdx.engine  # noqa: B018 - the load is part of the measured wall time
+    show = err.is_terminal and not os.environ.get("CI")
+    with Progress(TextColumn("ranking cases"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, disable=not show, transient=True) as progress:
+        task = progress.add_task("cases", total=limit)
+        summary = rdx.benchmark(phenopackets, out_dir, mask_source=mask_source_publication, limit=limit,
+                                on_case=lambda n: progress.update(task, completed=n + 1))
+    summary["seconds_wall_including_load"] = round(time.perf_counter() - t0, 3)
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    typer.echo(json.dumps(summary, indent=2))
+
+
+@data_app.command("info")
+def data_info(data_dir: DataDir = None, cache_dir: CacheDir = None) -> None:
+    """Print every knowledge-base source with its version and checksum."""
+    from rich.table import Table
+
+    from raredx.kb import resolve_data_dir
+
+    rdx = _load(data_dir, cache_dir)
+    kb = rdx.kb
+    table = Table(title=f"Knowledge base in {resolve_data_dir(data_dir)}", title_justify="left")
+    for col in ("source", "file", "version", "sha256", "official URL"):
+        table.add_column(col)
+    for s in kb.sources:
+        table.add_row(s.key, s.file, s.version, s.sha256[:12], s.url)
+    out.print(table)
+    out.print(f"{len(kb.concepts)} disease concepts, {len(kb.annotations)} phenotype annotations, "
+              f"{len(kb.ontology)} HPO terms; fingerprint {kb.fingerprint}")
+
+
+@data_app.command("update")
+def data_update(
+    from_dir: Annotated[Optional[Path], typer.Option("--from", help="Install releases from this directory instead of downloading.")] = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Fetch the newest official releases, check that they build, and install them."""
+    from raredx.kb import update_releases
+
+    kb = update_releases(from_dir, cache=cache_dir)
+    out.print(f"installed: {kb.version} ({len(kb.concepts)} disease concepts)")
+
+
+def run() -> None:
+    """Console-script entry point: user errors become one clear line and an exit code, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except RaredxError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,59 @@
+"""The one object the CLI and the web layer wrap: knowledge base + engine, loaded once."""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from pathlib import Path
+from typing import Callable
+
+from raredx.engine import Case, DiagnosisEngine, Differential, Params
+from raredx.kb import KnowledgeBase, load_knowledge_base
+
+log = logging.getLogger(__name__)
+
+
+class RareDx:
+    """Load once, diagnose many.
+
+    >>> rdx = RareDx.load()                                              # doctest: +SKIP
+    >>> result = rdx.diagnose(Case(observed=("HP:0001166", "HP:0001083")))  # doctest: +SKIP
+    >>> result.diseases[0].name                                          # doctest: +SKIP
+    'Marfan syndrome'
+    """
+
+    def __init__(self, kb: KnowledgeBase, params: Params | None = None, *, cache: str | Path | None | bool = None):
+        self.kb = kb
+        self._params = params
+        self._cache = cache
+
+    @classmethod
+    def load(
+        cls, data_dir: str | Path | None = None, *, cache_dir: str | Path | None = None, params: Params | None = None
+    ) -> RareDx:
+        """Load the knowledge base from ``data_dir`` (default: the newest installed release, else the
+        bundled one), using the binary cache in ``cache_dir``."""
+        return cls(load_knowledge_base(data_dir, cache=cache_dir), params, cache=cache_dir)
+
+    @cached_property
+    def engine(self) -> DiagnosisEngine:
+        return DiagnosisEngine(self.kb, self._params, cache=self._cache)
+
+    def diagnose(
+        self, case: Case, *, top: int = 10, strict: bool = True, mask_source: bool = False, suggestions: int = 5
+    ) -> Differential:
+        """Rank every disease concept for ``case``; the ``top`` first come with their evidence."""
+        return self.engine.diagnose(case, top=top, strict=strict, mask_source=mask_source, suggestions=suggestions)
+
+    def benchmark(
+        self,
+        phenopackets: str | Path,
+        out_dir: str | Path,
+        *,
+        mask_source: bool = False,
+        limit: int | None = None,
+        on_case: Callable[[int], None] | None = None,
+    ) -> dict[str, object]:
+        from raredx.benchmark import run_benchmark
+
+        return run_benchmark(self.engine, phenopackets, out_dir, mask_source=mask_source, limit=limit, on_case=on_case)

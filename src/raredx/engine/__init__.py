@@ -1,0 +1,19 @@
+"""The differential-diagnosis engine: a likelihood-ratio model over HPO disease profiles."""
+
+from raredx.engine._case import Case, Sex
+from raredx.engine._engine import DiagnosisEngine, PreparedCase
+from raredx.engine._params import Params
+from raredx.engine._result import Differential, MatchKind, RankedDisease, Suggestion, TermEvidence
+
+__all__ = [
+    "Case",
+    "DiagnosisEngine",
+    "Differential",
+    "MatchKind",
+    "Params",
+    "PreparedCase",
+    "RankedDisease",
+    "Sex",
+    "Suggestion",
+    "TermEvidence",
+]

@@ -1,0 +1,205 @@
+"""Disease phenotype profiles compiled into sparse matrices for vectorised scoring.
+
+For a profile (a disease concept, possibly restricted to one sex) and every term ``a`` in the
+upward closure of its annotations, ``P(a | disease) = 1 - prod(1 - f_x)`` over the annotations ``x``
+at or below ``a`` (noisy-OR of annotation frequencies). An observed patient term ``t`` scores
+
+    max over ancestors a of t in the closure:  IC(a) + gamma * log P(a|d)
+
+i.e. the information the disease explains, discounted by how often the disease shows it. (Seen as a
+log likelihood ratio, the part of the patient's term the disease does not explain, IC(t) - IC(a),
+is the same for every disease and drops out of the ranking.) An excluded term scores
+``w * log(1 - f * (1 - noise))`` where ``f``, the frequency of the disease's most frequent annotation
+at or below ``t``, is high (``f >= min_frequency``): a feature that only some patients show is no
+evidence against the disease when it is absent. NOT annotations penalise observed terms at or below them and
+support excluded ones.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from raredx.engine._params import Params
+from raredx.ontology import Ontology
+
+DENSE_MIN_PROFILES = 800  # terms in at least this many profiles keep a dense propagated row
+_MAX_FREQ = 0.995
+
+
+def _expand_to_ancestors(ontology: Ontology, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each input position i, every ancestor of terms[i]: (position index, ancestor term)."""
+    ptr = ontology.anc_ptr
+    lens = ptr[terms + 1] - ptr[terms]
+    starts = np.repeat(ptr[terms] - np.cumsum(lens) + lens, lens)
+    offs = starts + np.arange(int(lens.sum()))
+    return np.repeat(np.arange(len(terms)), lens), ontology.anc_idx[offs]
+
+
+_ARRAYS = (
+    "ann_ptr", "ann_term", "ann_freq", "prof_ptr", "prof_term", "prof_logp", "col_ptr", "col_profile",
+    "col_logp", "col_maxf", "col_value", "ic", "not_ptr", "not_profile", "dense_index", "dense_rows",
+)
+
+
+class ProfileMatrix:
+    """Profiles 0..n-1 compiled from annotation rows; see :meth:`compile`. Arrays only, so it caches."""
+
+    def __init__(self, ontology: Ontology, params: Params, arrays: dict[str, np.ndarray]) -> None:
+        self.ontology = ontology
+        self.params = params
+        for name in _ARRAYS:
+            setattr(self, name, arrays[name])
+        self.n = len(self.prof_ptr) - 1
+        self.n_terms = len(ontology)
+        self.observed_row = lru_cache(maxsize=4096)(self._observed_row)
+        self.excluded_row = lru_cache(maxsize=2048)(self._excluded_row)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in _ARRAYS}
+
+    @classmethod
+    def compile(
+        cls,
+        ontology: Ontology,
+        n_profiles: int,
+        profile: np.ndarray,
+        term: np.ndarray,
+        frequency: np.ndarray,
+        negated: np.ndarray,
+        params: Params,
+        ic: np.ndarray | None = None,
+        ic_profiles: int | None = None,
+        dense: bool = True,
+    ) -> ProfileMatrix:
+        """Build from annotation rows. ``ic`` reuses another matrix's information content; otherwise it
+        is computed over the first ``ic_profiles`` profiles (the concepts, not their sex variants)."""
+        T = len(ontology)
+        x: dict[str, np.ndarray] = {}
+        # positive annotations, one per (profile, term): the highest frequency any source gives
+        pos = ~negated
+        f = np.where(np.isnan(frequency), params.default_frequency, frequency)[pos]
+        f = np.clip(f, 1e-4, _MAX_FREQ)
+        key = profile[pos].astype(np.int64) * T + term[pos]
+        order = np.lexsort((f, key))
+        key, f = key[order], f[order]
+        last = np.r_[key[1:] != key[:-1], True] if len(key) else np.zeros(0, bool)
+        key, f = key[last], f[last]
+        ann_profile, ann_term = (key // T).astype(np.int32), (key % T).astype(np.int32)
+        x["ann_ptr"] = np.searchsorted(ann_profile, np.arange(n_profiles + 1)).astype(np.int64)
+        x["ann_term"], x["ann_freq"] = ann_term, f.astype(np.float32)
+
+        # closure probabilities by noisy-OR, grouped by (profile, ancestor)
+        pos_i, anc = _expand_to_ancestors(ontology, ann_term)
+        ckey = ann_profile[pos_i].astype(np.int64) * T + anc
+        ukey, inv = np.unique(ckey, return_inverse=True)
+        log_miss = np.bincount(inv, weights=np.log1p(-f[pos_i]), minlength=len(ukey))
+        logp = np.log(-np.expm1(log_miss)).astype(np.float32)
+        # the highest frequency of any single annotation at or below each closure term
+        maxf = np.zeros(len(ukey), np.float32)
+        np.maximum.at(maxf, inv, f[pos_i])
+        c_profile, c_term = (ukey // T).astype(np.int32), (ukey % T).astype(np.int32)
+        x["prof_ptr"] = np.searchsorted(c_profile, np.arange(n_profiles + 1)).astype(np.int64)
+        x["prof_term"], x["prof_logp"] = c_term, logp
+        order = np.lexsort((c_profile, c_term))
+        x["col_ptr"] = col_ptr = np.searchsorted(c_term[order], np.arange(T + 1)).astype(np.int64)
+        x["col_profile"], x["col_logp"], x["col_maxf"] = c_profile[order], logp[order], maxf[order]
+
+        if ic is None:
+            counts = np.bincount(c_term[c_profile < (ic_profiles or n_profiles)], minlength=T)
+            ic = np.maximum(-np.log((counts + 1.0) / ((ic_profiles or n_profiles) + 1.0)), 0.0)
+        x["ic"] = ic = ic.astype(np.float32)
+        col_term = np.repeat(np.arange(T), np.diff(col_ptr))
+        x["col_value"] = (params.frequency_weight * x["col_logp"] + ic[col_term]).astype(np.float32)
+
+        # NOT annotations, term-major
+        nk = np.unique(term[negated].astype(np.int64) * n_profiles + profile[negated])
+        x["not_ptr"] = np.searchsorted((nk // n_profiles).astype(np.int32), np.arange(T + 1)).astype(np.int64)
+        x["not_profile"] = (nk % n_profiles).astype(np.int32)
+
+        x["dense_index"] = np.full(T, -1, dtype=np.int32)
+        x["dense_rows"] = np.zeros((0, n_profiles), dtype=np.float32)
+        matrix = cls(ontology, params, x)
+        if dense:
+            matrix._build_dense()
+        return matrix
+
+    # -- dense propagated rows for general terms ----------------------------------------------
+    def _build_dense(self) -> None:
+        nnz = np.diff(self.col_ptr)
+        terms = np.flatnonzero(nnz >= DENSE_MIN_PROFILES)
+        # ancestors of a dense term are dense (closure sets only grow upwards); order by depth
+        depth = np.diff(self.ontology.anc_ptr)[terms]
+        terms = terms[np.argsort(depth, kind="stable")]
+        self.dense_index[terms] = np.arange(len(terms), dtype=np.int32)
+        rows = np.zeros((len(terms), self.n), dtype=np.float32)
+        for k, t in enumerate(terms):
+            s, e = self.col_ptr[t], self.col_ptr[t + 1]
+            row = rows[k]
+            row[self.col_profile[s:e]] = self.col_value[s:e]
+            for p in self.ontology.parents(int(t)):
+                dp = self.dense_index[p]
+                if dp >= 0:
+                    np.maximum(row, rows[dp], out=row)
+        self.dense_rows = rows
+
+    # -- rows over all profiles ------------------------------------------------------------------
+    def _observed_row(self, t: int) -> np.ndarray:
+        """Score of observed term ``t`` for every profile (read-only array)."""
+        anc = self.ontology.ancestors(t)
+        di = self.dense_index[anc]
+        dense = di[di >= 0]
+        out = self.dense_rows[dense].max(axis=0) if len(dense) else np.zeros(self.n, np.float32)
+        for a in anc[di < 0]:
+            s, e = self.col_ptr[a], self.col_ptr[a + 1]
+            if s == e:
+                continue
+            idx = self.col_profile[s:e]
+            out[idx] = np.maximum(out[idx], self.col_value[s:e])
+        hit = self._not_profiles(anc)
+        if len(hit):
+            out[hit] -= self.params.not_penalty
+        out.flags.writeable = False
+        return out
+
+    def _excluded_row(self, t: int) -> np.ndarray:
+        out = np.zeros(self.n, np.float32)
+        s, e = self.col_ptr[t], self.col_ptr[t + 1]
+        p = self.col_maxf[s:e]
+        counts = p >= self.params.excluded_min_frequency
+        out[self.col_profile[s:e][counts]] = self.params.excluded_weight * np.log1p(
+            -p[counts] * (1.0 - self.params.excluded_noise)
+        )
+        hit = self._not_profiles(self.ontology.ancestors(t))
+        if len(hit):
+            out[hit] += self.params.not_bonus
+        out.flags.writeable = False
+        return out
+
+    def _not_profiles(self, terms: np.ndarray) -> np.ndarray:
+        parts = [self.not_profile[self.not_ptr[a] : self.not_ptr[a + 1]] for a in terms if self.not_ptr[a + 1] > self.not_ptr[a]]
+        if not parts:
+            return np.zeros(0, np.int32)
+        return np.unique(np.concatenate(parts))
+
+    def score(self, observed: list[int], excluded: list[int]) -> np.ndarray:
+        total = np.zeros(self.n, np.float64)
+        for t in observed:
+            total += self.observed_row(t)
+        for t in excluded:
+            total += self.excluded_row(t)
+        return total
+
+    # -- per-profile look-ups for explanations -------------------------------------------------
+    def closure(self, p: int) -> tuple[np.ndarray, np.ndarray]:
+        s, e = self.prof_ptr[p], self.prof_ptr[p + 1]
+        return self.prof_term[s:e], self.prof_logp[s:e]
+
+    def annotations(self, p: int) -> tuple[np.ndarray, np.ndarray]:
+        s, e = self.ann_ptr[p], self.ann_ptr[p + 1]
+        return self.ann_term[s:e], self.ann_freq[s:e]
+
+    def not_terms(self, p: int) -> np.ndarray:
+        hit = np.flatnonzero(self.not_profile == p)
+        return np.searchsorted(self.not_ptr, hit, side="right") - 1

@@ -1,0 +1,70 @@
+"""What a diagnosis returns: ranked diseases with evidence, warnings and next-best phenotypes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+MatchKind = Literal[
+    "exact",  # the disease is annotated with the patient's term
+    "disease term more specific",  # the disease has a descendant of the patient's term
+    "patient term more specific",  # the patient's term lies below a disease annotation
+    "related",  # only a shared ancestor (named in `via`) links them
+    "unmatched",  # nothing specific links them
+    "contradicted",  # observed, but the disease is annotated NOT to have it
+    "counted against",  # excluded, but the disease usually has it
+    "consistent",  # excluded, and the disease is annotated NOT to have it
+    "neutral",  # excluded, and the disease says nothing of it
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TermEvidence:
+    """How one patient term counted for one disease."""
+
+    term_id: str
+    term_label: str
+    excluded: bool
+    match: MatchKind
+    contribution: float  # its share of the score (natural-log likelihood-ratio units)
+    annotation_id: str | None = None  # the disease annotation it matched
+    annotation_label: str | None = None
+    frequency: float | None = None  # of that annotation in the disease, when known
+    via: str | None = None  # the shared ancestor, for "related"
+
+
+@dataclass(frozen=True, slots=True)
+class RankedDisease:
+    rank: int
+    ids: tuple[str, ...]
+    name: str
+    score: float
+    probability: float
+    evidence: tuple[TermEvidence, ...]
+    genes: tuple[str, ...]
+    inheritance: tuple[str, ...]  # labels of HPO mode-of-inheritance terms
+    onset: str  # the disease's onset classes, "" if unknown
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A term worth examining next: its presence or absence best separates the top candidates."""
+
+    term_id: str
+    label: str
+    information_gain: float  # expected reduction of uncertainty over the top candidates, bits
+    probability_present: float  # under the current differential
+    favours_if_present: tuple[str, ...]  # names of candidates it supports when present
+
+
+@dataclass(frozen=True, slots=True)
+class Differential:
+    kb_version: str
+    case_id: str
+    warnings: tuple[str, ...]
+    diseases: tuple[RankedDisease, ...]
+    next_best_phenotypes: tuple[Suggestion, ...]
+    n_ranked: int  # how many disease concepts were ranked
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,360 @@
+"""Assembling the knowledge base from the release files, and its on-disk binary cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from raredx.errors import KnowledgeBaseError
+from raredx.kb import _readers as readers
+from raredx.kb._onset import hpo_onset_bins, orphanet_onset_bins
+from raredx.kb._sources import SOURCES, cache_dir, find_source_files, resolve_data_dir, sha256
+from raredx.ontology import MODE_OF_INHERITANCE, ONSET, Ontology, parse_obo
+
+log = logging.getLogger(__name__)
+
+CACHE_FORMAT = 4  # bump when the compiled layout or its derivation changes
+SEX_ANY, SEX_MALE, SEX_FEMALE = 0, 1, 2
+_SEX_CODES = {"": SEX_ANY, "MALE": SEX_MALE, "FEMALE": SEX_FEMALE}
+_PREFIX_ORDER = {"OMIM": 0, "ORPHA": 1, "DECIPHER": 2, "MONDO": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    key: str
+    file: str
+    version: str
+    sha256: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """One disease as shown to the user: equivalent OMIM / ORPHA / MONDO ids merged."""
+
+    index: int
+    ids: tuple[str, ...]
+    name: str
+    genes: tuple[str, ...]
+    inheritance: tuple[str, ...]  # HPO mode-of-inheritance term ids
+    onset_bins: int  # bit mask over raredx.kb.onset BINS; 0 = unknown
+    icd10: tuple[str, ...]
+    synonyms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Annotations:
+    """Phenotype annotations of all concepts as parallel arrays (one row per source annotation)."""
+
+    concept: np.ndarray  # int32
+    term: np.ndarray  # int32, ontology index
+    frequency: np.ndarray  # float32, NaN when the source gives none
+    negated: np.ndarray  # bool, a NOT annotation
+    sex: np.ndarray  # int8, SEX_ANY / SEX_MALE / SEX_FEMALE
+    source: np.ndarray  # int32, index into KnowledgeBase.source_diseases
+    ref_ptr: np.ndarray  # int64, CSR pointer into ref_pmid
+    ref_pmid: np.ndarray  # int64, PubMed id of each reference, -1 for non-PubMed references
+
+    def __len__(self) -> int:
+        return len(self.concept)
+
+
+class KnowledgeBase:
+    """The ontology, the disease concepts and their annotations, with provenance."""
+
+    def __init__(
+        self,
+        ontology: Ontology,
+        concepts: list[Concept],
+        annotations: Annotations,
+        source_diseases: list[str],
+        sources: list[SourceInfo],
+    ) -> None:
+        self.ontology = ontology
+        self.concepts = concepts
+        self.annotations = annotations
+        self.source_diseases = source_diseases
+        self.sources = sources
+        self._by_id = {cid: c.index for c in concepts for cid in c.ids}
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of the source files and the compiled layout: equal fingerprints, equal knowledge."""
+        return sha256_text(json.dumps([CACHE_FORMAT, sorted((s.key, s.sha256) for s in self.sources)]))[:16]
+
+    @property
+    def version(self) -> str:
+        v = {s.key: s.version for s in self.sources}
+        return (
+            f"hp {v.get('hp_obo', '?')}; hpoa {v.get('hpoa', '?')}; orphanet {v.get('orphanet_product1', '?')}; "
+            f"mondo {v.get('mondo_omim', '?')}"
+        )
+
+    def concept(self, disease_id: str) -> Concept | None:
+        """The concept holding ``disease_id`` (OMIM:…, ORPHA:…, MONDO:…), or None."""
+        i = self._by_id.get(_normalise_disease_id(disease_id))
+        return None if i is None else self.concepts[i]
+
+    def __repr__(self) -> str:
+        return f"KnowledgeBase({len(self.concepts)} concepts, {len(self.annotations)} annotations; {self.version})"
+
+    # -- cache ------------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        o, a = self.ontology, self.annotations
+        meta = {
+            "format": CACHE_FORMAT,
+            "ontology": {
+                "version": o.version,
+                "ids": o.ids,
+                "labels": o.labels,
+                "synonyms": o.synonyms,
+                "redirects": o.redirects,
+                "obsolete": o.obsolete,
+            },
+            "concepts": [asdict(c) for c in self.concepts],
+            "source_diseases": self.source_diseases,
+            "sources": [asdict(s) for s in self.sources],
+        }
+        blob = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+        arrays = {"meta": blob, "parent_ptr": o.parent_ptr, "parent_idx": o.parent_idx}
+        arrays.update({f"ann_{k}": v for k, v in asdict(a).items()})
+        atomic_save_npz(path, arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> KnowledgeBase:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(z["meta"].tobytes().decode("utf-8"))
+            if meta.get("format") != CACHE_FORMAT:
+                raise KnowledgeBaseError(f"{path} has an old cache format; it will be rebuilt.")
+            om = meta["ontology"]
+            ontology = Ontology(
+                version=om["version"],
+                ids=om["ids"],
+                labels=om["labels"],
+                synonyms=[tuple(s) for s in om["synonyms"]],
+                parent_ptr=z["parent_ptr"],
+                parent_idx=z["parent_idx"],
+                redirects=om["redirects"],
+                obsolete={k: tuple(v) for k, v in om["obsolete"].items()},
+            )
+            ann = Annotations(**{k[4:]: z[k] for k in z.files if k.startswith("ann_")})
+        concepts = [
+            Concept(**{k: tuple(v) if isinstance(v, list) else v for k, v in c.items()}) for c in meta["concepts"]
+        ]
+        sources = [SourceInfo(**s) for s in meta["sources"]]
+        return cls(ontology, concepts, ann, meta["source_diseases"], sources)
+
+
+def load_knowledge_base(
+    data_dir: str | Path | None = None, *, cache: str | Path | None = None, rebuild: bool = False
+) -> KnowledgeBase:
+    """Load the knowledge base: from the binary cache when the source checksums match, else built anew.
+
+    ``data_dir``: a directory with the release files (default: see :func:`resolve_data_dir`).
+    ``cache``: the cache directory (default ``RAREDX_CACHE_DIR`` or ``~/.cache/raredx``).
+    """
+    files = find_source_files(resolve_data_dir(data_dir))
+    digests = {k: sha256(p) for k, p in files.items()}
+    key = sha256_text(json.dumps([CACHE_FORMAT, sorted(digests.items())]))[:16]  # == KnowledgeBase.fingerprint
+    path = Path(cache) if cache is not None else cache_dir()
+    path = path / f"kb-{key}.npz"
+    if path.exists() and not rebuild:
+        try:
+            return KnowledgeBase.load(path)
+        except (KnowledgeBaseError, OSError, ValueError, KeyError) as exc:
+            log.warning("rebuilding the knowledge-base cache %s: %s", path, exc)
+    kb = build_knowledge_base(files, digests)
+    try:
+        kb.save(path)
+    except OSError as exc:  # a read-only home still works, only slower
+        log.warning("could not write the knowledge-base cache %s: %s", path, exc)
+    return kb
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def atomic_save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write an .npz so that a crash or a concurrent reader never sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _normalise_disease_id(disease_id: str) -> str:
+    disease_id = disease_id.strip()
+    if disease_id.startswith("Orphanet:") or disease_id.startswith("ORPHANET:"):
+        return "ORPHA:" + disease_id.split(":", 1)[1]
+    return disease_id
+
+
+def build_knowledge_base(files: dict[str, Path], digests: dict[str, str] | None = None) -> KnowledgeBase:
+    """Build from release files (keys as in :data:`SOURCES`)."""
+    digests = digests or {k: sha256(p) for k, p in files.items()}
+    with readers.open_text(files["hp_obo"]) as fh:
+        doc = parse_obo(fh, source=str(files["hp_obo"]))
+    ontology = Ontology.from_obo(doc)
+    hpoa_version, rows = readers.read_hpoa(files["hpoa"])
+    genes = readers.read_genes_to_disease(files["genes"])
+    orpha_date, orpha = readers.read_orphanet_product1(files["orphanet_product1"])
+    p9_date, history = readers.read_orphanet_product9(files["orphanet_product9"])
+    mondo_version, omim_pairs = readers.read_sssom_exact(files["mondo_omim"])
+    _, orpha_pairs = readers.read_sssom_exact(files["mondo_orphanet"])
+
+    annotated = sorted({r.disease_id for r in rows})
+    members, mondo_of = _merge_equivalents(annotated, omim_pairs, orpha_pairs)
+    concept_of = {d: ci for ci, group in enumerate(members) for d in group}
+    names = {r.disease_id: r.disease_name for r in rows}
+    orpha_by_id = {d.orpha_id: d for d in orpha}
+    history_by_id = {h.orpha_id: h for h in history}
+
+    inheritance: dict[int, set[str]] = defaultdict(set)
+    onset: dict[int, int] = defaultdict(int)
+    moi_mask = ontology.branch_mask(MODE_OF_INHERITANCE)
+    onset_mask = ontology.branch_mask(ONSET)
+    source_index = {d: i for i, d in enumerate(annotated)}
+    cols: dict[str, list] = defaultdict(list)
+    ref_ptr = [0]
+    ref_pmid: list[int] = []
+    unknown_terms: set[str] = set()
+    for r in rows:
+        ci = concept_of[r.disease_id]
+        try:
+            res = ontology.resolve(r.term_id)
+        except Exception:
+            unknown_terms.add(r.term_id)
+            continue
+        t = res.index
+        if r.aspect == "I" or moi_mask[t]:
+            if not r.negated:
+                inheritance[ci].add(ontology.ids[t])
+            continue
+        if r.aspect == "C" and onset_mask[t]:
+            if not r.negated:
+                onset[ci] |= hpo_onset_bins(ontology, t)
+            continue
+        if r.aspect != "P" or not ontology.phenotype_mask[t]:
+            continue
+        freq = r.frequency
+        negated = r.negated or freq == 0.0
+        cols["concept"].append(ci)
+        cols["term"].append(t)
+        cols["frequency"].append(np.nan if freq is None or negated else freq)
+        cols["negated"].append(negated)
+        cols["sex"].append(_SEX_CODES.get(r.sex, SEX_ANY))
+        cols["source"].append(source_index[r.disease_id])
+        for ref in r.references:
+            m = re.fullmatch(r"PMID:\s*(\d+)", ref.strip())
+            ref_pmid.append(int(m.group(1)) if m else -1)
+        ref_ptr.append(len(ref_pmid))
+    if unknown_terms:
+        log.warning("%d annotation terms are not in %s and were skipped: %s", len(unknown_terms),
+                    ontology.version, ", ".join(sorted(unknown_terms)[:5]))
+    for ci, group in enumerate(members):
+        for d in group:
+            h = history_by_id.get(d)
+            if h:
+                inheritance[ci].update(h.inheritance)
+                for label in h.onsets:
+                    onset[ci] |= orphanet_onset_bins(label)
+
+    concepts: list[Concept] = []
+    for ci, group in enumerate(members):
+        ids = sorted(group, key=lambda d: (_PREFIX_ORDER.get(d.split(":")[0], 9), d))
+        ids += sorted(mondo_of.get(ci, ()))
+        name = next((names[d] for d in ids if d.startswith("OMIM:") and names.get(d)), "")
+        orpha_recs = [orpha_by_id[d] for d in ids if d in orpha_by_id]
+        if not name:
+            name = orpha_recs[0].name if orpha_recs else names.get(ids[0], ids[0])
+        concepts.append(
+            Concept(
+                index=ci,
+                ids=tuple(ids),
+                name=name,
+                genes=tuple(sorted({g for d in group for g in genes.get(d, ())})),
+                inheritance=tuple(sorted(inheritance.get(ci, ()))),
+                onset_bins=onset.get(ci, 0),
+                icd10=tuple(sorted({c for o in orpha_recs for c in o.icd10})),
+                synonyms=tuple(dict.fromkeys(s for o in orpha_recs for s in (o.name, *o.synonyms) if s != name)),
+            )
+        )
+    ann = Annotations(
+        concept=np.asarray(cols["concept"], np.int32),
+        term=np.asarray(cols["term"], np.int32),
+        frequency=np.asarray(cols["frequency"], np.float32),
+        negated=np.asarray(cols["negated"], bool),
+        sex=np.asarray(cols["sex"], np.int8),
+        source=np.asarray(cols["source"], np.int32),
+        ref_ptr=np.asarray(ref_ptr, np.int64),
+        ref_pmid=np.asarray(ref_pmid, np.int64),
+    )
+    versions = {
+        "hp_obo": doc.version.replace("hp/releases/", ""),
+        "hpoa": hpoa_version,
+        "genes": "unversioned",
+        "orphanet_product1": orpha_date,
+        "orphanet_product9": p9_date,
+        "mondo_omim": mondo_version,
+        "mondo_orphanet": mondo_version,
+    }
+    url = {s.key: s.url for s in SOURCES}
+    sources = [SourceInfo(k, files[k].name, versions.get(k, ""), digests[k], url[k]) for k in files]
+    return KnowledgeBase(ontology, concepts, ann, annotated, sources)
+
+
+def _merge_equivalents(
+    diseases: list[str], omim_pairs: list[tuple[str, str]], orpha_pairs: list[tuple[str, str]]
+) -> tuple[list[list[str]], dict[int, set[str]]]:
+    """Group annotated diseases into concepts: an OMIM and an ORPHA id join when one Mondo class
+    is an exact match of exactly those two annotated diseases (one-to-one), so groups never chain
+    unrelated diseases."""
+    mondo_omim: dict[str, set[str]] = defaultdict(set)
+    mondo_orpha: dict[str, set[str]] = defaultdict(set)
+    for m, o in omim_pairs:
+        mondo_omim[m].add(o)
+    for m, o in orpha_pairs:
+        mondo_orpha[m].add(o)
+    annotated = set(diseases)
+    links: list[tuple[str, str, str]] = []
+    for m in set(mondo_omim) | set(mondo_orpha):
+        om, orp = mondo_omim.get(m, set()) & annotated, mondo_orpha.get(m, set()) & annotated
+        if len(om) <= 1 and len(orp) <= 1:
+            links.append((m, next(iter(om), ""), next(iter(orp), "")))
+    uses: dict[str, int] = defaultdict(int)
+    for _, om, orp in links:
+        uses[om] += 1
+        uses[orp] += 1
+    group_of: dict[str, int] = {}
+    groups: list[list[str]] = []
+    mondo_of: dict[int, set[str]] = defaultdict(set)
+    for m, om, orp in sorted(links):
+        ids = [d for d in (om, orp) if d and uses[d] == 1]
+        if not ids:
+            continue
+        if len(ids) == 2 or ids[0] not in group_of:
+            gi = len(groups)
+            groups.append(ids)
+            for d in ids:
+                group_of[d] = gi
+        mondo_of[group_of[ids[0]]].add(m)
+    for d in diseases:
+        if d not in group_of:
+            group_of[d] = len(groups)
+            groups.append([d])
+    return groups, mondo_of
