@@ -71,29 +71,27 @@ class DiagnosisEngine:
         self._rows_by_concept = np.argsort(a.concept, kind="stable")
         self._concept_ptr = np.searchsorted(a.concept[self._rows_by_concept], np.arange(n + 1))
 
-        # one profile per concept with all annotations, plus male / female variants where
-        # annotations are sex-specific
-        sexed = np.unique(a.concept[a.sex > 0])
-        prof = [a.concept]
-        rows = [np.arange(len(a))]
-        self._select = {None: np.arange(n)}
-        for k, (sex, other) in enumerate((("male", SEX_FEMALE), ("female", SEX_MALE))):
-            keep = np.isin(a.concept, sexed) & (a.sex != other)
-            variant_of = np.full(n, -1)
-            variant_of[sexed] = n + k * len(sexed) + np.arange(len(sexed))
-            prof.append(variant_of[a.concept[keep]])
-            rows.append(np.flatnonzero(keep))
-            sel = np.arange(n)
-            sel[sexed] = variant_of[sexed]
-            self._select[sex] = sel
-        r = np.concatenate(rows)
-        self.matrix = _cached(
-            kb, self.params, cache,
-            lambda: ProfileMatrix.compile(
-                self.ontology, n + 2 * len(sexed), np.concatenate(prof).astype(np.int32), a.term[r], a.frequency[r],
-                a.negated[r], self.params, ic_profiles=n,
-            ),
+        # one profile per concept, plus male / female variants where annotations are sex-specific
+        own_sexed = set(np.unique(a.concept[a.sex > 0]).tolist())
+        sexed = np.array(
+            [c.index for c in kb.concepts if c.index in own_sexed or own_sexed.intersection(c.broader)], dtype=np.int64
         )
+        self._select = {None: np.arange(n)}
+        for k, sex in enumerate(("male", "female")):
+            sel = np.arange(n)
+            sel[sexed] = n + k * len(sexed) + np.arange(len(sexed))
+            self._select[sex] = sel
+
+        def build() -> ProfileMatrix:
+            parts = [self._profile_rows(np.arange(n), None), self._profile_rows(sexed, "male"),
+                     self._profile_rows(sexed, "female")]
+            offset = np.cumsum([0, n, len(sexed)])
+            return ProfileMatrix.compile(
+                self.ontology, n + 2 * len(sexed), np.concatenate([p[0] + o for p, o in zip(parts, offset)]),
+                *(np.concatenate([p[i] for p in parts]) for i in (1, 2, 3)), self.params, ic_profiles=n,
+            )
+
+        self.matrix = _cached(kb, self.params, cache, build)
         self.onset_mask = np.array([c.onset_bins for c in kb.concepts], dtype=np.int64)
         self._pmid_rows = _rows_by_pmid(a.ref_ptr, a.ref_pmid)
         self._phenotype = self.ontology.phenotype_mask
@@ -225,16 +223,43 @@ class DiagnosisEngine:
         concepts = np.unique(a.concept[drop]) if len(drop) else np.zeros(0, np.int64)
         if not len(concepts):
             return concepts, self.matrix
-        rows = np.concatenate([self._rows_by_concept[self._concept_ptr[c] : self._concept_ptr[c + 1]] for c in concepts])
-        rows = np.setdiff1d(rows, drop)
-        if case.sex:
-            rows = rows[a.sex[rows] != (SEX_FEMALE if case.sex == "male" else SEX_MALE)]
-        local = np.searchsorted(concepts, a.concept[rows]).astype(np.int32)
         matrix = ProfileMatrix.compile(
-            self.ontology, len(concepts), local, a.term[rows], a.frequency[rows], a.negated[rows], self.params,
+            self.ontology, len(concepts), *self._profile_rows(concepts, case.sex, drop), self.params,
             ic=self.matrix.ic, dense=False,
         )
         return concepts, matrix
+
+    def _profile_rows(
+        self, concepts: np.ndarray, sex: str | None, drop: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Annotation rows of the profiles of ``concepts`` (profile i = concepts[i]) for a patient of
+        ``sex``, without the rows in ``drop``: (profile, term, frequency, negated).
+
+        A concept also inherits the phenotype annotations of the broader Orphanet disorders that include
+        it, at a fraction of their frequency, so a disease with few annotations of its own is still
+        matched by its group's features (its own annotations win where both exist)."""
+        a = self.kb.annotations
+        p = self.params
+        other = {"male": SEX_FEMALE, "female": SEX_MALE}.get(sex or "", -1)
+        parts: list[tuple[int, np.ndarray, bool]] = []
+        for i, c in enumerate(concepts.tolist()):
+            parts.append((i, self._rows_by_concept[self._concept_ptr[c] : self._concept_ptr[c + 1]], False))
+            if p.inherited_frequency > 0:
+                for b in self.kb.concepts[c].broader:
+                    parts.append((i, self._rows_by_concept[self._concept_ptr[b] : self._concept_ptr[b + 1]], True))
+        if not parts:
+            z = np.zeros(0, np.int64)
+            return z.astype(np.int32), z.astype(np.int32), z.astype(np.float32), z.astype(bool)
+        rows = np.concatenate([r for _, r, _ in parts])
+        profile = np.concatenate([np.full(len(r), i, np.int32) for i, r, _ in parts])
+        inherited = np.concatenate([np.full(len(r), inh) for _, r, inh in parts])
+        keep = (a.sex[rows] != other) & ~(inherited & a.negated[rows])
+        if drop is not None and len(drop):
+            keep &= ~np.isin(rows, drop)
+        rows, profile, inherited = rows[keep], profile[keep], inherited[keep]
+        freq = a.frequency[rows].copy()
+        freq[inherited] = np.where(np.isnan(freq[inherited]), p.default_frequency, freq[inherited]) * p.inherited_frequency
+        return profile, a.term[rows], freq, a.negated[rows]
 
     # -- the whole answer --------------------------------------------------------------------------
     def diagnose(

@@ -13,6 +13,8 @@ class Params:
 
     default_frequency: float = 0.5  # an annotation without a frequency
     frequency_weight: float = 0.15  # gamma: weight of log P(term | disease) next to the information content
+    exact_bonus: float = 2.0  # extra for a disease that has the patient's term itself (or a descendant)
+    inherited_frequency: float = 0.1  # a broader Orphanet disorder's annotation counts at this share of its frequency
     excluded_weight: float = 0.0  # weight of log P(absent | disease) for an excluded term
     excluded_min_frequency: float = 0.75  # excluded terms count against diseases that show them at least this often
     excluded_noise: float = 0.05  # chance an annotated feature is missed or not yet shown

@@ -157,6 +157,9 @@ class ProfileMatrix:
                 continue
             idx = self.col_profile[s:e]
             out[idx] = np.maximum(out[idx], self.col_value[s:e])
+        if self.params.exact_bonus:
+            s, e = self.col_ptr[t], self.col_ptr[t + 1]
+            out[self.col_profile[s:e]] += self.params.exact_bonus
         hit = self._not_profiles(anc)
         if len(hit):
             out[hit] -= self.params.not_penalty

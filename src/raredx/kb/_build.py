@@ -9,7 +9,7 @@ import os
 import re
 import tempfile
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ from raredx.ontology import MODE_OF_INHERITANCE, ONSET, Ontology, parse_obo
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 4  # bump when the compiled layout or its derivation changes
+CACHE_FORMAT = 5  # bump when the compiled layout or its derivation changes
 SEX_ANY, SEX_MALE, SEX_FEMALE = 0, 1, 2
 _SEX_CODES = {"": SEX_ANY, "MALE": SEX_MALE, "FEMALE": SEX_FEMALE}
 _PREFIX_ORDER = {"OMIM": 0, "ORPHA": 1, "DECIPHER": 2, "MONDO": 3}
@@ -49,6 +49,7 @@ class Concept:
     onset_bins: int  # bit mask over raredx.kb.onset BINS; 0 = unknown
     icd10: tuple[str, ...]
     synonyms: tuple[str, ...]
+    broader: tuple[int, ...] = ()  # concepts of Orphanet disorders that include this one (BTNT mappings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +295,22 @@ def build_knowledge_base(files: dict[str, Path], digests: dict[str, str] | None 
                 synonyms=tuple(dict.fromkeys(s for o in orpha_recs for s in (o.name, *o.synonyms) if s != name)),
             )
         )
+    for o in orpha:
+        b = concept_of.get(o.orpha_id)
+        if b is None:
+            continue
+        for om in o.omim_narrower:
+            c = concept_of.get(om)
+            if c is not None and c != b:
+                concepts[c] = replace(concepts[c], broader=tuple(sorted({*concepts[c].broader, b})))
+    for o in orpha:
+        b = concept_of.get(o.orpha_id)
+        if b is None:
+            continue
+        for om in o.omim_narrower:
+            c = concept_of.get(om)
+            if c is not None and c != b:
+                concepts[c] = replace(concepts[c], broader=tuple(sorted({*concepts[c].broader, b})))
     ann = Annotations(
         concept=np.asarray(cols["concept"], np.int32),
         term=np.asarray(cols["term"], np.int32),

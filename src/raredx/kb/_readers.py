@@ -174,6 +174,7 @@ class OrphaDisorder:
     synonyms: tuple[str, ...]
     icd10: tuple[str, ...]
     omim_exact: tuple[str, ...]
+    omim_narrower: tuple[str, ...]  # OMIM entries this (broader) Orphanet disorder includes
     mondo_exact: tuple[str, ...]
 
 
@@ -204,7 +205,7 @@ def read_orphanet_product1(path: Path) -> tuple[str, list[OrphaDisorder]]:
         code = d.findtext("OrphaCode")
         if not code:
             continue
-        icd10, omim, mondo = [], [], []
+        icd10, omim, narrower, mondo = [], [], [], []
         for ref in d.iterfind("ExternalReferenceList/ExternalReference"):
             src = ref.findtext("Source")
             val = ref.findtext("Reference") or ""
@@ -213,6 +214,8 @@ def read_orphanet_product1(path: Path) -> tuple[str, list[OrphaDisorder]]:
                 icd10.append(val)
             elif src == "OMIM" and rel.startswith("E "):
                 omim.append(f"OMIM:{val}")
+            elif src == "OMIM" and rel.startswith("BTNT"):
+                narrower.append(f"OMIM:{val}")
             elif src == "MONDO" and rel.startswith("E "):
                 mondo.append(f"MONDO:{val}")
         out.append(
@@ -222,6 +225,7 @@ def read_orphanet_product1(path: Path) -> tuple[str, list[OrphaDisorder]]:
                 synonyms=tuple(s.text or "" for s in d.iterfind("SynonymList/Synonym")),
                 icd10=tuple(icd10),
                 omim_exact=tuple(omim),
+                omim_narrower=tuple(narrower),
                 mondo_exact=tuple(mondo),
             )
         )
