@@ -15,8 +15,9 @@ class Params:
     frequency_weight: float = 0.15  # gamma: weight of log P(term | disease) next to the information content
     exact_bonus: float = 2.0  # extra for a disease that has the patient's term itself (or a descendant)
     inherited_frequency: float = 0.1  # a broader Orphanet disorder's annotation counts at this share of its frequency
-    excluded_weight: float = 0.0  # weight of log P(absent | disease) for an excluded term
-    excluded_min_frequency: float = 0.75  # excluded terms count against diseases that show them at least this often
+    related_weight: float = 0.8  # share of a shared ancestor's information when the disease is not annotated with it
+    excluded_weight: float = 0.5  # weight of log P(absent | disease) for an excluded term
+    excluded_min_frequency: float = 0.95  # excluded terms count against diseases that show them at least this often
     excluded_noise: float = 0.05  # chance an annotated feature is missed or not yet shown
     not_penalty: float = 0.5  # an observed term that the disease is annotated NOT to have
     not_bonus: float = 0.1  # an excluded term that the disease is annotated NOT to have

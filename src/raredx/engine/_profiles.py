@@ -53,8 +53,8 @@ class ProfileMatrix:
             setattr(self, name, arrays[name])
         self.n = len(self.prof_ptr) - 1
         self.n_terms = len(ontology)
-        self.observed_row = lru_cache(maxsize=4096)(self._observed_row)
-        self.excluded_row = lru_cache(maxsize=2048)(self._excluded_row)
+        self.observed_row = lru_cache(maxsize=1024)(self._observed_row)
+        self.excluded_row = lru_cache(maxsize=256)(self._excluded_row)
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in _ARRAYS}
@@ -111,7 +111,9 @@ class ProfileMatrix:
             ic = np.maximum(-np.log((counts + 1.0) / ((ic_profiles or n_profiles) + 1.0)), 0.0)
         x["ic"] = ic = ic.astype(np.float32)
         col_term = np.repeat(np.arange(T), np.diff(col_ptr))
-        x["col_value"] = (params.frequency_weight * x["col_logp"] + ic[col_term]).astype(np.float32)
+        # a shared ancestor that the disease is not itself annotated with is a looser match
+        direct = np.isin(ukey, key)[order]
+        x["col_value"] = (params.frequency_weight * x["col_logp"] + ic[col_term] * np.where(direct, 1.0, params.related_weight)).astype(np.float32)
 
         # NOT annotations, term-major
         nk = np.unique(term[negated].astype(np.int64) * n_profiles + profile[negated])
@@ -157,9 +159,11 @@ class ProfileMatrix:
                 continue
             idx = self.col_profile[s:e]
             out[idx] = np.maximum(out[idx], self.col_value[s:e])
-        if self.params.exact_bonus:
-            s, e = self.col_ptr[t], self.col_ptr[t + 1]
-            out[self.col_profile[s:e]] += self.params.exact_bonus
+        # the disease has the patient's term itself (or a descendant of it): full information, plus a bonus
+        s, e = self.col_ptr[t], self.col_ptr[t + 1]
+        idx = self.col_profile[s:e]
+        exact = self.ic[t] + self.params.frequency_weight * self.col_logp[s:e] + self.params.exact_bonus
+        out[idx] = np.maximum(out[idx], exact)
         hit = self._not_profiles(anc)
         if len(hit):
             out[hit] -= self.params.not_penalty
