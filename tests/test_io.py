@@ -240,22 +240,12 @@ def test_read_term_tsv_not_utf8(tmp_path):
         read_term_tsv(f)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (io/terms.py read_term_tsv): with a column named 'excluded' the values keep their "
-    "observed/excluded meaning, so 'true' (= excluded) is read as observed and 'false' as excluded",
-)
 def test_read_term_tsv_excluded_column_true_means_excluded(tmp_path):
     f = tmp_path / "terms.tsv"
     f.write_text("hpo_id\texcluded\nHP:0001166\tfalse\nHP:0001250\ttrue\n")
     assert read_term_tsv(f) == (["HP:0001166"], ["HP:0001250"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (io/terms.py read_term_tsv): line numbers count only non-comment, non-blank rows, so an "
-    "error after a comment or blank line names the wrong line of the file",
-)
 def test_read_term_tsv_line_numbers_count_comment_lines(tmp_path):
     f = tmp_path / "terms.tsv"
     f.write_text("# my patient\nHP:0001166\nHP:0001083\tmaybe\n")

@@ -357,12 +357,6 @@ def test_garbage_cache_file_is_rebuilt(tmp_path, caplog):
     assert "rebuilding" in caplog.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=zipfile.BadZipFile,
-    reason="bug: a truncated cache .npz raises zipfile.BadZipFile, which load_knowledge_base does not catch "
-    "(it only catches KnowledgeBaseError, OSError, ValueError, KeyError), so the cache is not rebuilt",
-)
 def test_truncated_cache_file_is_rebuilt(tmp_path):
     cache = tmp_path / "cache"
     kb = load_knowledge_base(TOY, cache=cache)

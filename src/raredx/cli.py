@@ -174,21 +174,13 @@ def data_update(
 
 
 def run() -> None:
-    """Console-script entry point: user errors become one clear line and an exit code, never a traceback."""
+    """Console-script entry point: user errors become one clear line and an exit code, never a traceback.
+    (Usage errors are reported by click itself, with exit code 2.)"""
     try:
-        app(standalone_mode=False)
+        app()
     except RaredxError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         err.print("aborted")
         sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

@@ -182,15 +182,30 @@ class DiagnosisEngine:
     # -- scoring ----------------------------------------------------------------------------------
     def scores(self, case: PreparedCase, *, mask_source: bool = False) -> np.ndarray:
         """Score of every concept (higher is better). ``mask_source`` leaves out annotations whose only
-        references are the case's own publications (``case.source_pmids``)."""
+        references are the case's own publications (``case.source_pmids``).
+
+        Two stages: the phenotype match (:meth:`match_scores`), then a combination of it with the share
+        of the patient's findings each disease has itself and the match's rank (weights fitted on the
+        development set by conditional logistic regression, ``benchmarks/tune.py``)."""
+        match, explained = self.match_scores(case, mask_source=mask_source)
+        p = self.params
+        rank = np.empty(len(match))
+        rank[np.argsort(-match, kind="stable")] = np.arange(1, len(match) + 1)
+        return p.match_weight * match + p.explained_weight * explained / len(case.observed) + p.rank_weight * np.log(rank)
+
+    def match_scores(self, case: PreparedCase, *, mask_source: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Stage one: (phenotype match score, number of observed terms the disease has) per concept."""
         sel = self._select[case.sex]
         onset = self._onset_scores(case)
-        s = self.matrix.score(list(case.observed), list(case.excluded))[sel] + onset
+        obs, exc = list(case.observed), list(case.excluded)
+        s = self.matrix.score(obs, exc)[sel] + onset
+        explained = self.matrix.explained(obs)[sel]
         if mask_source and case.source_pmids:
             concepts, matrix = self._masked_profiles(case)
             if len(concepts):
-                s[concepts] = matrix.score(list(case.observed), list(case.excluded)) + onset[concepts]
-        return s
+                s[concepts] = matrix.score(obs, exc) + onset[concepts]
+                explained[concepts] = matrix.explained(obs)
+        return s, explained
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated post-test probabilities (softmax with a temperature fitted on the dev set)."""
@@ -309,7 +324,7 @@ def _cached(kb: KnowledgeBase, params: Params, cache: str | Path | None | bool, 
         try:
             with np.load(path, allow_pickle=False) as z:
                 return ProfileMatrix(kb.ontology, params, {k: z[k] for k in z.files})
-        except (OSError, ValueError, KeyError) as exc:
+        except Exception as exc:  # a damaged cache is rebuilt, never fatal
             log.warning("rebuilding the engine cache %s: %s", path, exc)
     matrix = build()
     try:
@@ -345,5 +360,7 @@ def _rows_by_pmid(ref_ptr: np.ndarray, ref_pmid: np.ndarray) -> dict[int, np.nda
     pm, rows = ref_pmid[ok], row_of_ref[ok]
     order = np.argsort(pm, kind="stable")
     pm, rows = pm[order], rows[order]
+    if not len(pm):
+        return {}
     cuts = np.flatnonzero(np.r_[True, pm[1:] != pm[:-1], True])
     return {int(pm[s]): rows[s:e] for s, e in zip(cuts[:-1], cuts[1:])}

@@ -59,38 +59,35 @@ def explain(m: ProfileMatrix, p: int, case: PreparedCase) -> tuple[TermEvidence,
         if hit:
             out.append(ev(t, False, "contradicted", contribution, ann=hit[0]))
             continue
-        pos = _lookup(cterms, anc)
-        ok = pos >= 0
-        if not ok.any():
-            out.append(ev(t, False, "unmatched", contribution))
-            continue
-        cand, lp = anc[ok], clogp[pos[ok]]
-        k = int(np.argmax(gam * lp + ic[cand]))
-        a = int(cand[k])
-        if ic[a] < UNSPECIFIC_IC:
-            out.append(ev(t, False, "unmatched", contribution))
-        elif a == t:
+        if _lookup(cterms, np.array([t]))[0] >= 0:  # the disease has the term itself or a descendant
             best = _best_annotation_below(m, p, t)
             kind = "exact" if best and best[0] == t else "disease term more specific"
             out.append(ev(t, False, kind, contribution, *(best or (None, None))))
-        else:
-            best = _best_annotation_below(m, p, a)
-            kind = "patient term more specific" if best and best[0] == a else "related"
-            out.append(ev(t, False, kind, contribution, *(best or (None, None)), via=a if kind == "related" else None))
+            continue
+        pos = _lookup(cterms, anc)
+        ok = pos >= 0
+        cand, lp = anc[ok], clogp[pos[ok]]
+        k = int(np.argmax(gam * lp + ic[cand])) if len(cand) else -1
+        a = int(cand[k]) if k >= 0 else -1
+        if a < 0 or ic[a] < UNSPECIFIC_IC:
+            out.append(ev(t, False, "unmatched", contribution))
+            continue
+        best = _best_annotation_below(m, p, a)
+        kind = "patient term more specific" if best and best[0] == a else "related"
+        out.append(ev(t, False, kind, contribution, *(best or (None, None)), via=a if kind == "related" else None))
     for t in case.excluded:
         contribution = float(m.excluded_row(t)[p])
         pos = _lookup(cterms, np.array([t]))
-        if pos[0] >= 0:
-            best = _best_annotation_below(m, p, t)
-            freq = float(np.exp(clogp[pos[0]]))
-            out.append(ev(t, True, "counted against", contribution, best[0] if best else t, freq))
+        best = _best_annotation_below(m, p, t) if pos[0] >= 0 else None
+        if best and best[1] >= m.params.excluded_min_frequency:
+            out.append(ev(t, True, "counted against", contribution, best[0], best[1]))
             continue
         anc = set(o.ancestors(t).tolist())
         hit = [n for n in nots.tolist() if n in anc]
         if hit:
             out.append(ev(t, True, "consistent", contribution, ann=hit[0]))
         else:
-            out.append(ev(t, True, "neutral", contribution))
+            out.append(ev(t, True, "neutral", contribution, *(best or (None, None))))
     return tuple(out)
 
 

@@ -24,6 +24,9 @@ class Params:
     onset_match: float = 0.3  # patient onset within the disease's onset classes
     onset_mismatch: float = 0.6  # patient onset outside (and not adjacent to) them
     drop_redundant: bool = True  # ignore observed terms implied by a more specific observed term
+    match_weight: float = 1.0  # stage two: weight of the stage-one phenotype match score
+    explained_weight: float = 0.0  # ... of the share of observed terms the disease has itself
+    rank_weight: float = 0.0  # ... of the log of the stage-one rank
     temperature: float = 1.0  # softmax temperature for calibrated probabilities
 
     def with_(self, **changes: object) -> Params:

@@ -165,7 +165,7 @@ class ProfileMatrix:
         exact = self.ic[t] + self.params.frequency_weight * self.col_logp[s:e] + self.params.exact_bonus
         out[idx] = np.maximum(out[idx], exact)
         hit = self._not_profiles(anc)
-        if len(hit):
+        if len(hit):  # the disease is annotated NOT to have it
             out[hit] -= self.params.not_penalty
         out.flags.writeable = False
         return out
@@ -197,6 +197,11 @@ class ProfileMatrix:
         for t in excluded:
             total += self.excluded_row(t)
         return total
+
+    def explained(self, observed: list[int]) -> np.ndarray:
+        """For every profile, how many of the observed terms it has itself (or a descendant of)."""
+        hits = [self.col_profile[self.col_ptr[t] : self.col_ptr[t + 1]] for t in observed]
+        return np.bincount(np.concatenate(hits), minlength=self.n) if hits else np.zeros(self.n, np.int64)
 
     # -- per-profile look-ups for explanations -------------------------------------------------
     def closure(self, p: int) -> tuple[np.ndarray, np.ndarray]:

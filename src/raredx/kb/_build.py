@@ -171,7 +171,7 @@ def load_knowledge_base(
     if path.exists() and not rebuild:
         try:
             return KnowledgeBase.load(path)
-        except (KnowledgeBaseError, OSError, ValueError, KeyError) as exc:
+        except Exception as exc:  # a damaged or outdated cache is rebuilt, never fatal
             log.warning("rebuilding the knowledge-base cache %s: %s", path, exc)
     kb = build_knowledge_base(files, digests)
     try:
@@ -295,14 +295,6 @@ def build_knowledge_base(files: dict[str, Path], digests: dict[str, str] | None 
                 synonyms=tuple(dict.fromkeys(s for o in orpha_recs for s in (o.name, *o.synonyms) if s != name)),
             )
         )
-    for o in orpha:
-        b = concept_of.get(o.orpha_id)
-        if b is None:
-            continue
-        for om in o.omim_narrower:
-            c = concept_of.get(om)
-            if c is not None and c != b:
-                concepts[c] = replace(concepts[c], broader=tuple(sorted({*concepts[c].broader, b})))
     for o in orpha:
         b = concept_of.get(o.orpha_id)
         if b is None:

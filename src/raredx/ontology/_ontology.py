@@ -8,7 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
-from raredx.errors import InputError, UnknownTermError
+from raredx.errors import InputError, KnowledgeBaseError, UnknownTermError
 from raredx.ontology._obo import OboDocument
 
 log = logging.getLogger(__name__)
@@ -211,5 +211,5 @@ def _topological_order(ptr: np.ndarray, idx: np.ndarray) -> list[int]:
                 order.append(c)
         k += 1
     if len(order) != n:
-        raise InputError("the ontology has a cycle in its is_a relations; use an official HPO release.")
+        raise KnowledgeBaseError("the ontology has a cycle in its is_a relations; use an official HPO release.")
     return order
