@@ -2,14 +2,11 @@
 
     python benchmarks/tune.py ../shared/data/phenopacket-store/dev-phenopackets.zip
 
-1. Stage one, coordinate search: each parameter in turn takes the value of its grid that maximises the
-   mean of the unmasked and the masked (--mask-source-publication) mean reciprocal rank of the phenotype
-   match score, the others held fixed.
-2. Stage two: the weights of (match score, share of observed terms the disease has, log match rank) by
-   conditional logistic regression over each case's top-50 candidates, masked and unmasked cases pooled.
-3. The softmax temperature (1-D, log loss of the true disease, masked mode: the realistic setting where
-   the patient's own publication is not yet in the knowledge base).
-Everything is logged to benchmarks/results/tune.tsv. Tune only on the development set.
+Coordinate search: each parameter in turn takes the value of its grid that maximises the mean of the
+unmasked and the masked (--mask-source-publication) mean reciprocal rank, the others held fixed. Then the
+softmax temperature is fitted (1-D, log loss of the true disease, masked mode: the realistic setting where
+the patient's own publication is not yet in the knowledge base). Everything is logged to
+benchmarks/results/tune.tsv. Tune only on the development set.
 """
 
 from __future__ import annotations
@@ -29,15 +26,14 @@ from raredx.io import case_from_phenopacket, diagnosis_ids, iter_phenopackets
 from raredx.kb import load_knowledge_base
 
 GRID = {
-    "frequency_weight": [0.05, 0.15, 0.3],
-    "exact_bonus": [1.0, 2.0, 3.0],
-    "related_weight": [0.6, 0.8, 1.0],
+    "frequency_weight": [0.15, 0.3],
+    "exact_bonus": [1.0, 2.0],
+    "related_weight": [0.6, 0.8],
     "inherited_frequency": [0.03, 0.1, 0.3],
-    "onset_mismatch": [0.3, 0.6, 1.2],
+    "name_frequency": [0.5, 0.9],
+    "onset_mismatch": [0.6, 1.2],
 }
-TEMPERATURES = np.geomspace(0.2, 5.0, 50)
-CANDIDATES = 50
-STAGE_ONE = {"match_weight": 1.0, "explained_weight": 0.0, "rank_weight": 0.0}
+TEMPERATURES = np.geomspace(0.3, 5.0, 40)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -52,49 +48,17 @@ def load_cases(path: str, kb, every: int):  # type: ignore[no-untyped-def]
     return cases
 
 
-def evaluate(engine: DiagnosisEngine, cases, mask: bool, stage_one: bool = True):  # type: ignore[no-untyped-def]
-    """Ranks of the truth, and per case (match scores, explained shares, truth) for stage two."""
-    ranks, rows = [], []
+def evaluate(engine: DiagnosisEngine, cases, mask: bool):  # type: ignore[no-untyped-def]
+    ranks, scores = [], []
     for case, truth in cases:
         try:
             prepared = engine.prepare(case, strict=False)
         except RaredxError:
             continue
-        if stage_one:
-            match, explained = engine.match_scores(prepared, mask_source=mask)
-            ranks.append(pessimistic_rank(match, truth))
-            rows.append((match, explained / len(prepared.observed), truth))
-        else:
-            ranks.append(pessimistic_rank(engine.scores(prepared, mask_source=mask), truth))
-    return np.array(ranks, float), rows
-
-
-def candidate_features(rows, k: int = CANDIDATES):  # type: ignore[no-untyped-def]
-    """Per case: the top-k candidates' (match, explained share, log rank) and the truth's position."""
-    out = []
-    for match, explained, truth in rows:
-        top = np.argsort(-match, kind="stable")[:k]
-        pos = np.flatnonzero(top == truth)
-        if len(pos):
-            out.append((np.column_stack([match[top], explained[top], np.log(np.arange(1, len(top) + 1))]), int(pos[0])))
-    return out
-
-
-def fit_conditional_logit(data, steps: int = 400, lr: float = 0.5) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Weights maximising the mean log softmax probability of the truth among its candidates."""
-    allx = np.concatenate([x for x, _ in data])
-    mu, sd = allx.mean(0), allx.std(0) + 1e-9
-    xs = [((x - mu) / sd, y) for x, y in data]
-    w = np.array([1.0, 0.0, 0.0])
-    for _ in range(steps):
-        grad = np.zeros_like(w)
-        for x, y in xs:
-            z = x @ w
-            p = np.exp(z - z.max())
-            p /= p.sum()
-            grad -= x[y] - p @ x
-        w -= lr * grad / len(xs)
-    return w / sd  # in raw units (the shift by mu changes no ranking or softmax)
+        s = engine.scores(prepared, mask_source=mask)
+        ranks.append(pessimistic_rank(s, truth))
+        scores.append((s, truth))
+    return np.array(ranks, float), scores
 
 
 def main() -> None:
@@ -108,7 +72,7 @@ def main() -> None:
     log = open(ROOT / "benchmarks/results/tune.tsv", "w")
     log.write("params\tunmasked_top1\tunmasked_top10\tunmasked_mrr\tmasked_top1\tmasked_top10\tmasked_mrr\n")
     print(f"{len(cases)} cases", file=sys.stderr)
-    best = Params.fitted().with_(**STAGE_ONE)
+    best = Params()
     cache: dict[str, float] = {}
 
     def objective(p: Params) -> float:
@@ -127,25 +91,15 @@ def main() -> None:
 
     for name, values in GRID.items():
         best = max((best.with_(**{name: v}) for v in values), key=objective)
-
-    engine = DiagnosisEngine(kb, best, cache=False)
-    rows = evaluate(engine, cases, False)[1] + evaluate(engine, cases, True)[1]
-    w = fit_conditional_logit(candidate_features(rows))
-    best = best.with_(match_weight=round(float(w[0]), 5), explained_weight=round(float(w[1]), 5),
-                      rank_weight=round(float(w[2]), 5), temperature=1.0)
-    engine = DiagnosisEngine(kb, best, cache=False)
-    finals = []
-    for case, truth in cases:
-        try:
-            finals.append((engine.scores(engine.prepare(case, strict=False), mask_source=True), truth))
-        except RaredxError:
-            continue
-    losses = [np.mean([np.logaddexp.reduce(s / t) - s[truth] / t for s, truth in finals]) for t in TEMPERATURES]
+    _, scored = evaluate(DiagnosisEngine(kb, best, cache=False), cases, True)
+    losses = []
+    for temp in TEMPERATURES:
+        loss = 0.0
+        for s, truth in scored:
+            z = s / temp
+            loss += np.logaddexp.reduce(z) - z[truth]
+        losses.append(loss / len(scored))
     best = best.with_(temperature=round(float(TEMPERATURES[int(np.argmin(losses))]), 4))
-    for mask in (False, True):
-        r, _ = evaluate(DiagnosisEngine(kb, best, cache=False), cases, mask, stage_one=False)
-        print(f"final {'masked' if mask else 'unmasked'}: top1 {np.mean(r == 1):.4f} top10 {np.mean(r <= 10):.4f}",
-              file=sys.stderr)
     Path(args.out).write_text(json.dumps(best.to_dict(), indent=2) + "\n")
     print(json.dumps(best.to_dict(), indent=2))
 

@@ -97,9 +97,10 @@ def concept_index(kb: KnowledgeBase, disease_id: str) -> int:
 
 
 def annotation_rows(kb: KnowledgeBase, disease_id: str, term_id: str) -> np.ndarray:
-    """Indices of the annotation rows of the concept holding ``disease_id`` for ``term_id``."""
+    """Indices of the source annotation rows (not those read from the disease's name) of the concept
+    holding ``disease_id`` for ``term_id``."""
     a = kb.annotations
     ci = concept_index(kb, disease_id)
     ti = kb.ontology.index(term_id)
     assert ti is not None, term_id
-    return np.flatnonzero((a.concept == ci) & (a.term == ti))
+    return np.flatnonzero((a.concept == ci) & (a.term == ti) & ~a.from_name)

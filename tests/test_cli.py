@@ -212,7 +212,7 @@ def test_data_info(run_cli):
         assert key in r.stdout and name in r.stdout
     for version in ("2026-06-06", "2026-06-23", "2025-12-09", "2026-08-04"):
         assert version in r.stdout
-    assert "16 disease concepts, 65 phenotype annotations, 52 HPO terms" in r.stdout
+    assert "16 disease concepts, 65 phenotype annotations (+6 read from disease names), 52 HPO terms" in r.stdout
 
 
 def test_version(run_cli):

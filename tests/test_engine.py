@@ -21,7 +21,8 @@ TALL_TERMS = ("HP:0000098", "HP:0001166", "HP:0000545")  # tall stature, arachno
 # Values for the mechanisms these tests check, so that re-fitting engine/params.json does not change
 # what a test means (the fitted values are used by the tests that only check robust outcomes).
 MECHANISMS = dict(not_penalty=0.5, not_bonus=0.1, onset_match=0.3, onset_mismatch=0.6, inherited_frequency=0.1,
-                  exact_bonus=2.0, excluded_weight=0.5, excluded_min_frequency=0.75)
+                  exact_bonus=2.0, excluded_weight=0.5, excluded_min_frequency=0.75,
+                  name_frequency=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -158,19 +159,19 @@ def test_inherits_annotations_of_the_broader_orphanet_disorder(toy_kb):
 
 
 # -- sex --------------------------------------------------------------------------------------------
-def test_male_only_annotation_does_not_help_a_female_case(toy_engine):
+def test_male_only_annotation_does_not_help_a_female_case(engine):
     terms = ("HP:0004322", "HP:0000028", "HP:0001249")  # short stature, cryptorchidism, intellectual disability
-    male = score_of(toy_engine, "OMIM:100003", Case(observed=terms, sex="male"))
-    female = score_of(toy_engine, "OMIM:100003", Case(observed=terms, sex="female"))
-    unknown = score_of(toy_engine, "OMIM:100003", Case(observed=terms))
+    male = score_of(engine, "OMIM:100003", Case(observed=terms, sex="male"))
+    female = score_of(engine, "OMIM:100003", Case(observed=terms, sex="female"))
+    unknown = score_of(engine, "OMIM:100003", Case(observed=terms))
     assert female < male
     assert male == pytest.approx(unknown)
     # diseases without sex-specific annotations score the same for both sexes
-    assert score_of(toy_engine, "OMIM:117550", Case(observed=terms, sex="female")) == pytest.approx(
-        score_of(toy_engine, "OMIM:117550", Case(observed=terms, sex="male")))
-    diff = toy_engine.diagnose(Case(observed=terms, sex="female"), top=16)
+    assert score_of(engine, "OMIM:117550", Case(observed=terms, sex="female")) == pytest.approx(
+        score_of(engine, "OMIM:117550", Case(observed=terms, sex="male")))
+    diff = engine.diagnose(Case(observed=terms, sex="female"), top=16)
     assert evidence(ranked(diff, "OMIM:100003"), "HP:0000028").match == "unmatched"
-    diff = toy_engine.diagnose(Case(observed=terms, sex="male"))
+    diff = engine.diagnose(Case(observed=terms, sex="male"))
     assert diff.diseases[0].ids == ("OMIM:100003",)
     assert evidence(diff.diseases[0], "HP:0000028").match == "exact"
 
@@ -181,19 +182,19 @@ def test_case_sex_is_normalised():
 
 
 # -- masking the case's own publication ---------------------------------------------------------
-def test_mask_source_drops_annotations_only_from_the_case_publication(toy_engine):
+def test_mask_source_drops_annotations_only_from_the_case_publication(engine):
     plain = Case(observed=TALL_TERMS, source_pmids=(11111111,))
-    unmasked = score_of(toy_engine, "OMIM:100004", plain)
-    masked = score_of(toy_engine, "OMIM:100004", plain, mask_source=True)
+    unmasked = score_of(engine, "OMIM:100004", plain)
+    masked = score_of(engine, "OMIM:100004", plain, mask_source=True)
     assert masked < unmasked
     # the myopia annotation is also referenced by PMID:22222222, so it survives a mask of 11111111 alone
     both = Case(observed=TALL_TERMS, source_pmids=(11111111, 22222222))
-    masked_both = score_of(toy_engine, "OMIM:100004", both, mask_source=True)
+    masked_both = score_of(engine, "OMIM:100004", both, mask_source=True)
     assert masked_both < masked
     # other diseases are untouched
     for other in ("OMIM:154700", "OMIM:236200", "OMIM:108300"):
-        assert score_of(toy_engine, other, plain, mask_source=True) == pytest.approx(
-            score_of(toy_engine, other, plain))
+        assert score_of(engine, other, plain, mask_source=True) == pytest.approx(
+            score_of(engine, other, plain))
 
 
 def test_mask_source_needs_the_flag_and_a_matching_pmid(toy_engine):

@@ -160,7 +160,7 @@ def test_onset_and_inheritance_rows_are_not_phenotype_annotations(toy_kb):
     for term in ("HP:0003593", "HP:0003577", "HP:0000006", "HP:0000007", "HP:0410280"):
         assert not (a.term == o.index(term)).any(), term
     # 89 data rows: 24 onset/inheritance rows, all others are phenotype annotations
-    assert len(a) == 65
+    assert int((~a.from_name).sum()) == 65
 
 
 def test_references_are_parsed_into_pubmed_ids(toy_kb):
@@ -372,3 +372,22 @@ def test_unwritable_cache_still_loads(tmp_path):
     kb = load_knowledge_base(TOY, cache=blocker / "cache")
     assert len(kb.concepts) == 16
 
+
+
+def test_phenotypes_named_in_a_disease_name(toy_kb):
+    from raredx.kb._names import NameMatcher
+
+    o = toy_kb.ontology
+    m = NameMatcher(o)
+    found = [o.ids[t] for t in m.terms("Deafness with seizures and impaired intellectual development")]
+    assert found == ["HP:0000365", "HP:0001250", "HP:0001249"]
+    # "with or without" / "without" name no phenotype the patient must have
+    assert m.terms("Cataract without deafness") == [o.index("HP:0000518")]
+    assert m.terms("Marfan syndrome") == []
+
+
+def test_name_annotations_are_never_masked(toy_kb):
+    a = toy_kb.annotations
+    rows = a.from_name.nonzero()[0]
+    assert len(rows) > 0
+    assert all(a.ref_ptr[r] == a.ref_ptr[r + 1] for r in rows)  # no references at all

@@ -157,8 +157,9 @@ def data_info(data_dir: DataDir = None, cache_dir: CacheDir = None) -> None:
     for s in kb.sources:
         table.add_row(s.key, s.file, s.version, s.sha256[:12], s.url)
     out.print(table)
-    out.print(f"{len(kb.concepts)} disease concepts, {len(kb.annotations)} phenotype annotations, "
-              f"{len(kb.ontology)} HPO terms; fingerprint {kb.fingerprint}")
+    named = int(kb.annotations.from_name.sum())
+    out.print(f"{len(kb.concepts)} disease concepts, {len(kb.annotations) - named} phenotype annotations "
+              f"(+{named} read from disease names), {len(kb.ontology)} HPO terms; fingerprint {kb.fingerprint}")
 
 
 @data_app.command("update")

@@ -182,30 +182,16 @@ class DiagnosisEngine:
     # -- scoring ----------------------------------------------------------------------------------
     def scores(self, case: PreparedCase, *, mask_source: bool = False) -> np.ndarray:
         """Score of every concept (higher is better). ``mask_source`` leaves out annotations whose only
-        references are the case's own publications (``case.source_pmids``).
-
-        Two stages: the phenotype match (:meth:`match_scores`), then a combination of it with the share
-        of the patient's findings each disease has itself and the match's rank (weights fitted on the
-        development set by conditional logistic regression, ``benchmarks/tune.py``)."""
-        match, explained = self.match_scores(case, mask_source=mask_source)
-        p = self.params
-        rank = np.empty(len(match))
-        rank[np.argsort(-match, kind="stable")] = np.arange(1, len(match) + 1)
-        return p.match_weight * match + p.explained_weight * explained / len(case.observed) + p.rank_weight * np.log(rank)
-
-    def match_scores(self, case: PreparedCase, *, mask_source: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Stage one: (phenotype match score, number of observed terms the disease has) per concept."""
+        references are the case's own publications (``case.source_pmids``)."""
         sel = self._select[case.sex]
         onset = self._onset_scores(case)
         obs, exc = list(case.observed), list(case.excluded)
         s = self.matrix.score(obs, exc)[sel] + onset
-        explained = self.matrix.explained(obs)[sel]
         if mask_source and case.source_pmids:
             concepts, matrix = self._masked_profiles(case)
             if len(concepts):
                 s[concepts] = matrix.score(obs, exc) + onset[concepts]
-                explained[concepts] = matrix.explained(obs)
-        return s, explained
+        return s
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated post-test probabilities (softmax with a temperature fitted on the dev set)."""
@@ -269,10 +255,13 @@ class DiagnosisEngine:
         profile = np.concatenate([np.full(len(r), i, np.int32) for i, r, _ in parts])
         inherited = np.concatenate([np.full(len(r), inh) for _, r, inh in parts])
         keep = (a.sex[rows] != other) & ~(inherited & a.negated[rows])
+        if p.name_frequency <= 0:
+            keep &= ~a.from_name[rows]
         if drop is not None and len(drop):
             keep &= ~np.isin(rows, drop)
         rows, profile, inherited = rows[keep], profile[keep], inherited[keep]
         freq = a.frequency[rows].copy()
+        freq[a.from_name[rows]] = p.name_frequency
         freq[inherited] = np.where(np.isnan(freq[inherited]), p.default_frequency, freq[inherited]) * p.inherited_frequency
         return profile, a.term[rows], freq, a.negated[rows]
 

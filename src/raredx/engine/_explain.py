@@ -129,7 +129,8 @@ def next_best_phenotypes(
         c = int(cand[j])
         if any(o.is_ancestor(c, x) or o.is_ancestor(x, c) for x in picked):
             continue
-        favours = tuple(names[i] for i in np.flatnonzero(post_yes[:, j] > prior * 1.5)[:3])
+        lift = post_yes[:, j] / prior
+        favours = tuple(names[i] for i in np.argsort(-lift, kind="stable")[:3] if lift[i] > 1.2)
         chosen.append(Suggestion(o.ids[c], o.labels[c], round(float(gain[j]), 4), round(float(p_t[j]), 4), favours))
         picked.append(c)
         if len(chosen) == k:

@@ -15,6 +15,7 @@ class Params:
     frequency_weight: float = 0.15  # gamma: weight of log P(term | disease) next to the information content
     exact_bonus: float = 2.0  # extra for a disease that has the patient's term itself (or a descendant)
     inherited_frequency: float = 0.1  # a broader Orphanet disorder's annotation counts at this share of its frequency
+    name_frequency: float = 0.9  # a phenotype named in the disease's name (0: not used)
     related_weight: float = 0.8  # share of a shared ancestor's information when the disease is not annotated with it
     excluded_weight: float = 0.5  # weight of log P(absent | disease) for an excluded term
     excluded_min_frequency: float = 0.95  # excluded terms count against diseases that show them at least this often
@@ -24,9 +25,6 @@ class Params:
     onset_match: float = 0.3  # patient onset within the disease's onset classes
     onset_mismatch: float = 0.6  # patient onset outside (and not adjacent to) them
     drop_redundant: bool = True  # ignore observed terms implied by a more specific observed term
-    match_weight: float = 1.0  # stage two: weight of the stage-one phenotype match score
-    explained_weight: float = 0.0  # ... of the share of observed terms the disease has itself
-    rank_weight: float = 0.0  # ... of the log of the stage-one rank
     temperature: float = 1.0  # softmax temperature for calibrated probabilities
 
     def with_(self, **changes: object) -> Params:

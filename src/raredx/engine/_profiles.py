@@ -198,11 +198,6 @@ class ProfileMatrix:
             total += self.excluded_row(t)
         return total
 
-    def explained(self, observed: list[int]) -> np.ndarray:
-        """For every profile, how many of the observed terms it has itself (or a descendant of)."""
-        hits = [self.col_profile[self.col_ptr[t] : self.col_ptr[t + 1]] for t in observed]
-        return np.bincount(np.concatenate(hits), minlength=self.n) if hits else np.zeros(self.n, np.int64)
-
     # -- per-profile look-ups for explanations -------------------------------------------------
     def closure(self, p: int) -> tuple[np.ndarray, np.ndarray]:
         s, e = self.prof_ptr[p], self.prof_ptr[p + 1]

@@ -16,13 +16,14 @@ import numpy as np
 
 from raredx.errors import KnowledgeBaseError
 from raredx.kb import _readers as readers
+from raredx.kb._names import NameMatcher
 from raredx.kb._onset import hpo_onset_bins, orphanet_onset_bins
 from raredx.kb._sources import SOURCES, cache_dir, find_source_files, resolve_data_dir, sha256
 from raredx.ontology import MODE_OF_INHERITANCE, ONSET, Ontology, parse_obo
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 5  # bump when the compiled layout or its derivation changes
+CACHE_FORMAT = 7  # bump when the compiled layout or its derivation changes
 SEX_ANY, SEX_MALE, SEX_FEMALE = 0, 1, 2
 _SEX_CODES = {"": SEX_ANY, "MALE": SEX_MALE, "FEMALE": SEX_FEMALE}
 _PREFIX_ORDER = {"OMIM": 0, "ORPHA": 1, "DECIPHER": 2, "MONDO": 3}
@@ -64,6 +65,7 @@ class Annotations:
     source: np.ndarray  # int32, index into KnowledgeBase.source_diseases
     ref_ptr: np.ndarray  # int64, CSR pointer into ref_pmid
     ref_pmid: np.ndarray  # int64, PubMed id of each reference, -1 for non-PubMed references
+    from_name: np.ndarray  # bool, a phenotype named in the disease's own name (see kb/_names.py)
 
     def __len__(self) -> int:
         return len(self.concept)
@@ -126,7 +128,8 @@ class KnowledgeBase:
             "sources": [asdict(s) for s in self.sources],
         }
         blob = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
-        arrays = {"meta": blob, "parent_ptr": o.parent_ptr, "parent_idx": o.parent_idx}
+        arrays = {"meta": blob, "parent_ptr": o.parent_ptr, "parent_idx": o.parent_idx, "anc_ptr": o.anc_ptr,
+                  "anc_idx": o.anc_idx}
         arrays.update({f"ann_{k}": v for k, v in asdict(a).items()})
         atomic_save_npz(path, arrays)
 
@@ -146,6 +149,7 @@ class KnowledgeBase:
                 parent_idx=z["parent_idx"],
                 redirects=om["redirects"],
                 obsolete={k: tuple(v) for k, v in om["obsolete"].items()},
+                closure=(z["anc_ptr"], z["anc_idx"]),
             )
             ann = Annotations(**{k[4:]: z[k] for k in z.files if k.startswith("ann_")})
         concepts = [
@@ -260,6 +264,7 @@ def build_knowledge_base(files: dict[str, Path], digests: dict[str, str] | None 
         cols["negated"].append(negated)
         cols["sex"].append(_SEX_CODES.get(r.sex, SEX_ANY))
         cols["source"].append(source_index[r.disease_id])
+        cols["from_name"].append(False)
         for ref in r.references:
             m = re.fullmatch(r"PMID:\s*(\d+)", ref.strip())
             ref_pmid.append(int(m.group(1)) if m else -1)
@@ -303,6 +308,22 @@ def build_knowledge_base(files: dict[str, Path], digests: dict[str, str] | None 
             c = concept_of.get(om)
             if c is not None and c != b:
                 concepts[c] = replace(concepts[c], broader=tuple(sorted({*concepts[c].broader, b})))
+    matcher = NameMatcher(ontology)
+    for ci, group in enumerate(members):
+        have = set()
+        for d in group:
+            for t in matcher.terms(names.get(d, "")):
+                if t in have:
+                    continue
+                have.add(t)
+                cols["concept"].append(ci)
+                cols["term"].append(t)
+                cols["frequency"].append(np.nan)
+                cols["negated"].append(False)
+                cols["sex"].append(SEX_ANY)
+                cols["source"].append(source_index[d])
+                cols["from_name"].append(True)
+                ref_ptr.append(len(ref_pmid))  # no reference: never masked
     ann = Annotations(
         concept=np.asarray(cols["concept"], np.int32),
         term=np.asarray(cols["term"], np.int32),
@@ -312,6 +333,7 @@ def build_knowledge_base(files: dict[str, Path], digests: dict[str, str] | None 
         source=np.asarray(cols["source"], np.int32),
         ref_ptr=np.asarray(ref_ptr, np.int64),
         ref_pmid=np.asarray(ref_pmid, np.int64),
+        from_name=np.asarray(cols["from_name"], bool),
     )
     versions = {
         "hp_obo": doc.version.replace("hp/releases/", ""),

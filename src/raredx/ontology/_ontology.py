@@ -47,7 +47,9 @@ class Ontology:
         parent_idx: np.ndarray,
         redirects: dict[str, str],
         obsolete: dict[str, tuple[str, ...]],
+        closure: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
+        """``closure``: the (anc_ptr, anc_idx) arrays if already computed (as cached), else computed."""
         self.version = version
         self.ids = ids
         self.labels = labels
@@ -57,7 +59,7 @@ class Ontology:
         self.redirects = redirects
         self.obsolete = obsolete  # obsolete id -> ids to consider (no replacement)
         self._index = {t: i for i, t in enumerate(ids)}
-        self.anc_ptr, self.anc_idx = _ancestor_closure(parent_ptr, parent_idx)
+        self.anc_ptr, self.anc_idx = closure if closure is not None else _ancestor_closure(parent_ptr, parent_idx)
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
