@@ -66,15 +66,23 @@ def diagnose(
     top: Annotated[int, typer.Option(min=1, help="How many diseases to show.")] = 10,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or tsv.")] = "table",
     lenient: Annotated[bool, typer.Option("--lenient", help="Skip unknown HPO ids with a warning instead of failing.")] = False,
+    vcf: Annotated[Optional[Path], typer.Option(help="A VCF (plain or bgzipped), VEP- or SnpEff-annotated or not.")] = None,
+    build: Annotated[str, typer.Option(help="Genome build of the VCF: GRCh38 or GRCh37.")] = "GRCh38",
+    sample: Annotated[Optional[str], typer.Option(help="The proband's sample in the VCF (default: the affected one in --ped, else the first).")] = None,
+    ped: Annotated[Optional[Path], typer.Option(help="PED file of the family samples in the VCF (trio: de novo; segregation).")] = None,
+    variants: Annotated[Optional[Path], typer.Option(help="A lab variant table (TSV/CSV: gene, hgvs, zygosity, acmg).")] = None,
+    genes: Annotated[Optional[str], typer.Option(help="Candidate genes, comma-separated (e.g. FBN1,TGFBR2).")] = None,
+    with_interpretations: Annotated[bool, typer.Option("--with-interpretations", help="Use a phenopacket's genomicInterpretations as genotype evidence.")] = False,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
-    """Rank rare diseases for a patient's phenotype.
+    """Rank rare diseases for a patient's phenotype (and genotype, with --vcf / --variants / --genes).
 
     Examples: raredx diagnose HP:0001166 HP:0004322 --exclude HP:0000365 --sex female --onset P3Y;
     raredx diagnose case.json --format json; raredx diagnose terms.tsv
     """
     from raredx.engine import Case
+    from raredx.genomics import Genotype, genotype_from_phenopacket
     from raredx.io import case_from_phenopacket, iter_phenopackets
     from raredx.io.output import FORMATS, render_table, to_json, to_tsv
     from raredx.io.terms import read_term_tsv, split_terms
@@ -87,6 +95,7 @@ def diagnose(
     if not inputs:
         raise InputError("no input: give HPO ids (raredx diagnose HP:0001166 HP:0001083) or a phenopacket / TSV file.")
     cases: list[Case] = []
+    interpretations: dict[str, Genotype] = {}
     first = Path(inputs[0])
     if len(inputs) == 1 and (first.exists() or first.suffix.lower() in (".json", ".tsv", ".txt", ".zip")):
         if not first.exists():
@@ -97,11 +106,18 @@ def diagnose(
         else:
             for rec in iter_phenopackets(first):
                 c = case_from_phenopacket(rec.document, rec.source)
+                interpretations[c.id] = genotype_from_phenopacket(rec.document)
                 cases.append(Case(c.observed, c.excluded + tuple(split_terms(exclude, "--exclude")),
                                   sex or c.sex, onset or c.onset, age or c.age, id=c.id))  # type: ignore[arg-type]
     else:
         cases.append(Case(tuple(split_terms(inputs, "arguments")), tuple(split_terms(exclude, "--exclude")), sex, onset, age))  # type: ignore[arg-type]
 
+    genotype = _genotype(vcf, build, sample, ped, variants, genes)
+    if genotype or with_interpretations:
+        from dataclasses import replace
+
+        cases = [replace(c, genotype=_merge(genotype, interpretations.get(c.id) if with_interpretations else None))
+                 for c in cases]
     rdx = _load(data_dir, cache_dir)
     results = [rdx.diagnose(c, top=top, strict=not lenient) for c in cases]
     if fmt == "json":
@@ -113,12 +129,37 @@ def diagnose(
             render_table(r, out)
 
 
+def _genotype(vcf, build, sample, ped, variants, genes):  # type: ignore[no-untyped-def]
+    """The genotype evidence given on the command line (None if none)."""
+    from raredx.genomics import Genotype, read_ped, read_variant_table, read_vcf
+
+    g = Genotype()
+    if ped is not None and vcf is None:
+        raise InputError("--ped describes the samples of a VCF; give --vcf too.")
+    if vcf is not None:
+        g = g.merged(read_vcf(vcf, build=build, sample=sample, ped=read_ped(ped) if ped else None))
+    if variants is not None:
+        g = g.merged(read_variant_table(variants))
+    if genes:
+        symbols = tuple(x.strip() for x in genes.split(",") if x.strip())
+        if not symbols:
+            raise InputError("--genes: give gene symbols separated by commas (FBN1,TGFBR2).")
+        g = g.merged(Genotype(genes=symbols))
+    return g or None
+
+
+def _merge(a, b):  # type: ignore[no-untyped-def]
+    return a.merged(b) if a and b else (a or b or None)
+
+
 @app.command()
 def benchmark(
     phenopackets: Annotated[Path, typer.Argument(help="A ZIP or directory of phenopacket JSON files (nested folders allowed).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for summary.json, ranks.tsv and skipped.tsv.")],
     mask_source_publication: Annotated[bool, typer.Option("--mask-source-publication", help="Leave out annotations whose only reference is the case's own publication.")] = False,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Stop after this many phenopackets.")] = None,
+    candidate_genes: Annotated[Optional[int], typer.Option("--candidate-genes", min=0, help="Give each case its causal gene(s) plus N decoy genes; adds gene_top1/gene_top10.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the decoy genes.")] = 0,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
@@ -136,7 +177,8 @@ def benchmark(
                   console=err, disable=not show, transient=True) as progress:
         task = progress.add_task("cases", total=limit)
         summary = rdx.benchmark(phenopackets, out_dir, mask_source=mask_source_publication, limit=limit,
-                                on_case=lambda n: progress.update(task, completed=n + 1))
+                                on_case=lambda n: progress.update(task, completed=n + 1),
+                                candidate_genes=candidate_genes, seed=seed)
     summary["seconds_wall_including_load"] = round(time.perf_counter() - t0, 3)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     typer.echo(json.dumps(summary, indent=2))

@@ -53,7 +53,10 @@ class RareDx:
         mask_source: bool = False,
         limit: int | None = None,
         on_case: Callable[[int], None] | None = None,
+        candidate_genes: int | None = None,
+        seed: int = 0,
     ) -> dict[str, object]:
         from raredx.benchmark import run_benchmark
 
-        return run_benchmark(self.engine, phenopackets, out_dir, mask_source=mask_source, limit=limit, on_case=on_case)
+        return run_benchmark(self.engine, phenopackets, out_dir, mask_source=mask_source, limit=limit, on_case=on_case,
+                             candidate_genes=candidate_genes, seed=seed)

@@ -7,7 +7,8 @@ import json
 import logging
 import statistics
 import time
-from dataclasses import asdict, dataclass
+import zlib
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from raredx.engine import DiagnosisEngine
 from raredx.errors import RaredxError
+from raredx.genomics import Genotype, genotype_from_phenopacket
 from raredx.io import Problem, case_from_phenopacket, diagnosis_ids, iter_phenopackets
 
 log = logging.getLogger(__name__)
@@ -46,14 +48,27 @@ def run_benchmark(
     mask_source: bool = False,
     limit: int | None = None,
     on_case: Callable[[int], None] | None = None,
+    candidate_genes: int | None = None,
+    seed: int = 0,
 ) -> dict[str, object]:
-    """Benchmark ``engine`` on a ZIP or directory of phenopackets; writes summary.json and ranks.tsv."""
+    """Benchmark ``engine`` on a ZIP or directory of phenopackets; writes summary.json and ranks.tsv.
+
+    ``candidate_genes=N``: each case also gets candidate genes, its causal gene(s) (from its
+    genomicInterpretations) plus N decoys drawn reproducibly (``seed`` and the case's file name) from all
+    genes with a disease link, approximating an exome with N genes carrying rare damaging variants."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     kb = engine.kb
     problems: list[Problem] = []
     results: list[CaseRank] = []
     not_in_kb: list[tuple[str, str]] = []
+    gene_ranks: list[int] = []
+    no_gene = 0
+    gene_concepts: dict[str, list[int]] = {}
+    for c in kb.concepts:
+        for g in c.genes:
+            gene_concepts.setdefault(g, []).append(c.index)
+    gene_pool = sorted(gene_concepts)
     t_start = time.perf_counter()
     for n, rec in enumerate(iter_phenopackets(phenopackets, problems)):
         if limit is not None and n >= limit:
@@ -67,6 +82,10 @@ def run_benchmark(
             continue
         try:
             case = case_from_phenopacket(rec.document, rec.source)
+            causal: list[str] = []
+            if candidate_genes is not None:
+                causal = list(dict.fromkeys(v.gene for v in genotype_from_phenopacket(rec.document).variants))
+                case = replace(case, genotype=Genotype(genes=tuple(causal) + _decoys(gene_pool, causal, candidate_genes, seed, rec.source)))
             t0 = time.perf_counter()
             prepared = engine.prepare(case, strict=False)
             scores = engine.scores(prepared, mask_source=mask_source)
@@ -76,6 +95,12 @@ def run_benchmark(
         except RaredxError as exc:
             problems.append(Problem(rec.source, "", str(exc)))
             continue
+        if candidate_genes is not None:
+            if causal:
+                gene_scores = np.array([scores[gene_concepts.get(g, [])].max(initial=-np.inf) for g in case.genotype.genes])
+                gene_ranks.append(min(pessimistic_rank(gene_scores, i) for i in range(len(causal))))
+            else:
+                no_gene += 1
         probs = engine.probabilities(scores)
         best = min(concepts, key=lambda c: pessimistic_rank(scores, c.index))
         results.append(
@@ -92,6 +117,18 @@ def run_benchmark(
         masked=mask_source,
         phenopackets=str(phenopackets),
     )
+    if candidate_genes is not None:
+        g = np.array(gene_ranks, dtype=float)
+        summary.update(
+            candidate_genes=candidate_genes,
+            seed=seed,
+            n_gene_cases=len(g),
+            n_skipped_gene_metrics=no_gene,
+            gene_top1=round(float(np.mean(g <= 1)), 4) if len(g) else 0.0,
+            gene_top3=round(float(np.mean(g <= 3)), 4) if len(g) else 0.0,
+            gene_top10=round(float(np.mean(g <= 10)), 4) if len(g) else 0.0,
+            gene_mrr=round(float(np.mean(1 / g)), 4) if len(g) else 0.0,
+        )
     with open(out / "ranks.tsv", "w", newline="") as fh:
         w = csv.writer(fh, delimiter="\t", lineterminator="\n")
         w.writerow(["case_id", "true_id", "rank", "n_observed", "n_excluded", "seconds", "probability"])
@@ -106,6 +143,12 @@ def run_benchmark(
             w.writerow([p.source, p.message])
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def _decoys(pool: list[str], causal: list[str], n: int, seed: int, source: str) -> tuple[str, ...]:
+    rng = np.random.default_rng([seed, zlib.crc32(Path(source.split("!")[-1]).name.encode())])
+    candidates = [g for g in pool if g not in causal]
+    return tuple(rng.choice(candidates, size=min(n, len(candidates)), replace=False).tolist())
 
 
 def summarise(results: list[CaseRank], seconds_total: float) -> dict[str, object]:

@@ -3,7 +3,7 @@
 from raredx.engine._case import Case, Sex
 from raredx.engine._engine import DiagnosisEngine, PreparedCase
 from raredx.engine._params import Params
-from raredx.engine._result import Differential, MatchKind, RankedDisease, Suggestion, TermEvidence
+from raredx.engine._result import Differential, MatchKind, RankedDisease, RankedGene, Suggestion, TermEvidence
 
 __all__ = [
     "Case",
@@ -13,6 +13,7 @@ __all__ = [
     "Params",
     "PreparedCase",
     "RankedDisease",
+    "RankedGene",
     "Sex",
     "Suggestion",
     "TermEvidence",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from raredx.genomics import Genotype
+
 Sex = Literal["male", "female"]
 
 
@@ -23,6 +25,7 @@ class Case:
     age: str | None = None  # age at last encounter
     id: str = ""
     source_pmids: tuple[int, ...] = field(default=(), compare=False)  # the case's own publication(s)
+    genotype: Genotype | None = None  # variants / candidate genes, when sequencing was done
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "observed", tuple(self.observed))

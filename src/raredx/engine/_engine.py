@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -15,7 +16,8 @@ from raredx.engine._case import Case
 from raredx.engine._explain import explain, next_best_phenotypes
 from raredx.engine._params import Params
 from raredx.engine._profiles import ProfileMatrix
-from raredx.engine._result import Differential, RankedDisease
+from raredx.engine._result import Differential, RankedDisease, RankedGene
+from raredx.genomics import Genotype, GenotypeScorer
 from raredx.errors import InputError, UnknownTermError
 from raredx.kb import (
     SEX_FEMALE,
@@ -51,6 +53,7 @@ class PreparedCase:
     inheritance: tuple[str, ...]
     warnings: tuple[str, ...]
     source_pmids: tuple[int, ...]
+    genotype: Genotype | None = None
 
 
 class DiagnosisEngine:
@@ -175,8 +178,9 @@ class DiagnosisEngine:
             onset_bins=onset_bins,
             age_bins=age_bins,
             inheritance=tuple(inheritance),
-            warnings=tuple(warnings),
+            warnings=tuple(warnings) + (case.genotype.warnings if case.genotype else ()),
             source_pmids=tuple(case.source_pmids),
+            genotype=case.genotype or None,
         )
 
     # -- scoring ----------------------------------------------------------------------------------
@@ -191,7 +195,13 @@ class DiagnosisEngine:
             concepts, matrix = self._masked_profiles(case)
             if len(concepts):
                 s[concepts] = matrix.score(obs, exc) + onset[concepts]
+        if case.genotype:
+            s += self.genotype_scorer.disease_scores(case.genotype, case.sex)[0]
         return s
+
+    @cached_property
+    def genotype_scorer(self) -> GenotypeScorer:
+        return GenotypeScorer(self.kb)
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated post-test probabilities (softmax with a temperature fitted on the dev set)."""
@@ -274,6 +284,9 @@ class DiagnosisEngine:
         probs = self.probabilities(scores)
         order = np.argsort(-scores, kind="stable")
         profiles = self._select[prepared.sex]
+        why, gene_ev = ({}, {})
+        if prepared.genotype:
+            _, why, gene_ev = self.genotype_scorer.disease_scores(prepared.genotype, prepared.sex)
         o = self.ontology
         diseases = []
         for rank, ci in enumerate(order[:top], 1):
@@ -289,6 +302,7 @@ class DiagnosisEngine:
                     genes=c.genes,
                     inheritance=tuple(o.labels[o.index(t)] for t in c.inheritance if o.index(t) is not None),
                     onset=bins_label(c.onset_bins),
+                    genotype=(why.get(int(ci)) or self.genotype_scorer.explain_missing(int(ci))) if prepared.genotype else None,
                 )
             )
         nbp = next_best_phenotypes(self.matrix, profiles[order[:10]], probs[order[:10]], prepared, suggestions,
@@ -300,7 +314,23 @@ class DiagnosisEngine:
             diseases=tuple(diseases),
             next_best_phenotypes=nbp,
             n_ranked=self.n_concepts,
+            genes=self.rank_genes(scores, gene_ev, why, top=top) if prepared.genotype else (),
         )
+
+    def rank_genes(self, scores: np.ndarray, gene_ev: dict, why: dict, top: int | None = None) -> tuple[RankedGene, ...]:  # type: ignore[type-arg]
+        """Genes with genotype evidence, ranked by the best combined score of a disease they explain."""
+        best: dict[str, tuple[float, int]] = {}
+        for ci, d in why.items():
+            if d.gene and (d.gene not in best or scores[ci] > best[d.gene][0]):
+                best[d.gene] = (float(scores[ci]), ci)
+        floor = float(scores.min()) - 1.0  # genes explaining no disease rank last
+        rows = sorted(((best.get(g, (floor, -1)), g) for g in gene_ev), key=lambda r: (-r[0][0], r[1]))
+        out = []
+        for rank, ((score, ci), gene) in enumerate(rows[:top] if top else rows, 1):
+            ev = gene_ev[gene]
+            out.append(RankedGene(rank, gene, round(score, 4), self.kb.concepts[ci].name if ci >= 0 else "",
+                                  tuple(str(s.variant.hgvs or s.variant.source) for s in ev.variants if s.pathogenicity > 0)))
+        return tuple(out)
 
 
 def _cached(kb: KnowledgeBase, params: Params, cache: str | Path | None | bool, build: Callable[[], ProfileMatrix]) -> ProfileMatrix:

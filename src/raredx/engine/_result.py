@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from raredx.genomics import DiseaseGenotype
+
 MatchKind = Literal[
     "exact",  # the disease is annotated with the patient's term
     "disease term more specific",  # the disease has a descendant of the patient's term
@@ -44,6 +46,7 @@ class RankedDisease:
     genes: tuple[str, ...]
     inheritance: tuple[str, ...]  # labels of HPO mode-of-inheritance terms
     onset: str  # the disease's onset classes, "" if unknown
+    genotype: DiseaseGenotype | None = None  # with sequencing data: how the variants counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,17 @@ class Suggestion:
 
 
 @dataclass(frozen=True, slots=True)
+class RankedGene:
+    """A gene with genotype evidence, ranked by the best combined score of its diseases."""
+
+    rank: int
+    gene: str
+    score: float
+    best_disease: str  # name of its best-ranked disease ("" if it has none)
+    variants: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Differential:
     kb_version: str
     case_id: str
@@ -65,6 +79,7 @@ class Differential:
     diseases: tuple[RankedDisease, ...]
     next_best_phenotypes: tuple[Suggestion, ...]
     n_ranked: int  # how many disease concepts were ranked
+    genes: tuple[RankedGene, ...] = ()  # with sequencing data
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -17,7 +17,8 @@ def to_json(results: Differential | list[Differential]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-TSV_COLUMNS = ("case_id", "rank", "ids", "name", "score", "probability", "genes", "matched_terms", "evidence")
+TSV_COLUMNS = ("case_id", "rank", "ids", "name", "score", "probability", "genes", "matched_terms", "evidence",
+               "genotype")
 
 
 def to_tsv(results: Iterable[Differential]) -> str:
@@ -32,8 +33,9 @@ def to_tsv(results: Iterable[Differential]) -> str:
                 + (f"->{e.annotation_id}" if e.annotation_id and e.annotation_id != e.term_id else "")
                 for e in d.evidence
             )
+            gt = "" if d.genotype is None else f"{d.genotype.status}: {d.genotype.gene or ''} {'; '.join(d.genotype.variants)}".strip()
             w.writerow([r.case_id, d.rank, ",".join(d.ids), d.name, d.score, d.probability, ",".join(d.genes),
-                        len(matched), ev])
+                        len(matched), ev, gt])
     return buf.getvalue()
 
 
@@ -58,6 +60,13 @@ def render_table(result: Differential, console) -> None:  # type: ignore[no-unty
         table.add_row(str(d.rank), f"{d.name}\n[dim]{' '.join(d.ids)}[/dim]", f"{d.probability:.3f}", f"{d.score:.2f}",
                       ", ".join(d.genes[:4]) + (" …" if len(d.genes) > 4 else ""), terms)
     console.print(table)
+    if result.genes:
+        console.print("Genes with genotype evidence:")
+        for g in result.genes[:10]:
+            console.print(f"  {g.rank}. {g.gene}  {g.best_disease}  [dim]{'; '.join(g.variants[:2])}[/dim]")
+    for d in result.diseases:
+        if d.genotype and d.genotype.status != "variant in gene":
+            console.print(f"[dim]#{d.rank} {d.name}: {d.genotype.status}[/dim]")
     for w in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
     if result.next_best_phenotypes:
