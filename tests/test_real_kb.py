@@ -85,3 +85,18 @@ def test_cli_diagnose_json_on_real_kb(rdx: RareDx, tmp_path: Path) -> None:
     assert set(data) >= {"kb_version", "warnings", "diseases", "next_best_phenotypes"}
     assert [d["rank"] for d in data["diseases"]] == [1, 2, 3]
     assert {"ids", "name", "score", "probability", "evidence"} <= set(data["diseases"][0])
+
+
+def test_diagnose_from_a_russian_note(rdx: RareDx, tmp_path: Path) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text("Девочка 5 лет. Арахнодактилия, подвывих хрусталика, расширение корня аорты. "
+                    "Тугоухости нет. У матери миопия.\n", encoding="utf-8")
+    env = dict(os.environ, RAREDX_CACHE_DIR=str(rdx._cache or tmp_path))
+    proc = subprocess.run([sys.executable, "-m", "raredx", "diagnose", "--text", str(note), "--format", "json", "--top", "3"],
+                          capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert "OMIM:154700" in data["diseases"][0]["ids"]
+    evidence = {e["term_id"]: e["excluded"] for e in data["diseases"][0]["evidence"]}
+    assert evidence.get("HP:0000365") is True  # "тугоухости нет": hearing impairment excluded
+    assert "HP:0000545" not in evidence  # the mother's myopia is not the patient's

@@ -73,6 +73,8 @@ def diagnose(
     variants: Annotated[Optional[Path], typer.Option(help="A lab variant table (TSV/CSV: gene, hgvs, zygosity, acmg).")] = None,
     genes: Annotated[Optional[str], typer.Option(help="Candidate genes, comma-separated (e.g. FBN1,TGFBR2).")] = None,
     with_interpretations: Annotated[bool, typer.Option("--with-interpretations", help="Use a phenopacket's genomicInterpretations as genotype evidence.")] = False,
+    text: Annotated[Optional[str], typer.Option("--text", help="A clinical note (UTF-8 file, or - for stdin): its findings are extracted and added.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of --text: en, ru or auto.")] = "auto",
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
@@ -92,12 +94,15 @@ def diagnose(
     if sex is not None and sex.lower() not in ("male", "female"):
         raise InputError(f"--sex {sex!r}: use male or female (or leave it out when unknown).")
     inputs, exclude = inputs or [], exclude or []
-    if not inputs:
-        raise InputError("no input: give HPO ids (raredx diagnose HP:0001166 HP:0001083) or a phenopacket / TSV file.")
+    if not inputs and text is None:
+        raise InputError("no input: give HPO ids (raredx diagnose HP:0001166 HP:0001083), a phenopacket / TSV file, "
+                         "or --text NOTE.")
     cases: list[Case] = []
     interpretations: dict[str, Genotype] = {}
-    first = Path(inputs[0])
-    if len(inputs) == 1 and (first.exists() or first.suffix.lower() in (".json", ".tsv", ".txt", ".zip")):
+    first = Path(inputs[0]) if inputs else Path()
+    if not inputs:
+        cases.append(Case(excluded=tuple(split_terms(exclude, "--exclude")), sex=sex, onset=onset, age=age))  # type: ignore[arg-type]
+    elif len(inputs) == 1 and (first.exists() or first.suffix.lower() in (".json", ".tsv", ".txt", ".zip")):
         if not first.exists():
             raise InputError(f"{first}: no such file; give an existing phenopacket JSON or term TSV file.")
         if first.is_file() and first.suffix.lower() in (".tsv", ".txt"):
@@ -111,6 +116,19 @@ def diagnose(
                                   sex or c.sex, onset or c.onset, age or c.age, id=c.id))  # type: ignore[arg-type]
     else:
         cases.append(Case(tuple(split_terms(inputs, "arguments")), tuple(split_terms(exclude, "--exclude")), sex, onset, age))  # type: ignore[arg-type]
+    rdx = _load(data_dir, cache_dir)
+    if text is not None:
+        from dataclasses import replace
+
+        from raredx.extract import read_text
+
+        if len(cases) != 1:
+            raise InputError("--text adds a note's findings to one case; give terms or one phenopacket with it.")
+        note = rdx.case_from_text(read_text(text), lang=lang)
+        c = cases[0]
+        cases = [replace(c, observed=tuple(dict.fromkeys(c.observed + note.observed)),
+                         excluded=tuple(dict.fromkeys(c.excluded + note.excluded)), onset=c.onset or note.onset,
+                         id=c.id or Path(text).name)]
 
     genotype = _genotype(vcf, build, sample, ped, variants, genes)
     if genotype or with_interpretations:
@@ -118,7 +136,6 @@ def diagnose(
 
         cases = [replace(c, genotype=_merge(genotype, interpretations.get(c.id) if with_interpretations else None))
                  for c in cases]
-    rdx = _load(data_dir, cache_dir)
     results = [rdx.diagnose(c, top=top, strict=not lenient) for c in cases]
     if fmt == "json":
         typer.echo(to_json(results if len(results) > 1 else results[0]))
@@ -214,6 +231,11 @@ def data_update(
 
     kb = update_releases(from_dir, cache=cache_dir)
     out.print(f"installed: {kb.version} ({len(kb.concepts)} disease concepts)")
+
+
+from raredx.extract.cli import register as _register_extract  # noqa: E402 - raredx extract, raredx extract-eval
+
+_register_extract(app)
 
 
 def run() -> None:

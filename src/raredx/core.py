@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from raredx.engine import Case, DiagnosisEngine, Differential, Params
 from raredx.kb import KnowledgeBase, load_knowledge_base
+
+if TYPE_CHECKING:
+    from raredx.extract import Extractor
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,23 @@ class RareDx:
     @cached_property
     def engine(self) -> DiagnosisEngine:
         return DiagnosisEngine(self.kb, self._params, cache=self._cache)
+
+    @cached_property
+    def extractor(self) -> Extractor:
+        """The clinical-text recogniser (English and Russian) over this knowledge base's HPO."""
+        from raredx.extract import Extractor
+
+        cache = None if isinstance(self._cache, bool) else self._cache
+        return Extractor.from_ontology(self.kb.ontology, cache_dir=cache)
+
+    def case_from_text(self, text: str, *, lang: str = "auto", **fields: object) -> Case:
+        """A case from a clinical note: observed and negated findings, onset where stated."""
+        from raredx.extract import observed_and_excluded, onset_of
+
+        terms = self.extractor.extract(text, lang)
+        observed, excluded = observed_and_excluded(terms)
+        fields.setdefault("onset", onset_of(terms))
+        return Case(observed=tuple(observed), excluded=tuple(excluded), **fields)  # type: ignore[arg-type]
 
     def diagnose(
         self, case: Case, *, top: int = 10, strict: bool = True, mask_source: bool = False, suggestions: int = 5
