@@ -237,6 +237,9 @@ from raredx.extract.cli import register as _register_extract  # noqa: E402 - rar
 
 _register_extract(app)
 
+from raredx.api.cli import register as _register_registry  # noqa: E402 - serve, demo, user add, registry import
+_register_registry(app)
+
 
 def run() -> None:
     """Console-script entry point: user errors become one clear line and an exit code, never a traceback.

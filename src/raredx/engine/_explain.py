@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from raredx.engine._profiles import _expand_to_ancestors
 from raredx.engine._result import Suggestion, TermEvidence
 
 if TYPE_CHECKING:
@@ -23,21 +24,28 @@ def _lookup(sorted_terms: np.ndarray, terms: np.ndarray) -> np.ndarray:
     return np.where((len(sorted_terms) > 0) & (sorted_terms[pos] == terms), pos, -1)
 
 
-def _best_annotation_below(m: ProfileMatrix, p: int, a: int) -> tuple[int, float] | None:
-    """The disease annotation at or below ``a`` with the highest frequency."""
-    o = m.ontology
-    terms, freqs = m.annotations(p)
-    best: tuple[int, float] | None = None
-    for x, f in zip(terms.tolist(), freqs.tolist()):
-        if (x == a or o.is_ancestor(a, x)) and (best is None or f > best[1]):
-            best = (x, f)
-    return best
+class _Annotations:
+    """A profile's annotations with the ancestors of each, to find "the annotation at or below a term"."""
+
+    def __init__(self, m: ProfileMatrix, p: int) -> None:
+        self.terms, self.freqs = m.annotations(p)
+        self.pos, self.anc = _expand_to_ancestors(m.ontology, self.terms)
+
+    def best_below(self, a: int) -> tuple[int, float] | None:
+        """The annotation at or below ``a`` with the highest frequency (exact ``a`` first on ties)."""
+        hits = self.pos[self.anc == a]
+        if not len(hits):
+            return None
+        f = self.freqs[hits]
+        k = hits[np.lexsort((self.terms[hits] != a, -f))[0]]
+        return int(self.terms[k]), float(self.freqs[k])
 
 
 def explain(m: ProfileMatrix, p: int, case: PreparedCase) -> tuple[TermEvidence, ...]:
     o, ic = m.ontology, m.ic
     cterms, clogp = m.closure(p)
     nots = m.not_terms(p)
+    anns = _Annotations(m, p)
     gam = m.params.frequency_weight
     out: list[TermEvidence] = []
 
@@ -60,7 +68,7 @@ def explain(m: ProfileMatrix, p: int, case: PreparedCase) -> tuple[TermEvidence,
             out.append(ev(t, False, "contradicted", contribution, ann=hit[0]))
             continue
         if _lookup(cterms, np.array([t]))[0] >= 0:  # the disease has the term itself or a descendant
-            best = _best_annotation_below(m, p, t)
+            best = anns.best_below(t)
             kind = "exact" if best and best[0] == t else "disease term more specific"
             out.append(ev(t, False, kind, contribution, *(best or (None, None))))
             continue
@@ -72,13 +80,13 @@ def explain(m: ProfileMatrix, p: int, case: PreparedCase) -> tuple[TermEvidence,
         if a < 0 or ic[a] < UNSPECIFIC_IC:
             out.append(ev(t, False, "unmatched", contribution))
             continue
-        best = _best_annotation_below(m, p, a)
+        best = anns.best_below(a)
         kind = "patient term more specific" if best and best[0] == a else "related"
         out.append(ev(t, False, kind, contribution, *(best or (None, None)), via=a if kind == "related" else None))
     for t in case.excluded:
         contribution = float(m.excluded_row(t)[p])
         pos = _lookup(cterms, np.array([t]))
-        best = _best_annotation_below(m, p, t) if pos[0] >= 0 else None
+        best = anns.best_below(t) if pos[0] >= 0 else None
         if best and best[1] >= m.params.excluded_min_frequency:
             out.append(ev(t, True, "counted against", contribution, best[0], best[1]))
             continue
@@ -104,14 +112,15 @@ def next_best_phenotypes(
         return ()
     o, ic = m.ontology, m.ic
     prior = probs / probs.sum()
-    present = {int(a) for t in case.observed_all for a in o.ancestors(t)}
-    absent = set(case.excluded)
+    present = np.unique(np.concatenate([o.ancestors(t) for t in case.observed_all]))
     closures = [m.closure(int(p)) for p in profiles]
     cand = np.unique(np.concatenate([c[0] for c in closures]))
-    cand = cand[(ic[cand] >= MIN_SUGGESTION_IC) & o.phenotype_mask[cand]]
-    cand = np.array(
-        [c for c in cand.tolist() if c not in present and not absent.intersection(o.ancestors(c).tolist())], dtype=np.int64
-    )
+    cand = cand[(ic[cand] >= MIN_SUGGESTION_IC) & o.phenotype_mask[cand] & ~np.isin(cand, present)]
+    if case.excluded and len(cand):  # drop terms at or below an excluded term: already known absent
+        pos, anc = _expand_to_ancestors(o, cand)
+        below_excluded = np.zeros(len(cand), dtype=bool)
+        below_excluded[pos[np.isin(anc, case.excluded)]] = True
+        cand = cand[~below_excluded]
     if not len(cand):
         return ()
     q = np.full((len(profiles), len(cand)), ABSENT_IF_UNANNOTATED)

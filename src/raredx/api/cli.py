@@ -1,0 +1,202 @@
+"""The registry and service commands (``serve``, ``user``, ``demo``, ``registry``), added to the ``raredx`` CLI
+by :func:`register`. Heavy imports (FastAPI, SQLAlchemy) happen inside the commands."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+log = logging.getLogger(__name__)
+
+user_app = typer.Typer(help="Users of the registry service and their roles.", no_args_is_help=True)
+registry_app = typer.Typer(help="The registry database: migrate, import and export phenopackets.", no_args_is_help=True)
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", envvar="RAREDX_DATA_DIR", help="Knowledge-base release files (default: newest installed, else bundled).")]
+CacheDir = Annotated[Path | None, typer.Option("--cache-dir", envvar="RAREDX_CACHE_DIR", help="Where the compiled index is cached.")]
+RegistryDir = Annotated[Path | None, typer.Option("--registry-dir", envvar="RAREDX_REGISTRY_DIR", help="Where the SQLite registry and the token key live (default: $XDG_DATA_HOME/raredx/registry).")]
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", envvar="RAREDX_DATABASE_URL", help="sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB (default: SQLite in the registry dir).")]
+
+
+def _settings(registry_dir: Path | None, database_url: str | None, **extra: object):  # type: ignore[no-untyped-def]
+    from raredx.registry import Settings
+
+    values = {k: v for k, v in {"registry_dir": registry_dir, "database_url": database_url, **extra}.items() if v is not None}
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _registry(registry_dir: Path | None, database_url: str | None, *, ontology: bool = False,
+              data_dir: Path | None = None, cache_dir: Path | None = None):  # type: ignore[no-untyped-def]
+    from raredx.registry import Registry
+
+    settings = _settings(registry_dir, database_url)
+    onto = None
+    if ontology:
+        from raredx.core import RareDx
+
+        onto = RareDx.load(data_dir, cache_dir=cache_dir).kb.ontology
+    return Registry.open(settings.url, ontology=onto)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+    registry_dir: RegistryDir = None,
+    database_url: DatabaseUrl = None,
+    demo: Annotated[bool, typer.Option("--demo", envvar="RAREDX_DEMO", help="Demo mode: the published demo passwords work (see raredx demo).")] = False,
+) -> None:
+    """Start the registry and diagnosis service (FastAPI; OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from raredx.api import create_app
+
+    settings = _settings(registry_dir, database_url, data_dir=data_dir, cache_dir=cache_dir, demo=demo)
+    app = create_app(settings)
+    typer.echo(f"raredx service on http://{host}:{port} (API docs at /docs); database {_safe(settings.url)}", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    from raredx.registry._db import normalise_url
+
+    return make_url(normalise_url(url)).render_as_string(hide_password=True)
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="The user name.")],
+    role: Annotated[str, typer.Option(help="admin, clinician, registry_manager or researcher.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input instead of prompting.")] = False,
+    registry_dir: RegistryDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a user (the password is prompted for, or read from standard input)."""
+    from raredx.registry import SYSTEM
+    from raredx.registry.security import check_role
+
+    check_role(role)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    reg = _registry(registry_dir, database_url)
+    user = reg.add_user(SYSTEM, name, password, role)
+    typer.echo(f"user {user.username!r} ({user.role}) added")
+
+
+@user_app.command("list")
+def user_list(registry_dir: RegistryDir = None, database_url: DatabaseUrl = None) -> None:
+    """List the users and their roles."""
+    from raredx.registry import SYSTEM
+
+    for u in _registry(registry_dir, database_url).list_users(SYSTEM):
+        typer.echo(f"{u.username}\t{u.role}\t{'active' if u.active else 'disabled'}{chr(9) + 'demo' if u.demo else ''}")
+
+
+@registry_app.command("migrate")
+def registry_migrate(registry_dir: RegistryDir = None, database_url: DatabaseUrl = None) -> None:
+    """Create or upgrade the registry's tables (the service does this at start too)."""
+    from raredx.registry._db import current_revision
+
+    reg = _registry(registry_dir, database_url)
+    typer.echo(f"schema at revision {current_revision(reg.engine)}")
+
+
+@registry_app.command("import")
+def registry_import(
+    source: Annotated[Path, typer.Argument(help="A phenopacket JSON file, a directory or a ZIP of them.")],
+    policy: Annotated[str, typer.Option(help="strict: reject records with any warning; lenient: fix or drop what a warning names.")] = "lenient",
+    report: Annotated[Path | None, typer.Option(help="Write the full validation report (JSON) here.")] = None,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+    registry_dir: RegistryDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Import phenopackets; good records are saved, bad ones reported (record, field, reason) and left out."""
+    from raredx.registry import SYSTEM
+
+    reg = _registry(registry_dir, database_url, ontology=True, data_dir=data_dir, cache_dir=cache_dir)
+    result = reg.import_phenopackets(SYSTEM, source, policy=policy)  # type: ignore[arg-type]
+    if report:
+        report.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+    for issue in result.issues[:20]:
+        typer.echo(str(issue), err=True)
+    if len(result.issues) > 20:
+        typer.echo(f"... {len(result.issues) - 20} more issues" + (f" in {report}" if report else " (see --report)"), err=True)
+    typer.echo(f"{result.imported} of {result.records} records imported, {result.rejected} rejected ({policy})")
+
+
+@registry_app.command("export")
+def registry_export(
+    out: Annotated[Path, typer.Argument(help="A directory (one JSON per patient) or a .zip file.")],
+    registry_dir: RegistryDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Export every patient as a GA4GH Phenopacket v2."""
+    import zipfile
+
+    from raredx.registry import SYSTEM
+
+    docs = _registry(registry_dir, database_url).export_phenopackets(SYSTEM)
+    n = 0
+    if out.suffix.lower() == ".zip":
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for n, doc in enumerate(docs, 1):
+                zf.writestr(f"phenopackets/{doc['id']}.json", json.dumps(doc, indent=2))
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        for n, doc in enumerate(docs, 1):
+            (out / f"{doc['id']}.json").write_text(json.dumps(doc, indent=2) + "\n")
+    typer.echo(f"{n} phenopackets written to {out}")
+
+
+def demo(
+    phenopackets: Annotated[Path | None, typer.Argument(help="Phenopackets to start from (default: dev-phenopackets.zip from shared/data beside the checkout).")] = None,
+    patients: Annotated[int, typer.Option(min=1, help="How many patients.")] = 300,
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic fields.")] = 1,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+    registry_dir: Annotated[Path, typer.Option("--registry-dir", help="Where to build the demo registry.")] = Path("raredx-demo"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Build a demo registry: imported phenopackets plus synthetic registry fields, and demo users."""
+    import random
+
+    from raredx.errors import InputError
+    from raredx.registry import SYSTEM
+    from raredx.registry._demo import DEMO_USERS, add_synthetic_fields, demo_password
+
+    source = phenopackets or next((p for p in (Path("dev-phenopackets.zip"),
+                                               Path(__file__).resolve().parents[4] / "shared/data/phenopacket-store/dev-phenopackets.zip",
+                                               Path("../shared/data/phenopacket-store/dev-phenopackets.zip")) if p.exists()), None)
+    if source is None:
+        raise InputError("no phenopackets to build the demo from: give a ZIP or directory, e.g. raredx demo dev-phenopackets.zip")
+    reg = _registry(registry_dir, database_url, ontology=True, data_dir=data_dir, cache_dir=cache_dir)
+    rng = random.Random(seed)
+    result = reg.import_phenopackets(SYSTEM, source, transform=lambda p: add_synthetic_fields(p, rng), limit=patients)
+    existing = {u.username for u in reg.list_users(SYSTEM)}
+    for name, role in DEMO_USERS:
+        if name not in existing:
+            reg.add_user(SYSTEM, name, demo_password(name), role, demo=True)
+    typer.echo(f"demo registry: {result.imported} synthetic patients imported from {source}")
+    typer.echo("DEMO users (published passwords; they work only with raredx serve --demo):")
+    for name, role in DEMO_USERS:
+        typer.echo(f"  {name:16} {role:17} password {demo_password(name)}")
+    where = f"--database-url {_safe(reg.engine.url.render_as_string(hide_password=False))}" if database_url else f"--registry-dir {registry_dir}"
+    typer.echo(f"start it with: raredx serve --demo {where}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the registry and service commands to the ``raredx`` command line."""
+    app.command("serve")(serve)
+    app.command("demo")(demo)
+    app.add_typer(user_app, name="user")
+    app.add_typer(registry_app, name="registry")

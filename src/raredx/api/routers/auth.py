@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from raredx.api.deps import CurrentActor, RegistryDep, SettingsDep, SignerDep, requires
+from raredx.api.schemas import Token, UserCreate, UserPublic
+from raredx.registry import Permission
+
+router = APIRouter(prefix="/api", tags=["auth"])
+
+
+@router.post("/auth/token", response_model=Token, summary="Exchange user name and password for a bearer token")
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], registry: RegistryDep, signer: SignerDep,
+          settings: SettingsDep) -> Token:
+    actor = registry.authenticate(form.username, form.password, demo_mode=settings.demo)
+    return Token(access_token=signer.issue(actor))
+
+
+@router.get("/auth/me", summary="Who the token belongs to")
+def me(actor: CurrentActor) -> dict[str, str]:
+    return {"username": actor.username, "role": actor.role}
+
+
+@router.get("/users", response_model=list[UserPublic], dependencies=[requires(Permission.MANAGE_USERS)])
+def list_users(registry: RegistryDep, actor: CurrentActor) -> list[UserPublic]:
+    return registry.list_users(actor)
+
+
+@router.post("/users", response_model=UserPublic, status_code=201, dependencies=[requires(Permission.MANAGE_USERS)])
+def add_user(body: UserCreate, registry: RegistryDep, actor: CurrentActor) -> UserPublic:
+    return registry.add_user(actor, body.username, body.password, body.role)

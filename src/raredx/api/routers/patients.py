@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from raredx.api.deps import CurrentActor, RdxDep, RegistryDep
+from raredx.api.schemas import (
+    AuditRecord,
+    PatientCreate,
+    PatientFilter,
+    PatientPublic,
+    PatientQuery,
+    PatientsPublic,
+    PatientUpdate,
+    Revision,
+)
+
+router = APIRouter(prefix="/api/patients", tags=["patients"])
+
+
+@router.get("", response_model=PatientsPublic, summary="Search patients (filters combine with AND)")
+def list_patients(registry: RegistryDep, actor: CurrentActor, q: Annotated[PatientQuery, Query()]) -> PatientsPublic:
+    filters = PatientFilter.model_validate(q.model_dump(exclude={"offset", "limit"}))
+    return registry.list_patients(actor, filters, offset=q.offset, limit=q.limit)
+
+
+@router.post("", response_model=PatientPublic, status_code=201)
+def create_patient(body: PatientCreate, registry: RegistryDep, actor: CurrentActor) -> PatientPublic:
+    return registry.create_patient(actor, body)
+
+
+@router.get("/{patient_id}", response_model=PatientPublic)
+def get_patient(patient_id: int, registry: RegistryDep, actor: CurrentActor) -> PatientPublic:
+    return registry.get_patient(actor, patient_id)
+
+
+@router.patch("/{patient_id}", response_model=PatientPublic,
+              summary="Change some fields; send the version you read (409 if someone saved in between)")
+def update_patient(patient_id: int, body: PatientUpdate, registry: RegistryDep, actor: CurrentActor) -> PatientPublic:  # type: ignore[valid-type]
+    return registry.update_patient(actor, patient_id, body)
+
+
+@router.delete("/{patient_id}", status_code=204, summary="Soft delete (an admin can restore)")
+def delete_patient(patient_id: int, registry: RegistryDep, actor: CurrentActor) -> Response:
+    registry.delete_patient(actor, patient_id)
+    return Response(status_code=204)
+
+
+@router.post("/{patient_id}/restore", response_model=PatientPublic)
+def restore_patient(patient_id: int, registry: RegistryDep, actor: CurrentActor) -> PatientPublic:
+    return registry.restore_patient(actor, patient_id)
+
+
+@router.get("/{patient_id}/history", response_model=list[Revision], summary="Every saved version of the record")
+def history(patient_id: int, registry: RegistryDep, actor: CurrentActor) -> list[Revision]:
+    return registry.history(actor, patient_id)
+
+
+@router.get("/{patient_id}/audit", response_model=list[AuditRecord])
+def patient_audit(patient_id: int, registry: RegistryDep, actor: CurrentActor) -> list[AuditRecord]:
+    return registry.audit_log(actor, patient_id=patient_id)
+
+
+@router.get("/{patient_id}/phenopacket", summary="The patient as a GA4GH Phenopacket v2")
+def export_phenopacket(patient_id: int, registry: RegistryDep, actor: CurrentActor) -> dict[str, Any]:
+    return registry.export_phenopacket(actor, patient_id)
+
+
+@router.post("/{patient_id}/diagnose", summary="Rank diseases for the stored phenotype (same JSON as raredx diagnose)")
+def diagnose_patient(patient_id: int, registry: RegistryDep, rdx: RdxDep, actor: CurrentActor,
+                     top: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
+    case = registry.case_for(actor, patient_id)
+    return rdx.diagnose(case, top=top, strict=False).to_dict()

@@ -1,0 +1,47 @@
+"""Stateless and cohort-level endpoints: diagnosis, statistics, term search, audit log, health."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from raredx import __version__
+from raredx.api.deps import CurrentActor, RdxDep, RegistryDep, SettingsDep, requires
+from raredx.api.schemas import AuditRecord, DiagnoseRequest, HealthOut, TermHitOut
+from raredx.registry import Permission
+
+router = APIRouter(prefix="/api", tags=["service"])
+
+
+@router.post("/diagnose", dependencies=[requires(Permission.DIAGNOSE)],
+             summary="Rank diseases for a phenopacket-shaped phenotype (the JSON of raredx diagnose --format json)")
+def diagnose(body: DiagnoseRequest, rdx: RdxDep, top: Annotated[int, Query(ge=1, le=100)] = 10,
+             lenient: Annotated[bool, Query(description="skip unknown HPO ids instead of answering 422")] = False) -> dict[str, Any]:
+    from raredx.io.phenopackets import case_from_phenopacket
+
+    case = case_from_phenopacket(body.model_dump(), "the request body")
+    return rdx.diagnose(case, top=top, strict=not lenient).to_dict()
+
+
+@router.get("/statistics", dependencies=[requires(Permission.STATISTICS)], summary="Cohort statistics")
+def statistics(registry: RegistryDep, actor: CurrentActor) -> dict[str, Any]:
+    return registry.statistics(actor)
+
+
+@router.get("/terms", response_model=list[TermHitOut], summary="HPO term search for autocomplete (prefix, typo-tolerant)")
+def terms(request: Request, _actor: CurrentActor, q: Annotated[str, Query(min_length=1, max_length=200)],
+          limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[TermHitOut]:
+    return [TermHitOut(id=h.id, label=h.label, matched=h.matched, score=h.score) for h in request.app.state.terms.search(q, limit)]
+
+
+@router.get("/audit", response_model=list[AuditRecord], summary="The audit log, newest first")
+def audit(registry: RegistryDep, actor: CurrentActor, patient_id: int | None = None,
+          offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AuditRecord]:
+    return registry.audit_log(actor, patient_id=patient_id, offset=offset, limit=limit)
+
+
+@router.get("/health", response_model=HealthOut, summary="Liveness, version, demo mode (no authentication)")
+def health(registry: RegistryDep, rdx: RdxDep, settings: SettingsDep) -> HealthOut:
+    return HealthOut(status="ok", version=__version__, demo=settings.demo, database=registry.engine.dialect.name,
+                     kb_version=rdx.kb.version)

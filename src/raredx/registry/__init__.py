@@ -1,0 +1,36 @@
+"""The rare-disease patient registry: SQLAlchemy models, Alembic migrations, the service every interface uses,
+phenopacket import/export, cohort statistics, users, roles and the audit log.
+
+>>> from raredx.registry import Registry, SYSTEM, PatientCreate        # doctest: +SKIP
+>>> reg = Registry.open("sqlite:///registry.sqlite3")                  # doctest: +SKIP
+>>> reg.create_patient(SYSTEM, PatientCreate(pseudonym="RDX-1", sex="FEMALE")).id  # doctest: +SKIP
+1
+"""
+
+from raredx.registry._db import make_engine, migrate
+from raredx.registry._service import ImportReport, Registry
+from raredx.registry.config import Settings
+from raredx.registry.phenopackets import HELD, Issue, patient_from_phenopacket, phenopacket_from_patient
+from raredx.registry.schemas import PatientCreate, PatientFilter, PatientPublic, PatientsPublic, PatientUpdate
+from raredx.registry.security import ROLES, SYSTEM, Actor, Permission
+
+__all__ = [
+    "HELD",
+    "ROLES",
+    "SYSTEM",
+    "Actor",
+    "ImportReport",
+    "Issue",
+    "PatientCreate",
+    "PatientFilter",
+    "PatientPublic",
+    "PatientUpdate",
+    "PatientsPublic",
+    "Permission",
+    "Registry",
+    "Settings",
+    "make_engine",
+    "migrate",
+    "patient_from_phenopacket",
+    "phenopacket_from_patient",
+]

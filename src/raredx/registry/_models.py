@@ -1,0 +1,279 @@
+"""The registry's tables (SQLAlchemy 2 declarative models).
+
+The database model never leaves the registry package: the service converts rows to the pydantic
+values of :mod:`raredx.registry.schemas`. Child rows (features, diagnoses, findings, ...) are values of
+their patient: an update replaces a whole list, and the previous state is kept in ``patient_revisions``.
+Columns whose names match a schema field are copied by name (see ``_service``); JSON columns keep
+phenopacket sub-messages (time elements, ontology classes) as they came, so export gives them back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)  # published password: works only in demo mode
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(200), unique=True)  # EU CDE 1; phenopacket id
+    subject_id: Mapped[str | None] = mapped_column(String(200))  # phenopacket subject.id
+    sex: Mapped[str | None] = mapped_column(String(16))  # MALE, FEMALE, OTHER_SEX, UNKNOWN_SEX
+    date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
+    region: Mapped[str | None] = mapped_column(String(100), index=True)
+    vital_status: Mapped[str | None] = mapped_column(String(16))  # ALIVE, DECEASED, UNKNOWN_STATUS
+    date_of_death: Mapped[dt.date | None] = mapped_column(Date)
+    cause_of_death: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    first_contact_date: Mapped[dt.date | None] = mapped_column(Date)
+    age_at_onset: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a phenopacket TimeElement
+    onset_years: Mapped[float | None] = mapped_column(Float)  # derived from age_at_onset, for statistics
+    age_at_last_encounter: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    consent_contact_research: Mapped[bool | None] = mapped_column(Boolean)
+    consent_data_reuse: Mapped[bool | None] = mapped_column(Boolean)
+    consent_date: Mapped[dt.date | None] = mapped_column(Date)
+    disability: Mapped[str | None] = mapped_column(String(200))
+    # identity: only users allowed to see identities get these (see security.Permission.READ_IDENTITY)
+    family_name: Mapped[str | None] = mapped_column(String(200))
+    given_name: Mapped[str | None] = mapped_column(String(200))
+    patronymic: Mapped[str | None] = mapped_column(String(200))
+    national_id: Mapped[str | None] = mapped_column(String(64))
+    insurance_policy: Mapped[str | None] = mapped_column(String(64))
+    identity_document: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(Text)
+    registry_exit_date: Mapped[dt.date | None] = mapped_column(Date)
+    registry_exit_reason: Mapped[str | None] = mapped_column(String(200))
+    phenopacket_meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    # bookkeeping
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    deleted_by: Mapped[str | None] = mapped_column(String(100))
+
+    phenotypic_features: Mapped[list[PhenotypicFeature]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="PhenotypicFeature.position")
+    diagnoses: Mapped[list[Diagnosis]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="Diagnosis.position")
+    interpretations: Mapped[list[Interpretation]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="Interpretation.position")
+    genetic_findings: Mapped[list[GeneticFinding]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="GeneticFinding.position")
+    measurements: Mapped[list[Measurement]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="Measurement.position")
+    family_relations: Mapped[list[FamilyRelation]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="FamilyRelation.position")
+    treatments: Mapped[list[Treatment]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="Treatment.position")
+    drug_provisions: Mapped[list[DrugProvision]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="DrugProvision.position")
+    samples: Mapped[list[Sample]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="Sample.position")
+    visits: Mapped[list[Visit]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="Visit.position")
+
+
+class _Child:
+    """Columns every per-patient list row has: its patient and its place in the list."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    @declared_attr
+    def patient_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+
+    @declared_attr
+    def patient(cls) -> Mapped[Patient]:
+        return relationship(back_populates=cls.__tablename__)  # type: ignore[attr-defined]
+
+
+class PhenotypicFeature(_Child, Base):
+    __tablename__ = "phenotypic_features"
+    hpo_id: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str | None] = mapped_column(String(300))
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    onset: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    resolution: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    severity: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    modifiers: Mapped[list[Any] | None] = mapped_column(JSON)
+    evidence: Mapped[list[Any] | None] = mapped_column(JSON)
+    description: Mapped[str | None] = mapped_column(Text)
+    recorded_on: Mapped[dt.date | None] = mapped_column(Date)
+    __table_args__ = (Index("ix_phenotypic_features_hpo_id_patient", "hpo_id", "patient_id"),)
+
+
+class Diagnosis(_Child, Base):
+    __tablename__ = "diagnoses"
+    disease_id: Mapped[str] = mapped_column(String(40), index=True)  # OMIM:, ORPHA:, MONDO:, ICD10:
+    label: Mapped[str | None] = mapped_column(String(300))
+    icd10: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # suspected, confirmed, ruled_out
+    basis: Mapped[str | None] = mapped_column(String(16))  # clinical, molecular, both
+    diagnosed_on: Mapped[dt.date | None] = mapped_column(Date)
+    age_at_diagnosis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    diagnosis_years: Mapped[float | None] = mapped_column(Float)  # derived
+    onset: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Interpretation(_Child, Base):
+    __tablename__ = "interpretations"
+    interpretation_id: Mapped[str] = mapped_column(String(200))
+    progress_status: Mapped[str | None] = mapped_column(String(20))
+    disease_id: Mapped[str | None] = mapped_column(String(40))
+    disease_label: Mapped[str | None] = mapped_column(String(300))
+    summary: Mapped[str | None] = mapped_column(Text)
+
+
+class GeneticFinding(_Child, Base):
+    __tablename__ = "genetic_findings"
+    interpretation_id: Mapped[str | None] = mapped_column(String(200))
+    gene_symbol: Mapped[str | None] = mapped_column(String(40), index=True)
+    gene_id: Mapped[str | None] = mapped_column(String(40))  # HGNC:1234
+    hgvs: Mapped[str | None] = mapped_column(String(400))  # derived: the first HGVS expression, for search
+    expressions: Mapped[list[Any] | None] = mapped_column(JSON)
+    zygosity: Mapped[str | None] = mapped_column(String(20))  # GENO id
+    zygosity_label: Mapped[str | None] = mapped_column(String(60))
+    acmg_class: Mapped[str | None] = mapped_column(String(40))
+    interpretation_status: Mapped[str | None] = mapped_column(String(40))
+    therapeutic_actionability: Mapped[str | None] = mapped_column(String(40))
+    subject_or_biosample_id: Mapped[str | None] = mapped_column(String(200))
+    variant_id: Mapped[str | None] = mapped_column(String(400))
+    variant_label: Mapped[str | None] = mapped_column(String(400))
+    variant_description: Mapped[str | None] = mapped_column(Text)
+    molecule_context: Mapped[str | None] = mapped_column(String(40))
+    structural_type: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    vcf: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    testing_lab: Mapped[str | None] = mapped_column(String(200))
+    tested_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Measurement(_Child, Base):
+    __tablename__ = "measurements"
+    assay: Mapped[dict[str, Any]] = mapped_column(JSON)
+    value: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    description: Mapped[str | None] = mapped_column(Text)
+    time_observed: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class FamilyRelation(_Child, Base):
+    __tablename__ = "family_relations"
+    relative_pseudonym: Mapped[str] = mapped_column(String(200))
+    relation: Mapped[str] = mapped_column(String(40))  # mother, father, sibling, child, other
+    affected: Mapped[bool | None] = mapped_column(Boolean)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class Treatment(_Child, Base):
+    __tablename__ = "treatments"
+    drug_inn: Mapped[str] = mapped_column(String(200))
+    atc_code: Mapped[str | None] = mapped_column(String(10))
+    agent_id: Mapped[str | None] = mapped_column(String(60))
+    indication: Mapped[str | None] = mapped_column(String(40))
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    stop_date: Mapped[dt.date | None] = mapped_column(Date)
+    dose: Mapped[str | None] = mapped_column(String(200))
+    route: Mapped[str | None] = mapped_column(String(60))
+
+
+class DrugProvision(_Child, Base):
+    __tablename__ = "drug_provisions"
+    drug_inn: Mapped[str] = mapped_column(String(200))
+    atc_code: Mapped[str | None] = mapped_column(String(10))
+    dosage_form: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    need_identified_on: Mapped[dt.date | None] = mapped_column(Date)
+    requested_on: Mapped[dt.date | None] = mapped_column(Date)
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    dispensed_on: Mapped[dt.date | None] = mapped_column(Date)
+    prescription_number: Mapped[str | None] = mapped_column(String(60))
+    quantity: Mapped[str | None] = mapped_column(String(60))
+    funding_source: Mapped[str | None] = mapped_column(String(24))
+
+
+class Sample(_Child, Base):
+    __tablename__ = "samples"
+    sample_id: Mapped[str] = mapped_column(String(200))
+    sample_type: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sampled_tissue: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    time_of_collection: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    collected_on: Mapped[dt.date | None] = mapped_column(Date)
+    biobank_id: Mapped[str | None] = mapped_column(String(200))
+    biobank_url: Mapped[str | None] = mapped_column(String(500))
+    consent_biobank: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class Visit(_Child, Base):
+    __tablename__ = "visits"
+    visit_date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str | None] = mapped_column(String(40))
+    clinician: Mapped[str | None] = mapped_column(String(200))
+    disability: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class PatientRevision(Base):
+    """The full record as it was after each write: nothing is overwritten silently."""
+
+    __tablename__ = "patient_revisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    by: Mapped[str] = mapped_column(String(100))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AuditEntry(Base):
+    """Append-only (database triggers refuse UPDATE and DELETE): who did what to which patient, when."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    username: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(24))
+    patient_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+CHILD_MODELS: dict[str, type[Base]] = {
+    "phenotypic_features": PhenotypicFeature,
+    "diagnoses": Diagnosis,
+    "interpretations": Interpretation,
+    "genetic_findings": GeneticFinding,
+    "measurements": Measurement,
+    "family_relations": FamilyRelation,
+    "treatments": Treatment,
+    "drug_provisions": DrugProvision,
+    "samples": Sample,
+    "visits": Visit,
+}

@@ -1,0 +1,543 @@
+"""The registry service: every read and write of patient data goes through here, is permission-checked
+against the acting user's role, recorded in the append-only audit log, and (for writes) kept as a revision."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from raredx.errors import InputError
+from raredx.registry import _models as m
+from raredx.registry._db import make_engine, migrate
+from raredx.registry.errors import AuthenticationError, ConflictError, NotFoundError
+from raredx.registry.phenopackets import Issue, Policy, patient_from_phenopacket, phenopacket_from_patient, years_of
+from raredx.registry.schemas import (
+    CHILD_SCHEMAS,
+    IDENTITY_FIELDS,
+    AuditRecord,
+    Identity,
+    PatientCreate,
+    PatientFilter,
+    PatientPublic,
+    PatientsPublic,
+    PatientUpdate,
+    Revision,
+    UserPublic,
+)
+from raredx.registry.security import (
+    SYSTEM,
+    Actor,
+    Permission,
+    check_password_strength,
+    check_role,
+    hash_password,
+    verify_password,
+)
+
+log = logging.getLogger(__name__)
+
+_BOOKKEEPING = ("id", "version", "created_at", "created_by", "updated_at", "updated_by", "deleted_at")
+_SCALARS = tuple(k for k in PatientCreate.model_fields if k not in CHILD_SCHEMAS and k != "identity")
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What an import did: counts, the new patients' ids, and every issue (naming record, field and reason)."""
+
+    policy: str
+    records: int
+    imported: int
+    rejected: int
+    patient_ids: tuple[int, ...]
+    issues: tuple[Issue, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy, "records": self.records, "imported": self.imported, "rejected": self.rejected,
+            "patient_ids": list(self.patient_ids),
+            "issues": [{"record": i.record, "field": i.field, "reason": i.reason, "severity": i.severity} for i in self.issues],
+        }
+
+
+class Registry:
+    """The registry over one database. ``ontology`` (optional) checks HPO ids and expands term searches;
+    ``equivalent_ids`` (optional) maps a disease id to all ids of its concept for disease searches."""
+
+    def __init__(self, engine: Engine, *, ontology: Any = None, equivalent_ids: Callable[[str], tuple[str, ...]] | None = None):
+        self.engine = engine
+        self.ontology = ontology
+        self.equivalent_ids = equivalent_ids
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, upgrade: bool = True, **kwargs: Any) -> Registry:
+        """Connect to ``url`` and bring its schema up to date (an empty database gets every table)."""
+        engine = make_engine(url)
+        if upgrade:
+            migrate(engine)
+        return cls(engine, **kwargs)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- audit ----------------------------------------------------------------------------------
+    @staticmethod
+    def _audit(s: Session, actor: Actor, action: str, patient_id: int | None = None, **detail: Any) -> None:
+        s.add(m.AuditEntry(username=actor.username, role=actor.role, action=action, patient_id=patient_id, detail=detail or None))
+
+    def audit_log(self, actor: Actor, *, patient_id: int | None = None, offset: int = 0, limit: int = 100) -> list[AuditRecord]:
+        actor.require(Permission.AUDIT)
+        q = select(m.AuditEntry).order_by(m.AuditEntry.id.desc()).offset(offset).limit(min(limit, MAX_PAGE))
+        if patient_id is not None:
+            q = q.where(m.AuditEntry.patient_id == patient_id)
+        with self._sessions() as s:
+            return [AuditRecord.model_validate(r) for r in s.scalars(q)]
+
+    # -- users ----------------------------------------------------------------------------------
+    def add_user(self, actor: Actor, username: str, password: str, role: str, *, demo: bool = False) -> UserPublic:
+        actor.require(Permission.MANAGE_USERS)
+        check_role(role)
+        check_password_strength(password)
+        if not username.strip() or len(username) > 100:
+            raise InputError("the user name must be 1 to 100 characters.")
+        with self._sessions.begin() as s:
+            if s.scalar(select(m.User.id).where(m.User.username == username)) is not None:
+                raise ConflictError(f"user {username!r} exists already; choose another name.")
+            user = m.User(username=username, password_hash=hash_password(password), role=role, active=True, demo=demo)
+            s.add(user)
+            self._audit(s, actor, "user_add", user=username, role=role)
+            s.flush()
+            return UserPublic.model_validate(user)
+
+    def list_users(self, actor: Actor) -> list[UserPublic]:
+        actor.require(Permission.MANAGE_USERS)
+        with self._sessions() as s:
+            return [UserPublic.model_validate(u) for u in s.scalars(select(m.User).order_by(m.User.id))]
+
+    def authenticate(self, username: str, password: str, *, demo_mode: bool = False) -> Actor:
+        """The user, if the password is right. Demo users (published passwords) work only in demo mode."""
+        with self._sessions() as s:
+            user = s.scalar(select(m.User).where(m.User.username == username))
+        if user is None or not user.active or not verify_password(user.password_hash, password):
+            raise AuthenticationError("wrong user name or password (or the user is disabled).")
+        if user.demo and not demo_mode:
+            raise AuthenticationError(f"{username!r} is a demo user with a published password; it works only when the "
+                                      "service runs in demo mode (raredx serve --demo).")
+        return Actor(user.username, user.role)
+
+    def active_actor(self, username: str, *, demo_mode: bool = False) -> Actor | None:
+        """The user as they are now (role changes and deactivation apply to tokens already issued)."""
+        q = select(m.User.username, m.User.role).where(m.User.username == username, m.User.active)
+        if not demo_mode:
+            q = q.where(m.User.demo.is_(False))
+        with self._sessions() as s:
+            row = s.execute(q).first()
+        return Actor(row[0], row[1]) if row else None
+
+    # -- conversion -----------------------------------------------------------------------------
+    def _to_public(self, row: m.Patient, actor: Actor) -> PatientPublic:
+        data: dict[str, Any] = {k: getattr(row, k) for k in (*_SCALARS, "pseudonym", *_BOOKKEEPING)}
+        for name, schema in CHILD_SCHEMAS.items():
+            data[name] = [schema.model_validate(c) for c in getattr(row, name)]
+        data["birth_year"] = row.date_of_birth.year if row.date_of_birth else None
+        if actor.can(Permission.READ_IDENTITY):
+            ident = {k: getattr(row, k) for k in IDENTITY_FIELDS}
+            data["identity"] = Identity(**ident) if any(v is not None for v in ident.values()) else None
+        return PatientPublic.model_validate(data)
+
+    @staticmethod
+    def _apply(row: m.Patient, values: dict[str, Any]) -> None:
+        """Copy schema values onto the row; child lists are replaced whole."""
+        for k, v in _patient_columns(values).items():
+            setattr(row, k, v)
+        for name, model in m.CHILD_MODELS.items():
+            if name in values:
+                setattr(row, name, [model(**r) for r in _child_rows(name, values[name])])
+
+    @staticmethod
+    def _snapshot(p: PatientPublic | PatientCreate) -> dict[str, Any]:
+        return p.model_dump(mode="json", exclude={"created_at", "updated_at", "birth_year"}, exclude_defaults=True)
+
+    def _load(self, s: Session, patient_id: int, *, deleted_ok: bool = False) -> m.Patient:
+        row = s.get(m.Patient, patient_id)
+        if row is None or (row.deleted_at is not None and not deleted_ok):
+            raise NotFoundError(f"no patient with id {patient_id}" + (" (it was deleted; an admin can restore it)" if row else "") + ".")
+        return row
+
+    def _new_row(self, s: Session, actor: Actor, data: PatientCreate) -> m.Patient:
+        row = m.Patient(created_by=actor.username, updated_by=actor.username, version=1)
+        self._apply(row, data.model_dump())
+        s.add(row)
+        return row
+
+    # -- patients -------------------------------------------------------------------------------
+    def create_patient(self, actor: Actor, data: PatientCreate) -> PatientPublic:
+        actor.require(Permission.WRITE)
+        with self._sessions() as s, s.begin():
+            if s.scalar(select(m.Patient.id).where(m.Patient.pseudonym == data.pseudonym)) is not None:
+                raise ConflictError(f"pseudonym {data.pseudonym!r} is taken; choose another or update that patient.")
+            row = self._new_row(s, actor, data)
+            s.flush()
+            out = self._to_public(row, SYSTEM)
+            s.add(m.PatientRevision(patient_id=row.id, version=1, action="create", by=actor.username, snapshot=self._snapshot(out)))
+            self._audit(s, actor, "create", row.id)
+            return out if actor.can(Permission.READ_IDENTITY) else out.model_copy(update={"identity": None})
+
+    def get_patient(self, actor: Actor, patient_id: int) -> PatientPublic:
+        actor.require(Permission.READ)
+        with self._sessions() as s, s.begin():
+            row = self._load(s, patient_id, deleted_ok=actor.can(Permission.RESTORE))
+            out = self._to_public(row, actor)
+            self._audit(s, actor, "read", patient_id)
+            return out
+
+    def update_patient(self, actor: Actor, patient_id: int, update: PatientUpdate) -> PatientPublic:  # type: ignore[valid-type]
+        actor.require(Permission.WRITE)
+        values = update.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+        expected = values.pop("version")
+        with self._sessions() as s, s.begin():
+            row = self._load(s, patient_id)
+            if row.version != expected:
+                raise ConflictError(
+                    f"patient {patient_id} is at version {row.version}, not {expected}: someone saved it since you read it. "
+                    "Reload it, re-apply your change and send the new version."
+                )
+            if "pseudonym" in values and values["pseudonym"] is None:
+                raise InputError("pseudonym cannot be removed; give a new one or leave it out.")
+            if "pseudonym" in values and values["pseudonym"] != row.pseudonym and s.scalar(
+                    select(m.Patient.id).where(m.Patient.pseudonym == values["pseudonym"])) is not None:
+                raise ConflictError(f"pseudonym {values['pseudonym']!r} is taken; choose another.")
+            for name in CHILD_SCHEMAS:
+                if name in values and values[name] is None:
+                    values[name] = []
+            self._apply(row, values)
+            row.version += 1
+            row.updated_at = dt.datetime.now(dt.UTC)
+            row.updated_by = actor.username
+            s.flush()
+            out = self._to_public(row, SYSTEM)
+            s.add(m.PatientRevision(patient_id=row.id, version=row.version, action="update", by=actor.username,
+                                    snapshot=self._snapshot(out)))
+            self._audit(s, actor, "update", patient_id, fields=sorted(values), version=row.version)
+            return out if actor.can(Permission.READ_IDENTITY) else out.model_copy(update={"identity": None})
+
+    def _set_deleted(self, actor: Actor, patient_id: int, deleted: bool) -> None:
+        with self._sessions() as s, s.begin():
+            row = self._load(s, patient_id, deleted_ok=True)
+            if (row.deleted_at is not None) == deleted:
+                raise ConflictError(f"patient {patient_id} is {'already deleted' if deleted else 'not deleted'}.")
+            row.deleted_at = dt.datetime.now(dt.UTC) if deleted else None
+            row.deleted_by = actor.username if deleted else None
+            row.version += 1
+            action = "delete" if deleted else "restore"
+            s.flush()
+            s.add(m.PatientRevision(patient_id=row.id, version=row.version, action=action, by=actor.username,
+                                    snapshot=self._snapshot(self._to_public(row, SYSTEM))))
+            self._audit(s, actor, action, patient_id)
+
+    def delete_patient(self, actor: Actor, patient_id: int) -> None:
+        """Soft delete: hidden from everyone but admins, restorable with :meth:`restore_patient`."""
+        actor.require(Permission.DELETE)
+        self._set_deleted(actor, patient_id, True)
+
+    def restore_patient(self, actor: Actor, patient_id: int) -> PatientPublic:
+        actor.require(Permission.RESTORE)
+        self._set_deleted(actor, patient_id, False)
+        return self.get_patient(actor, patient_id)
+
+    def history(self, actor: Actor, patient_id: int) -> list[Revision]:
+        actor.require(Permission.READ_IDENTITY)
+        with self._sessions() as s, s.begin():
+            self._load(s, patient_id, deleted_ok=actor.can(Permission.RESTORE))
+            revs = s.scalars(select(m.PatientRevision).where(m.PatientRevision.patient_id == patient_id)
+                             .order_by(m.PatientRevision.version))
+            out = [Revision.model_validate(r) for r in revs]
+            self._audit(s, actor, "history", patient_id)
+            return out
+
+    def _conditions(self, actor: Actor, f: PatientFilter) -> list[Any]:
+        P = m.Patient
+        conds: list[Any] = []
+        if f.include_deleted:
+            actor.require(Permission.RESTORE)
+        else:
+            conds.append(P.deleted_at.is_(None))
+        if f.region:
+            conds.append(P.region == f.region)
+        if f.pseudonym:
+            conds.append(P.pseudonym.startswith(f.pseudonym, autoescape=True))
+        # child filters as uncorrelated "id IN (SELECT patient_id ...)": evaluated once, not once per patient
+        if f.disease or f.diagnosis_status:
+            D = m.Diagnosis
+            sub = [D.status == f.diagnosis_status if f.diagnosis_status else D.status != "ruled_out"]
+            if f.disease:
+                ids = self.equivalent_ids(f.disease) if self.equivalent_ids else (f.disease,)
+                sub.append(D.disease_id.in_(ids or (f.disease,)))
+            conds.append(P.id.in_(select(D.patient_id).where(*sub)))
+        if f.gene:
+            G = m.GeneticFinding
+            conds.append(P.id.in_(select(G.patient_id).where(G.gene_symbol.in_({f.gene, f.gene.upper()}))))
+        if f.hpo:
+            F = m.PhenotypicFeature
+            conds.append(P.id.in_(select(F.patient_id).where(F.hpo_id.in_(self._descendants(f.hpo)), F.excluded.is_(False))))
+        if f.provision_status:
+            R = m.DrugProvision
+            conds.append(P.id.in_(select(R.patient_id).where(R.status == f.provision_status)))
+        return conds
+
+    def _descendants(self, term_id: str) -> list[str]:
+        if self.ontology is None:
+            return [term_id]
+        res = self.ontology.resolve(term_id, "the hpo filter")
+        return sorted(self.ontology.ids[i] for i in self.ontology.descendants(res.index))
+
+    def list_patients(self, actor: Actor, f: PatientFilter | None = None, *, offset: int = 0, limit: int = 50) -> PatientsPublic:
+        actor.require(Permission.READ)
+        f = f or PatientFilter()
+        if not 1 <= limit <= MAX_PAGE or offset < 0:
+            raise InputError(f"limit must be 1..{MAX_PAGE} and offset >= 0 (got limit={limit}, offset={offset}).")
+        conds = self._conditions(actor, f)
+        with self._sessions() as s, s.begin():
+            count = s.scalar(select(func.count()).select_from(m.Patient).where(*conds)) or 0
+            ids = list(s.scalars(select(m.Patient.id).where(*conds).order_by(m.Patient.id).offset(offset).limit(limit)))
+            rows = s.scalars(select(m.Patient).where(m.Patient.id.in_(ids)).order_by(m.Patient.id)
+                             .options(*[selectinload(getattr(m.Patient, n)) for n in CHILD_SCHEMAS])).all() if ids else []
+            data = [self._to_public(r, actor) for r in rows]
+            self._audit(s, actor, "list", None, filter=f.model_dump(exclude_defaults=True), patient_ids=ids)
+            return PatientsPublic(data=data, count=count, offset=offset, limit=limit)
+
+    def search_ids(self, actor: Actor, f: PatientFilter, *, limit: int = 50) -> tuple[int, list[int]]:
+        """Count and first ids of the matching patients (what a search page needs; used by the benchmark)."""
+        actor.require(Permission.READ)
+        conds = self._conditions(actor, f)
+        with self._sessions() as s:
+            count = s.scalar(select(func.count()).select_from(m.Patient).where(*conds)) or 0
+            ids = list(s.scalars(select(m.Patient.id).where(*conds).order_by(m.Patient.id).limit(limit)))
+        return count, ids
+
+    # -- phenopackets ---------------------------------------------------------------------------
+    def export_phenopacket(self, actor: Actor, patient_id: int) -> dict[str, Any]:
+        actor.require(Permission.READ)
+        with self._sessions() as s, s.begin():
+            row = self._load(s, patient_id, deleted_ok=actor.can(Permission.RESTORE))
+            doc = phenopacket_from_patient(self._to_public(row, actor))
+            self._audit(s, actor, "export", patient_id)
+            return doc
+
+    def export_phenopackets(self, actor: Actor, f: PatientFilter | None = None, *, batch: int = 200) -> Iterator[dict[str, Any]]:
+        """Every matching patient as a phenopacket (one audit entry per patient)."""
+        actor.require(Permission.READ)
+        conds = self._conditions(actor, f or PatientFilter())
+        with self._sessions() as s:
+            ids = list(s.scalars(select(m.Patient.id).where(*conds).order_by(m.Patient.id)))
+        for start in range(0, len(ids), batch):
+            chunk = ids[start:start + batch]
+            with self._sessions() as s, s.begin():
+                rows = s.scalars(select(m.Patient).where(m.Patient.id.in_(chunk)).order_by(m.Patient.id)
+                                 .options(*[selectinload(getattr(m.Patient, n)) for n in CHILD_SCHEMAS])).all()
+                docs = [phenopacket_from_patient(self._to_public(r, actor)) for r in rows]
+                for r in rows:
+                    self._audit(s, actor, "export", r.id)
+            yield from docs
+
+    def import_phenopackets(
+        self,
+        actor: Actor,
+        source: str | Path,
+        *,
+        policy: Policy = "lenient",
+        batch: int = 250,
+        transform: Callable[[PatientCreate], PatientCreate] | None = None,
+        limit: int | None = None,
+    ) -> ImportReport:
+        """Import a phenopacket JSON file, a directory or a ZIP. Good records are written, bad ones are
+        reported (record, field, reason) and leave the database as it was."""
+        from raredx.io.phenopackets import Problem, iter_phenopackets
+
+        actor.require(Permission.IMPORT)
+        problems: list[Problem] = []
+        issues: list[Issue] = []
+        pending: list[tuple[str, PatientCreate]] = []
+        imported: list[int] = []
+        records = 0
+        for rec in iter_phenopackets(source, problems):
+            records += 1
+            patient, found = patient_from_phenopacket(rec.document, rec.source, policy=policy, ontology=self.ontology)
+            issues.extend(found)
+            if patient is not None:
+                pending.append((rec.source, transform(patient) if transform else patient))
+            if len(pending) >= batch:
+                imported += self._write_batch(actor, pending, issues)
+                pending = []
+            if limit is not None and records >= limit:
+                break
+        imported += self._write_batch(actor, pending, issues)
+        issues[:0] = [Issue(p.source, p.field, p.message) for p in problems]
+        records += len(problems)
+        report = ImportReport(policy, records, len(imported), records - len(imported), tuple(imported), tuple(issues))
+        log.info("imported %d of %d phenopackets from %s", report.imported, report.records, source)
+        return report
+
+    def _write_batch(self, actor: Actor, batch: list[tuple[str, PatientCreate]], issues: list[Issue]) -> list[int]:
+        """Write a batch in one transaction; if that fails, write record by record (savepoints) to isolate the bad one."""
+        if not batch:
+            return []
+        with self._sessions() as s:
+            taken = set(s.scalars(select(m.Patient.pseudonym).where(m.Patient.pseudonym.in_([p.pseudonym for _, p in batch]))))
+        good: list[tuple[str, PatientCreate]] = []
+        for source, p in batch:
+            if p.pseudonym in taken:
+                issues.append(Issue(source, "id", f"pseudonym {p.pseudonym!r} is already in the registry (or twice in this "
+                                                  "import); the record is not imported. Delete or rename one of them."))
+            else:
+                taken.add(p.pseudonym)
+                good.append((source, p))
+        try:
+            with self._sessions() as s, s.begin():
+                return self._insert(s, actor, good)
+        except IntegrityError:
+            ids: list[int] = []
+            with self._sessions() as s, s.begin():
+                for source, p in good:
+                    try:
+                        with s.begin_nested():
+                            ids += self._insert(s, actor, [(source, p)])
+                    except IntegrityError as exc:
+                        issues.append(Issue(source, "", f"the database refused the record: {exc.orig}"))
+            return ids
+
+    def _insert(self, s: Session, actor: Actor, batch: list[tuple[str, PatientCreate]]) -> list[int]:
+        """Bulk insert (Core executemany): an import is mostly this."""
+        if not batch:
+            return []
+        now = dt.datetime.now(dt.UTC)
+        dumps = [p.model_dump() for _, p in batch]
+        book = {"version": 1, "created_at": now, "created_by": actor.username, "updated_at": now, "updated_by": actor.username}
+        ids = list(s.scalars(insert(m.Patient).returning(m.Patient.id, sort_by_parameter_order=True),
+                             [{**_patient_columns(d), **book} for d in dumps]))
+        for name, model in m.CHILD_MODELS.items():
+            rows = [{**r, "patient_id": pid} for pid, d in zip(ids, dumps) for r in _child_rows(name, d[name])]
+            if rows:
+                s.execute(insert(model), rows)
+        s.execute(insert(m.PatientRevision), [
+            {"patient_id": pid, "version": 1, "action": "import", "by": actor.username, "at": now, "snapshot": self._snapshot(p)}
+            for pid, (_, p) in zip(ids, batch)])
+        s.execute(insert(m.AuditEntry), [
+            {"username": actor.username, "role": actor.role, "action": "import", "patient_id": pid, "at": now,
+             "detail": {"source": source}} for pid, (source, _) in zip(ids, batch)])
+        return ids
+
+    def case_for(self, actor: Actor, patient_id: int):  # type: ignore[no-untyped-def]
+        """The engine's view of a stored patient (audited as a diagnose)."""
+        from raredx.engine import Case
+        from raredx.io.phenopackets import case_from_phenopacket
+
+        actor.require(Permission.DIAGNOSE)
+        actor.require(Permission.READ)
+        with self._sessions() as s, s.begin():
+            row = self._load(s, patient_id)
+            doc = phenopacket_from_patient(self._to_public(row, SYSTEM))
+            self._audit(s, actor, "diagnose", patient_id)
+        c = case_from_phenopacket(doc, f"patient {patient_id}")
+        return Case(c.observed, c.excluded, c.sex, c.onset, c.age, id=doc["id"])
+
+    # -- statistics -----------------------------------------------------------------------------
+    def statistics(self, actor: Actor) -> dict[str, Any]:
+        """Cohort counts (non-deleted patients): by disease, region, sex, diagnosis and provision status;
+        age at onset and at diagnosis, diagnostic delay (years, quartiles)."""
+        actor.require(Permission.STATISTICS)
+        P, D, R = m.Patient, m.Diagnosis, m.DrugProvision
+        live = P.deleted_at.is_(None)
+        with self._sessions() as s, s.begin():
+            total = s.scalar(select(func.count()).select_from(P).where(live)) or 0
+
+            def grouped(col: Any, *joins: Any, where: Any = None, top: int | None = None) -> list[dict[str, Any]]:
+                q = select(col, func.count(func.distinct(P.id))).select_from(P)
+                for j in joins:
+                    q = q.join(j)
+                q = q.where(live)
+                if where is not None:
+                    q = q.where(where)
+                q = q.group_by(col).order_by(func.count(func.distinct(P.id)).desc())
+                if top:
+                    q = q.limit(top)
+                return [{"value": v, "patients": n} for v, n in s.execute(q)]
+
+            by_disease = [
+                {"disease_id": d, "label": label, "patients": n}
+                for d, label, n in s.execute(
+                    select(D.disease_id, func.max(D.label), func.count(func.distinct(D.patient_id))).join(P)
+                    .where(live, D.status == "confirmed").group_by(D.disease_id)
+                    .order_by(func.count(func.distinct(D.patient_id)).desc()).limit(50))
+            ]
+            onset = [y for (y,) in s.execute(select(P.onset_years).where(live, P.onset_years.is_not(None)))]
+            at_dx = s.execute(select(D.diagnosis_years, P.onset_years).join(P)
+                              .where(live, D.status == "confirmed", D.diagnosis_years.is_not(None))).all()
+            stats = {
+                "patients": total,
+                "by_disease": by_disease,
+                "by_region": grouped(P.region),
+                "by_sex": grouped(P.sex),
+                "by_diagnosis_status": grouped(D.status, P.diagnoses),
+                "by_provision_status": grouped(R.status, P.drug_provisions),
+                "age_at_onset_years": _summary(onset),
+                "age_at_diagnosis_years": _summary([a for a, _ in at_dx]),
+                "diagnostic_delay_years": _summary([a - o for a, o in at_dx if o is not None and a >= o]),
+                "undiagnosed": total - (s.scalar(select(func.count(func.distinct(D.patient_id))).join(P)
+                                                 .where(live, D.status == "confirmed")) or 0),
+            }
+            self._audit(s, actor, "statistics", None)
+        return stats
+
+    def counts(self) -> Counter[str]:
+        """Rows per table (for the CLI and tests)."""
+        with self._sessions() as s:
+            return Counter({t.__tablename__: s.scalar(select(func.count()).select_from(t)) or 0
+                            for t in (m.Patient, m.PatientRevision, m.AuditEntry, m.User, *m.CHILD_MODELS.values())})
+
+
+def _patient_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """Patient columns from (some of) a PatientCreate dump: scalars, identity, derived ages."""
+    out = {k: values[k] for k in (*_SCALARS, "pseudonym") if k in values}
+    if "age_at_onset" in values:
+        out["onset_years"] = years_of(values["age_at_onset"])
+    if "identity" in values:
+        ident = values["identity"] or {}
+        out.update({k: ident.get(k) for k in IDENTITY_FIELDS})
+    return out
+
+
+def _child_rows(name: str, items: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Rows of one child table from a list of child values: their position, and derived search columns."""
+    rows = []
+    for pos, item in enumerate(items or []):
+        row = {**item, "position": pos}
+        if name == "genetic_findings":
+            row["hgvs"] = next((e["value"] for e in item.get("expressions") or [] if e["syntax"].startswith("hgvs")), None)
+        elif name == "diagnoses":
+            row["diagnosis_years"] = years_of(item.get("age_at_diagnosis"))
+        rows.append(row)
+    return rows
+
+
+def _summary(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"n": 0}
+    v = sorted(values)
+
+    def q(p: float) -> float:
+        return round(v[min(len(v) - 1, int(p * (len(v) - 1) + 0.5))], 2)
+
+    bins = Counter("<1" if x < 1 else "1-4" if x < 5 else "5-14" if x < 15 else "15-39" if x < 40 else ">=40" for x in v)
+    return {"n": len(v), "min": round(v[0], 2), "q1": q(0.25), "median": q(0.5), "q3": q(0.75), "max": round(v[-1], 2),
+            "bins": {k: bins.get(k, 0) for k in ("<1", "1-4", "5-14", "15-39", ">=40")}}

@@ -1,0 +1,439 @@
+"""GA4GH Phenopacket v2 <-> registry records, with a validation report instead of a first-error stop.
+
+``patient_from_phenopacket`` checks one document and turns it into a :class:`PatientCreate` plus the
+issues found; ``phenopacket_from_patient`` is its inverse. What the registry holds of a phenopacket
+(and therefore what ``export(import(x))`` gives back) is listed in ``HELD``; anything else is reported
+as a note when imported and is not kept.
+
+Policies (as in gpsea): ``strict`` rejects a record with any error or warning; ``lenient`` rejects
+records with errors only, and fixes or drops what a warning names (an unknown HPO term, an
+unparseable date), saying so in the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from raredx.errors import InputError, RaredxError
+from raredx.ontology import Ontology
+from raredx.registry.schemas import (
+    Diagnosis,
+    GeneticFinding,
+    Interpretation,
+    Measurement,
+    PatientCreate,
+    PatientPublic,
+    PhenotypicFeature,
+    Sample,
+    Treatment,
+)
+
+Policy = Literal["strict", "lenient"]
+POLICIES: tuple[str, ...] = ("strict", "lenient")
+Severity = Literal["error", "warning", "note"]
+
+HELD: dict[str, str] = {
+    "id": "patient pseudonym",
+    "subject": "id, sex, dateOfBirth, timeAtLastEncounter, vitalStatus (status, timeOfDeath as a date, causeOfDeath)",
+    "phenotypicFeatures": "type, excluded, onset, resolution, severity, modifiers, evidence, description",
+    "measurements": "assay, value, description, timeObserved",
+    "biosamples": "id, sampleType, sampledTissue, timeOfCollection",
+    "interpretations": "id, progressStatus, summary, diagnosis.disease, genomicInterpretations (gene or variant)",
+    "diseases": "term, excluded, onset",
+    "medicalActions": "treatment.agent, treatment.routeOfAdministration (label), treatmentTarget (id)",
+    "metaData": "kept as given",
+}
+
+HPO_ID = re.compile(r"^HP:\d{7}$")
+CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9.]*:\S+$")
+SEXES = ("MALE", "FEMALE", "OTHER_SEX", "UNKNOWN_SEX")
+VITAL = ("ALIVE", "DECEASED", "UNKNOWN_STATUS")
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem of one record: where, which field, what is wrong (and what to do)."""
+
+    record: str
+    field: str
+    reason: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.record}: {self.field}: {self.reason}" if self.field else f"{self.severity}: {self.record}: {self.reason}"
+
+
+@dataclass(slots=True)
+class _Checker:
+    record: str
+    policy: Policy
+    ontology: Ontology | None
+    issues: list[Issue] = field(default_factory=list)
+
+    def error(self, where: str, reason: str) -> None:
+        self.issues.append(Issue(self.record, where, reason, "error"))
+
+    def warn(self, where: str, reason: str) -> None:
+        self.issues.append(Issue(self.record, where, reason, "warning"))
+
+    def note(self, where: str, reason: str) -> None:
+        self.issues.append(Issue(self.record, where, reason, "note"))
+
+    @property
+    def rejected(self) -> bool:
+        bad = ("error",) if self.policy == "lenient" else ("error", "warning")
+        return any(i.severity in bad for i in self.issues)
+
+
+def _obj(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) and value else None
+
+
+def _date(c: _Checker, where: str, value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        c.warn(where, f"{value!r} is not an ISO 8601 date or timestamp (YYYY-MM-DD...); it is left out.")
+        return None
+
+
+def _enum(c: _Checker, where: str, value: Any, allowed: Iterable[str]) -> str | None:
+    if value is None:
+        return None
+    allowed = tuple(allowed)
+    if value not in allowed:
+        c.warn(where, f"{value!r} is not one of {', '.join(allowed)}; it is left out.")
+        return None
+    return str(value)
+
+
+def _term(c: _Checker, where: str, value: Any, *, required: bool = True) -> dict[str, Any] | None:
+    tid = value.get("id") if isinstance(value, dict) else None
+    if not isinstance(tid, str) or not CURIE.match(tid):
+        if required or value is not None:
+            c.error(f"{where}.id", f"missing or not a CURIE (PREFIX:ID): {tid!r}; every term needs an id such as HP:0001166.")
+        return None
+    return value
+
+
+def _hpo(c: _Checker, where: str, term_id: str) -> str | None:
+    """The HPO id to keep, or None if the feature is dropped (lenient) / the record rejected (strict)."""
+    if not HPO_ID.match(term_id):
+        c.error(where, f"{term_id!r} is not an HPO id (HP: followed by 7 digits).")
+        return None
+    if c.ontology is None:
+        return term_id
+    try:
+        res = c.ontology.resolve(term_id, where)
+    except RaredxError as exc:
+        c.warn(where, f"{exc}")
+        return None
+    if res.replaced:
+        c.warn(where, f"{term_id} is an alternative or obsolete id of {res.term_id}; {res.term_id} is used instead.")
+        return res.term_id
+    return term_id
+
+
+def _list(c: _Checker, doc: dict[str, Any], key: str) -> list[Any]:
+    value = doc.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        c.error(key, f"must be a list, not {type(value).__name__}.")
+        return []
+    return value
+
+
+def _years(time_element: dict[str, Any] | None) -> float | None:
+    """A TimeElement as years of age (ontology onset classes at a representative age), for statistics."""
+    from raredx.kb import parse_iso_age
+
+    if not time_element:
+        return None
+    iso = (time_element.get("age") or {}).get("iso8601duration")
+    if isinstance(iso, str):
+        return parse_iso_age(iso)
+    if "gestationalAge" in time_element:
+        return 0.0
+    term = (time_element.get("ontologyClass") or {}).get("id")
+    return ONSET_YEARS.get(term) if isinstance(term, str) else None
+
+
+ONSET_YEARS: dict[str, float] = {
+    "HP:0030674": 0.0, "HP:0011460": 0.0, "HP:0011461": 0.0, "HP:0003577": 0.0, "HP:0003623": 0.04,
+    "HP:0003593": 0.5, "HP:0410280": 6.0, "HP:0011463": 5.0, "HP:0003621": 10.0, "HP:0003581": 35.0,
+    "HP:0011462": 25.0, "HP:0003596": 50.0, "HP:0003584": 65.0,
+}
+
+
+def years_of(time_element: dict[str, Any] | None) -> float | None:
+    return _years(time_element)
+
+
+# -- import ---------------------------------------------------------------------------------------
+def patient_from_phenopacket(
+    doc: dict[str, Any], record: str, *, policy: Policy = "lenient", ontology: Ontology | None = None
+) -> tuple[PatientCreate | None, list[Issue]]:
+    """Check one phenopacket; the patient (or None when rejected under ``policy``) and every issue found."""
+    if policy not in POLICIES:
+        raise InputError(f"policy {policy!r}: choose strict or lenient.")
+    c = _Checker(record, policy, ontology)
+    pid = doc.get("id")
+    if not isinstance(pid, str) or not pid.strip():
+        c.error("id", "missing; every phenopacket needs an id, which becomes the patient's pseudonym.")
+    for key in doc:
+        if key not in HELD:
+            c.note(key, "not held by the registry: it is not imported and will not be exported.")
+    subject = doc.get("subject") or {}
+    if not isinstance(subject, dict):
+        c.error("subject", "must be an object.")
+        subject = {}
+    for key in subject:
+        if key not in ("id", "sex", "dateOfBirth", "timeAtLastEncounter", "vitalStatus"):
+            c.note(f"subject.{key}", "not held by the registry: it is not imported.")
+    vital = _obj(subject.get("vitalStatus")) or {}
+    death = _obj(vital.get("timeOfDeath"))
+    if death and "timestamp" not in death:
+        c.note("subject.vitalStatus.timeOfDeath", "only a timestamp is held; an age or ontology class is not imported.")
+
+    features = []
+    for i, f in enumerate(_list(c, doc, "phenotypicFeatures")):
+        where = f"phenotypicFeatures[{i}]"
+        if not isinstance(f, dict) or not _term(c, f"{where}.type", f.get("type")):
+            if not isinstance(f, dict):
+                c.error(where, "must be an object with type.id.")
+            continue
+        excluded = f.get("excluded", False)
+        if not isinstance(excluded, bool):
+            c.error(f"{where}.excluded", f"must be true or false, not {excluded!r}.")
+            continue
+        hpo = _hpo(c, f"{where}.type.id", f["type"]["id"])
+        if hpo is None:
+            continue
+        label = f["type"].get("label") if hpo == f["type"]["id"] else (ontology.labels[ontology.index(hpo)] if ontology else None)  # type: ignore[index]
+        features.append(PhenotypicFeature(
+            hpo_id=hpo, label=label, excluded=excluded, onset=_obj(f.get("onset")), resolution=_obj(f.get("resolution")),
+            severity=_obj(f.get("severity")), modifiers=f.get("modifiers") or None, evidence=f.get("evidence") or None,
+            description=f.get("description") or None,
+        ))
+
+    interpretations, findings = [], []
+    for i, interp in enumerate(_list(c, doc, "interpretations")):
+        where = f"interpretations[{i}]"
+        if not isinstance(interp, dict) or not isinstance(interp.get("id"), str):
+            c.error(f"{where}.id", "missing; every interpretation needs an id.")
+            continue
+        diag = _obj(interp.get("diagnosis")) or {}
+        disease = _term(c, f"{where}.diagnosis.disease", diag.get("disease"), required=False)
+        interpretations.append(Interpretation(
+            interpretation_id=interp["id"], progress_status=interp.get("progressStatus"),
+            disease_id=disease["id"] if disease else None, disease_label=disease.get("label") if disease else None,
+            summary=interp.get("summary") or None,
+        ))
+        for j, gi in enumerate(diag.get("genomicInterpretations") or []):
+            finding = _finding(c, f"{where}.diagnosis.genomicInterpretations[{j}]", gi, interp["id"])
+            if finding:
+                findings.append(finding)
+
+    solved = {i.disease_id for i in interpretations if i.progress_status == "SOLVED"}
+    molecular = {i.disease_id for i in interpretations
+                 if any(f.interpretation_id == i.interpretation_id and f.interpretation_status == "CAUSATIVE" for f in findings)}
+    diagnoses = []
+    for i, d in enumerate(_list(c, doc, "diseases")):
+        where = f"diseases[{i}]"
+        term = _term(c, f"{where}.term", d.get("term") if isinstance(d, dict) else None)
+        if not term:
+            continue
+        excluded = d.get("excluded", False) is True
+        status = "ruled_out" if excluded else ("confirmed" if term["id"] in solved else "suspected")
+        basis = None if status != "confirmed" else ("molecular" if term["id"] in molecular else "clinical")
+        diagnoses.append(Diagnosis(disease_id=term["id"], label=term.get("label"), status=status, basis=basis,  # type: ignore[arg-type]
+                                   onset=_obj(d.get("onset"))))
+
+    measurements = []
+    for i, m in enumerate(_list(c, doc, "measurements")):
+        if not isinstance(m, dict) or not _term(c, f"measurements[{i}].assay", m.get("assay")):
+            continue
+        if "complexValue" in m:
+            c.note(f"measurements[{i}].complexValue", "not held by the registry: it is not imported.")
+        measurements.append(Measurement(assay=m["assay"], value=_obj(m.get("value")), description=m.get("description") or None,
+                                        time_observed=_obj(m.get("timeObserved"))))
+    samples = []
+    for i, b in enumerate(_list(c, doc, "biosamples")):
+        if not isinstance(b, dict) or not isinstance(b.get("id"), str):
+            c.error(f"biosamples[{i}].id", "missing; every biosample needs an id.")
+            continue
+        samples.append(Sample(sample_id=b["id"], sample_type=_obj(b.get("sampleType")), sampled_tissue=_obj(b.get("sampledTissue")),
+                              time_of_collection=_obj(b.get("timeOfCollection"))))
+    treatments = []
+    for i, a in enumerate(_list(c, doc, "medicalActions")):
+        t = a.get("treatment") if isinstance(a, dict) else None
+        agent = _term(c, f"medicalActions[{i}].treatment.agent", (t or {}).get("agent"), required=False) if t else None
+        if not agent:
+            c.note(f"medicalActions[{i}]", "only treatments with an agent are held; this action is not imported.")
+            continue
+        atc = agent["id"][4:] if agent["id"].startswith("ATC:") else None
+        target = _obj(a.get("treatmentTarget")) or {}
+        route = _obj(t.get("routeOfAdministration")) or {}  # type: ignore[union-attr]
+        try:
+            treatments.append(Treatment(drug_inn=agent.get("label") or agent["id"], agent_id=agent["id"], atc_code=atc,
+                                        indication=target.get("id"), route=route.get("label")))
+        except ValidationError as exc:
+            c.warn(f"medicalActions[{i}].treatment.agent", f"{_first_error(exc)}; the treatment is left out.")
+
+    sex = _enum(c, "subject.sex", subject.get("sex"), SEXES)
+    dob = _date(c, "subject.dateOfBirth", subject.get("dateOfBirth"))
+    status = _enum(c, "subject.vitalStatus.status", vital.get("status"), VITAL)
+    onset = next((d.onset for d in diagnoses if d.onset), None) or _earliest(features)
+    if c.rejected:
+        return None, c.issues
+    try:
+        patient = PatientCreate(
+            pseudonym=pid.strip(), subject_id=subject.get("id"), sex=sex, vital_status=status,  # type: ignore[union-attr]
+            date_of_death=_date(c, "subject.vitalStatus.timeOfDeath", (death or {}).get("timestamp")),
+            cause_of_death=_obj(vital.get("causeOfDeath")), age_at_onset=onset,
+            age_at_last_encounter=_obj(subject.get("timeAtLastEncounter")),
+            identity={"date_of_birth": dob} if dob else None,  # type: ignore[arg-type]
+            phenopacket_meta=_obj(doc.get("metaData")), phenotypic_features=features, diagnoses=diagnoses,
+            interpretations=interpretations, genetic_findings=findings, measurements=measurements, samples=samples,
+            treatments=treatments,
+        )
+    except ValidationError as exc:
+        c.error(_loc(exc), _first_error(exc))
+        return None, c.issues
+    return patient, c.issues
+
+
+def _first_error(exc: ValidationError) -> str:
+    e = exc.errors()[0]
+    return f"{e['msg']} (got {e.get('input')!r})"
+
+
+def _loc(exc: ValidationError) -> str:
+    return ".".join(str(p) for p in exc.errors()[0]["loc"])
+
+
+def _earliest(features: list[PhenotypicFeature]) -> dict[str, Any] | None:
+    onsets = [(y, f.onset) for f in features if not f.excluded and f.onset and (y := _years(f.onset)) is not None]
+    return min(onsets, key=lambda o: o[0])[1] if onsets else None
+
+
+def _finding(c: _Checker, where: str, gi: Any, interpretation_id: str) -> GeneticFinding | None:
+    if not isinstance(gi, dict):
+        c.error(where, "must be an object.")
+        return None
+    common = dict(interpretation_id=interpretation_id, interpretation_status=gi.get("interpretationStatus"),
+                  subject_or_biosample_id=gi.get("subjectOrBiosampleId"))
+    if "gene" in gi:
+        gene = _obj(gi["gene"]) or {}
+        return GeneticFinding(gene_symbol=gene.get("symbol"), gene_id=gene.get("valueId"), **common)
+    vi = _obj(gi.get("variantInterpretation"))
+    vd = _obj((vi or {}).get("variationDescriptor"))
+    if not vi or not vd:
+        c.error(f"{where}.variantInterpretation.variationDescriptor", "missing; give a gene or a variant descriptor.")
+        return None
+    gene = _obj(vd.get("geneContext")) or {}
+    allelic = _obj(vd.get("allelicState")) or {}
+    for key in vd:
+        if key not in ("id", "label", "description", "geneContext", "expressions", "vcfRecord", "moleculeContext",
+                       "structuralType", "allelicState"):
+            c.note(f"{where}.variantInterpretation.variationDescriptor.{key}", "not held by the registry.")
+    try:
+        return GeneticFinding(
+            gene_symbol=gene.get("symbol"), gene_id=gene.get("valueId"), expressions=vd.get("expressions") or [],
+            zygosity=allelic.get("id"), zygosity_label=allelic.get("label"),
+            acmg_class=vi.get("acmgPathogenicityClassification"), therapeutic_actionability=vi.get("therapeuticActionability"),
+            variant_id=vd.get("id"), variant_label=vd.get("label"), variant_description=vd.get("description"),
+            molecule_context=vd.get("moleculeContext"), structural_type=_obj(vd.get("structuralType")),
+            vcf=_obj(vd.get("vcfRecord")), **common,
+        )
+    except ValidationError as exc:
+        c.error(f"{where}.variantInterpretation.variationDescriptor.{_loc(exc)}", _first_error(exc))
+        return None
+
+
+# -- export ---------------------------------------------------------------------------------------
+def _drop_empty(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v not in (None, [], {}, "")}
+
+
+def phenopacket_from_patient(p: PatientPublic | PatientCreate, *, created_by: str = "raredx") -> dict[str, Any]:
+    """The patient as a Phenopacket v2 document (identity, if visible, gives subject.dateOfBirth only)."""
+    dob = p.identity.date_of_birth if p.identity else None
+    vital = _drop_empty({
+        "status": p.vital_status,
+        "timeOfDeath": {"timestamp": f"{p.date_of_death}T00:00:00Z"} if p.date_of_death else None,
+        "causeOfDeath": p.cause_of_death,
+    })
+    subject = _drop_empty({
+        "id": p.subject_id or p.pseudonym, "dateOfBirth": f"{dob}T00:00:00Z" if dob else None,
+        "timeAtLastEncounter": p.age_at_last_encounter, "vitalStatus": vital or None, "sex": p.sex,
+    })
+    features = [_drop_empty({
+        "type": _drop_empty({"id": f.hpo_id, "label": f.label}), "excluded": f.excluded or None, "onset": f.onset,
+        "resolution": f.resolution, "severity": f.severity, "modifiers": f.modifiers, "evidence": f.evidence,
+        "description": f.description,
+    }) for f in p.phenotypic_features]
+    interpretations = []
+    attached = {i.interpretation_id for i in p.interpretations}
+    loose = [f for f in p.genetic_findings if f.interpretation_id not in attached]
+    interps = list(p.interpretations)
+    if loose:
+        main = next((d for d in p.diagnoses if d.status != "ruled_out"), None)
+        interps.append(Interpretation(interpretation_id=f"{p.pseudonym}-findings", progress_status="IN_PROGRESS",
+                                      disease_id=main.disease_id if main else None, disease_label=main.label if main else None))
+    for interp in interps:
+        mine = [f for f in p.genetic_findings if f.interpretation_id == interp.interpretation_id
+                or (f in loose and interp.interpretation_id == f"{p.pseudonym}-findings")]
+        diagnosis = _drop_empty({
+            "disease": _drop_empty({"id": interp.disease_id, "label": interp.disease_label}) or None,
+            "genomicInterpretations": [_genomic(f) for f in mine],
+        })
+        interpretations.append(_drop_empty({"id": interp.interpretation_id, "progressStatus": interp.progress_status,
+                                            "diagnosis": diagnosis or None, "summary": interp.summary}))
+    diseases = [_drop_empty({"term": _drop_empty({"id": d.disease_id, "label": d.label}),
+                             "excluded": True if d.status == "ruled_out" else None, "onset": d.onset}) for d in p.diagnoses]
+    measurements = [_drop_empty({"assay": m.assay, "value": m.value, "description": m.description, "timeObserved": m.time_observed})
+                    for m in p.measurements]
+    biosamples = [_drop_empty({"id": s.sample_id, "sampleType": s.sample_type, "sampledTissue": s.sampled_tissue,
+                               "timeOfCollection": s.time_of_collection}) for s in p.samples]
+    actions = [_drop_empty({"treatment": _drop_empty({
+        "agent": {"id": t.agent_id or (f"ATC:{t.atc_code}" if t.atc_code else f"INN:{t.drug_inn}"), "label": t.drug_inn},
+        "routeOfAdministration": {"id": "NCIT:C38288", "label": t.route} if t.route else None}),
+        "treatmentTarget": {"id": t.indication} if t.indication else None}) for t in p.treatments]
+    meta = p.phenopacket_meta or {
+        "created": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "createdBy": created_by,
+        "resources": [{"id": "hp", "name": "human phenotype ontology", "url": "http://purl.obolibrary.org/obo/hp.owl",
+                       "version": "", "namespacePrefix": "HP", "iriPrefix": "http://purl.obolibrary.org/obo/HP_"}],
+        "phenopacketSchemaVersion": "2.0",
+    }
+    return _drop_empty({
+        "id": p.pseudonym, "subject": subject, "phenotypicFeatures": features, "measurements": measurements,
+        "biosamples": biosamples, "interpretations": interpretations, "diseases": diseases, "medicalActions": actions,
+        "metaData": meta,
+    })
+
+
+def _genomic(f: GeneticFinding) -> dict[str, Any]:
+    common = {"subjectOrBiosampleId": f.subject_or_biosample_id, "interpretationStatus": f.interpretation_status}
+    gene = _drop_empty({"valueId": f.gene_id, "symbol": f.gene_symbol})
+    if not (f.variant_id or f.expressions or f.vcf or f.zygosity):
+        return _drop_empty({**common, "gene": gene or None})
+    vd = _drop_empty({
+        "id": f.variant_id, "label": f.variant_label, "description": f.variant_description, "geneContext": gene or None,
+        "expressions": [e.model_dump(exclude_none=True) for e in f.expressions], "vcfRecord": f.vcf,
+        "moleculeContext": f.molecule_context, "structuralType": f.structural_type,
+        "allelicState": _drop_empty({"id": f.zygosity, "label": f.zygosity_label}) or None,
+    })
+    vi = _drop_empty({"acmgPathogenicityClassification": f.acmg_class, "therapeuticActionability": f.therapeutic_actionability,
+                      "variationDescriptor": vd})
+    return _drop_empty({**common, "variantInterpretation": vi})

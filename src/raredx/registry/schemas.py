@@ -1,0 +1,295 @@
+"""The registry's values: what goes in and comes out of the service (and the API), never the tables.
+
+One family per resource, as in the FastAPI full-stack template: ``PatientCreate`` (input),
+``PatientUpdate`` (partial input; ``version`` guards against overwriting someone else's edit),
+``PatientPublic`` (output; ``identity`` is ``None`` for users who may only see pseudonymised data) and
+``PatientsPublic`` (a page of them with the total count). Child lists are immutable values of their
+patient: an update gives the whole new list. Phenopacket sub-messages (time elements, ontology classes)
+are kept as the JSON objects of the Phenopacket v2 schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+
+Sex = Literal["MALE", "FEMALE", "OTHER_SEX", "UNKNOWN_SEX"]
+VitalStatus = Literal["ALIVE", "DECEASED", "UNKNOWN_STATUS"]
+DiagnosisStatus = Literal["suspected", "confirmed", "ruled_out"]
+DiagnosisBasis = Literal["clinical", "molecular", "both"]
+ProvisionStatus = Literal["need_identified", "request_submitted", "approved", "rejected", "dispensed", "discontinued"]
+FundingSource = Literal["federal", "regional", "insurance", "charity", "hospital", "other"]
+Relation = Literal["mother", "father", "sibling", "child", "twin", "grandparent", "cousin", "other"]
+Json = dict[str, Any]
+
+DIAGNOSIS_STATUSES: tuple[str, ...] = DiagnosisStatus.__args__  # type: ignore[attr-defined]
+PROVISION_STATUSES: tuple[str, ...] = ProvisionStatus.__args__  # type: ignore[attr-defined]
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", from_attributes=True)
+
+
+class PhenotypicFeature(_Value):
+    hpo_id: str = Field(pattern=r"^HP:\d{7}$", examples=["HP:0001166"])
+    label: str | None = None
+    excluded: bool = False
+    onset: Json | None = None
+    resolution: Json | None = None
+    severity: Json | None = None
+    modifiers: list[Json] | None = None
+    evidence: list[Json] | None = None
+    description: str | None = None
+    recorded_on: dt.date | None = None
+
+
+class Diagnosis(_Value):
+    disease_id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9.]*:\S+$", examples=["ORPHA:558", "OMIM:154700"])
+    label: str | None = None
+    icd10: str | None = Field(default=None, examples=["Q87.4"])
+    status: DiagnosisStatus = "confirmed"
+    basis: DiagnosisBasis | None = None
+    diagnosed_on: dt.date | None = None
+    age_at_diagnosis: Json | None = None
+    onset: Json | None = None
+
+
+class Interpretation(_Value):
+    interpretation_id: str
+    progress_status: str | None = None
+    disease_id: str | None = None
+    disease_label: str | None = None
+    summary: str | None = None
+
+
+class Expression(_Value):
+    syntax: str
+    value: str
+    version: str | None = None
+
+
+class GeneticFinding(_Value):
+    interpretation_id: str | None = None  # links the finding to an Interpretation of the same patient
+    gene_symbol: str | None = Field(default=None, examples=["FBN1"])
+    gene_id: str | None = Field(default=None, examples=["HGNC:3603"])
+    expressions: list[Expression] = []  # hgvs.c, hgvs.p, hgvs.g, ...
+    zygosity: str | None = Field(default=None, examples=["GENO:0000135"])
+    zygosity_label: str | None = None
+    acmg_class: str | None = Field(default=None, examples=["PATHOGENIC"])
+    interpretation_status: str | None = None
+    therapeutic_actionability: str | None = None
+    subject_or_biosample_id: str | None = None
+    variant_id: str | None = None
+    variant_label: str | None = None
+    variant_description: str | None = None
+    molecule_context: str | None = None
+    structural_type: Json | None = None
+    vcf: Json | None = None
+    testing_lab: str | None = None
+    tested_on: dt.date | None = None
+
+    @property
+    def hgvs(self) -> str | None:
+        return next((e.value for e in self.expressions if e.syntax.startswith("hgvs")), None)
+
+
+class Measurement(_Value):
+    assay: Json
+    value: Json | None = None
+    description: str | None = None
+    time_observed: Json | None = None
+
+
+class FamilyRelation(_Value):
+    relative_pseudonym: str
+    relation: Relation
+    affected: bool | None = None
+    notes: str | None = None
+
+
+class Treatment(_Value):
+    drug_inn: str = Field(examples=["nusinersen"])
+    atc_code: str | None = Field(default=None, pattern=r"^[A-Z]\d{2}[A-Z]{0,2}\d{0,2}$", examples=["M09AX07"])
+    agent_id: str | None = None
+    indication: str | None = None
+    start_date: dt.date | None = None
+    stop_date: dt.date | None = None
+    dose: str | None = None
+    route: str | None = None
+
+
+class DrugProvision(_Value):
+    drug_inn: str
+    atc_code: str | None = Field(default=None, pattern=r"^[A-Z]\d{2}[A-Z]{0,2}\d{0,2}$")
+    dosage_form: str | None = None
+    status: ProvisionStatus = "need_identified"
+    need_identified_on: dt.date | None = None
+    requested_on: dt.date | None = None
+    decided_on: dt.date | None = None
+    decision_note: str | None = None
+    dispensed_on: dt.date | None = None
+    prescription_number: str | None = None
+    quantity: str | None = None
+    funding_source: FundingSource | None = None
+
+
+class Sample(_Value):
+    sample_id: str
+    sample_type: Json | None = None
+    sampled_tissue: Json | None = None
+    time_of_collection: Json | None = None
+    collected_on: dt.date | None = None
+    biobank_id: str | None = None
+    biobank_url: str | None = None
+    consent_biobank: bool | None = None
+
+
+class Visit(_Value):
+    visit_date: dt.date
+    kind: str | None = None
+    clinician: str | None = None
+    disability: str | None = None
+    notes: str | None = None
+
+
+class Identity(_Value):
+    """Directly identifying data: hidden from users who may see pseudonymised data only."""
+
+    family_name: str | None = None
+    given_name: str | None = None
+    patronymic: str | None = None
+    date_of_birth: dt.date | None = None
+    national_id: str | None = None
+    insurance_policy: str | None = None
+    identity_document: str | None = None
+    address: str | None = None
+
+
+CHILD_SCHEMAS: dict[str, type[_Value]] = {
+    "phenotypic_features": PhenotypicFeature,
+    "diagnoses": Diagnosis,
+    "interpretations": Interpretation,
+    "genetic_findings": GeneticFinding,
+    "measurements": Measurement,
+    "family_relations": FamilyRelation,
+    "treatments": Treatment,
+    "drug_provisions": DrugProvision,
+    "samples": Sample,
+    "visits": Visit,
+}
+IDENTITY_FIELDS: tuple[str, ...] = tuple(Identity.model_fields)
+
+
+class _PatientFields(_Value):
+    subject_id: str | None = None
+    sex: Sex | None = None
+    region: str | None = Field(default=None, max_length=100)
+    vital_status: VitalStatus | None = None
+    date_of_death: dt.date | None = None
+    cause_of_death: Json | None = None
+    first_contact_date: dt.date | None = None
+    age_at_onset: Json | None = Field(default=None, examples=[{"age": {"iso8601duration": "P3Y"}}])
+    age_at_last_encounter: Json | None = None
+    consent_contact_research: bool | None = None
+    consent_data_reuse: bool | None = None
+    consent_date: dt.date | None = None
+    disability: str | None = None
+    registry_exit_date: dt.date | None = None
+    registry_exit_reason: str | None = None
+    phenopacket_meta: Json | None = None
+    synthetic: bool = False
+    identity: Identity | None = None
+    phenotypic_features: list[PhenotypicFeature] = []
+    diagnoses: list[Diagnosis] = []
+    interpretations: list[Interpretation] = []
+    genetic_findings: list[GeneticFinding] = []
+    measurements: list[Measurement] = []
+    family_relations: list[FamilyRelation] = []
+    treatments: list[Treatment] = []
+    drug_provisions: list[DrugProvision] = []
+    samples: list[Sample] = []
+    visits: list[Visit] = []
+
+
+class PatientCreate(_PatientFields):
+    pseudonym: str = Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$", examples=["RDX-000123"])
+
+
+def _all_optional(name: str, base: type[BaseModel], doc: str, **extra: Any) -> type[BaseModel]:
+    fields: dict[str, Any] = {k: (Optional[f.annotation], None) for k, f in base.model_fields.items()}  # noqa: UP045
+    fields.update(extra)
+    return create_model(name, __base__=_Value, __doc__=doc, **fields)
+
+
+PatientUpdate = _all_optional(
+    "PatientUpdate", PatientCreate,
+    "A partial update: only the fields given change (a list replaces the whole list). ``version`` must be the "
+    "version you read; if someone saved in between, the update is refused (409) instead of overwriting them.",
+    version=(int, Field(ge=1)),
+)
+
+
+class PatientPublic(_PatientFields):
+    id: int
+    pseudonym: str
+    version: int
+    birth_year: int | None = None
+    created_at: dt.datetime
+    created_by: str
+    updated_at: dt.datetime
+    updated_by: str
+    deleted_at: dt.datetime | None = None
+
+
+class PatientsPublic(_Value):
+    data: list[PatientPublic]
+    count: int
+    offset: int
+    limit: int
+
+
+class PatientFilter(_Value):
+    """Search criteria, combined with AND. ``hpo`` matches the term and all its descendants (observed only);
+    ``disease`` matches any id of the same disease concept (OMIM, ORPHA, MONDO) when a knowledge base is loaded."""
+
+    disease: str | None = None
+    gene: str | None = None
+    hpo: str | None = None
+    region: str | None = None
+    diagnosis_status: DiagnosisStatus | None = None
+    provision_status: ProvisionStatus | None = None
+    pseudonym: str | None = None  # prefix
+    include_deleted: bool = False
+
+    @field_validator("gene")
+    @classmethod
+    def _upper(cls, v: str | None) -> str | None:
+        return v.strip().upper() if v else v
+
+
+class Revision(_Value):
+    version: int
+    action: str
+    at: dt.datetime
+    by: str
+    snapshot: Json
+
+
+class AuditRecord(_Value):
+    id: int
+    at: dt.datetime
+    username: str
+    role: str
+    action: str
+    patient_id: int | None
+    detail: Json | None
+
+
+class UserPublic(_Value):
+    id: int
+    username: str
+    role: str
+    active: bool
+    demo: bool = False

@@ -1,0 +1,61 @@
+"""The registry commands of the CLI: user add, registry import/export/migrate, demo; serve answering over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from registry.conftest import PHENOPACKETS, REPO
+
+
+def cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "raredx", *args], cwd=REPO, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_user_add_import_export_demo(cli_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**cli_env, "RAREDX_REGISTRY_DIR": str(tmp_path / "reg")}
+    r = cli(["user", "add", "alice", "--role", "clinician", "--password-stdin"], env, "a long password\n")
+    assert r.returncode == 0 and "alice" in r.stdout, r.stderr
+    r = cli(["user", "add", "bob", "--role", "wizard", "--password-stdin"], env, "a long password\n")
+    assert r.returncode == 2 and "unknown role" in r.stderr
+    r = cli(["user", "list"], env)
+    assert "alice\tclinician\tactive" in r.stdout
+    r = cli(["registry", "import", str(PHENOPACKETS), "--policy", "strict"], env)
+    assert r.returncode == 0 and "rejected" in r.stdout, r.stderr
+    r = cli(["registry", "export", str(tmp_path / "out")], env)
+    assert r.returncode == 0 and len(list((tmp_path / "out").glob("*.json"))) >= 4
+    assert cli(["registry", "migrate"], env).stdout.startswith("schema at revision 0001")
+    r = cli(["demo", str(PHENOPACKETS), "--patients", "3", "--registry-dir", str(tmp_path / "demo")], env)
+    assert r.returncode == 0 and "DEMO users" in r.stdout and "raredx serve --demo" in r.stdout, r.stderr
+
+
+def test_serve_answers_over_http(cli_env: dict[str, str], tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**cli_env, "RAREDX_REGISTRY_DIR": str(tmp_path / "reg")}
+    proc = subprocess.Popen([sys.executable, "-m", "raredx", "serve", "--port", str(port)], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2) as resp:
+                    health = json.load(resp)
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("the service did not start")
+        assert health["status"] == "ok" and health["database"] == "sqlite"
+        assert (tmp_path / "reg" / "registry.sqlite3").exists() and (tmp_path / "reg" / "token-key").exists()
+        assert oct(os.stat(tmp_path / "reg" / "token-key").st_mode & 0o777) == "0o600"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -1,0 +1,106 @@
+"""Phenopacket import (validation report, strict/lenient, atomic per record) and export round trips."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from registry.conftest import BAD, DEV, PHENOPACKETS, SYSTEM, actor
+
+from raredx.registry import HELD, Registry, patient_from_phenopacket
+from raredx.registry._demo import add_synthetic_fields
+
+
+def canonical(doc: Any) -> Any:
+    """Phenopacket JSON without the defaults that mean the same as leaving a field out (false, empty)."""
+    if isinstance(doc, dict):
+        return {k: canonical(v) for k, v in doc.items() if v not in (None, [], {}, "", False)}
+    if isinstance(doc, list):
+        return [canonical(v) for v in doc]
+    return doc
+
+
+def held(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k in HELD}
+
+
+def test_round_trip_on_toy_phenopackets(registry: Registry) -> None:
+    report = registry.import_phenopackets(SYSTEM, PHENOPACKETS)
+    assert report.rejected == 0 and report.imported == report.records >= 4
+    originals = {}
+    for f in PHENOPACKETS.rglob("*.json"):
+        d = json.loads(f.read_text())
+        originals[d["id"]] = d
+    for doc in registry.export_phenopackets(SYSTEM):
+        assert canonical(doc) == canonical(held(originals[doc["id"]]))
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="the shared development phenopackets are not beside the checkout")
+def test_round_trip_on_a_sample_of_the_dev_set(tmp_path: Path, database_url: str) -> None:
+    """export(import(x)) == x for every field the registry holds, on 200 dev phenopackets (all: benchmarks/)."""
+    with zipfile.ZipFile(DEV) as zf:
+        names = sorted(n for n in zf.namelist() if n.endswith(".json"))
+        sample = random.Random(3).sample(names, 200)
+        for n in sample:
+            (tmp_path / "in" / n).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / "in" / n).write_bytes(zf.read(n))
+    reg = Registry.open(database_url)  # no ontology: the toy HPO does not know the dev terms
+    report = reg.import_phenopackets(SYSTEM, tmp_path / "in")
+    assert (report.imported, report.rejected) == (200, 0), report.issues[:3]
+    exported = {d["id"]: d for d in reg.export_phenopackets(SYSTEM)}
+    for n in sample:
+        original = json.loads((tmp_path / "in" / n).read_text())
+        assert canonical(exported[original["id"]]) == canonical(held(original)), n
+    reg.close()
+
+
+def test_strict_and_lenient_policies(registry: Registry, tmp_path: Path) -> None:
+    doc = json.loads((PHENOPACKETS / "marfan_case.json").read_text())
+    doc["phenotypicFeatures"].append({"type": {"id": "HP:0099999", "label": "not a term"}})
+    doc["subject"]["dateOfBirth"] = "yesterday"
+    doc["files"] = [{"uri": "file://x.vcf"}]
+    strict, issues = patient_from_phenopacket(doc, "case.json", policy="strict", ontology=registry.ontology)
+    assert strict is None
+    by_field = {i.field: i for i in issues}
+    assert by_field["phenotypicFeatures[5].type.id"].severity == "warning" and "HP:0099999" in by_field["phenotypicFeatures[5].type.id"].reason
+    assert by_field["subject.dateOfBirth"].severity == "warning"
+    assert by_field["files"].severity == "note" and "not held" in by_field["files"].reason
+    lenient, _ = patient_from_phenopacket(doc, "case.json", policy="lenient", ontology=registry.ontology)
+    assert lenient is not None and "HP:0099999" not in [f.hpo_id for f in lenient.phenotypic_features]
+    assert len(lenient.phenotypic_features) == 5
+
+
+def test_bad_records_leave_the_database_unchanged_and_good_ones_are_kept(registry: Registry, tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    shutil.copytree(PHENOPACKETS, src)
+    shutil.copy(BAD / "broken.json", src / "broken.json")
+    shutil.copy(BAD / "missing_type_id.json", src / "missing_type_id.json")
+    dup = json.loads((PHENOPACKETS / "marfan_case.json").read_text())
+    (src / "zz_duplicate.json").write_text(json.dumps(dup))
+    before = registry.counts()
+    report = registry.import_phenopackets(actor("registry_manager"), src, policy="strict")
+    good = len(list(PHENOPACKETS.rglob("*.json")))
+    assert report.imported == good and report.rejected == 3 and report.records == good + 3
+    named = {(Path(i.record).name, i.field) for i in report.issues if i.severity == "error"}
+    assert ("missing_type_id.json", "phenotypicFeatures[1].type.id") in named
+    assert ("zz_duplicate.json", "id") in named
+    assert any(Path(i.record).name == "broken.json" and "malformed JSON" in i.reason for i in report.issues)
+    after = registry.counts()
+    assert after["patients"] - before["patients"] == good
+    assert after["audit_log"] - before["audit_log"] == good  # one "import" entry per patient
+    assert after["patient_revisions"] - before["patient_revisions"] == good
+    pseudonyms = {p.pseudonym for p in registry.list_patients(SYSTEM, limit=100).data}
+    assert "toy-missing-type-id" not in pseudonyms
+
+
+def test_synthetic_demo_fields_are_marked_and_round_trip(registry: Registry) -> None:
+    rng = random.Random(1)
+    report = registry.import_phenopackets(SYSTEM, PHENOPACKETS, transform=lambda p: add_synthetic_fields(p, rng))
+    page = registry.list_patients(SYSTEM, limit=100)
+    assert page.count == report.imported and all(p.synthetic and p.region and p.identity for p in page.data)
+    assert all(p.identity.family_name.startswith("Synthetic-") for p in page.data)  # type: ignore[union-attr]
