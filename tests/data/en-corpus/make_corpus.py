@@ -1,6 +1,10 @@
 # one-off generator: texts + gold mentions -> GSC+ layout with offsets (self-made English clinical sanity corpus)
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from gsc_corpus import write_corpus  # noqa: E402
+
 DOCS = {
 "en01": ("A 4-year-old boy was referred for global developmental delay and seizures starting at 8 months. Examination showed microcephaly, hypertelorism and low-set ears. He has generalized hypotonia. Hearing is normal. His mother has epilepsy.",
  [("global developmental delay","HP:0001263"),("seizures","HP:0001250"),("microcephaly","HP:0000252"),("hypertelorism","HP:0000316"),("low-set ears","HP:0000369"),("generalized hypotonia","HP:0001290")]),
@@ -27,15 +31,4 @@ DOCS = {
 "en12": ("Toddler with multiple fractures after minimal trauma and blue sclerae. Bowing of the legs. Dentinogenesis imperfecta. Hearing loss is absent. Family history of osteoporosis in the grandmother.",
  [("multiple fractures after minimal trauma","HP:0002757"),("blue sclerae","HP:0000592"),("Bowing of the legs","HP:0002979"),("Dentinogenesis imperfecta","HP:0000703")]),
 }
-out = Path(sys.argv[1])
-(out/"corpus").mkdir(parents=True, exist_ok=True); (out/"ann").mkdir(parents=True, exist_ok=True)
-for doc_id, (text, gold) in DOCS.items():
-    (out/"corpus"/doc_id).write_text(text, encoding="utf-8")
-    lines=[]; pos={}
-    for mention, hp in gold:
-        s = text.find(mention, pos.get(mention, 0))
-        assert s >= 0, (doc_id, mention)
-        pos[mention] = s + 1
-        lines.append(f"[{s}::{s+len(mention)}]\t{hp.replace(':','_')} | {mention}")
-    (out/"ann"/doc_id).write_text("\n".join(lines)+"\n", encoding="utf-8")
-print(len(DOCS))
+print(write_corpus(DOCS, Path(sys.argv[1])))

@@ -1,6 +1,10 @@
 # one-off generator: texts + gold mentions -> GSC+ layout with offsets
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from gsc_corpus import write_corpus  # noqa: E402
+
 DOCS = {
 "ru01": ("Мальчик 4 лет. Жалобы на задержку психомоторного развития, судороги с 8 месяцев. При осмотре: микроцефалия, гипертелоризм, низко посаженные уши. Мышечная гипотония. Слух сохранен. У матери эпилепсия.",
  [("задержку психомоторного развития","HP:0001263"),("судороги","HP:0001250"),("микроцефалия","HP:0000252"),("гипертелоризм","HP:0000316"),("низко посаженные уши","HP:0000369"),("Мышечная гипотония","HP:0001252")]),
@@ -43,15 +47,4 @@ DOCS = {
 "ru20": ("Мальчик 11 лет. Жалобы на боли в конечностях, снижение потоотделения, ангиокератомы кожи в области туловища. Протеинурия. Помутнение роговицы. Семейный анамнез: у деда по линии матери почечная недостаточность.",
  [("боли в конечностях","HP:0009763"),("снижение потоотделения","HP:0000966"),("ангиокератомы","HP:0001014"),("Протеинурия","HP:0000093"),("Помутнение роговицы","HP:0007957")]),
 }
-out = Path(sys.argv[1])
-(out/"corpus").mkdir(parents=True, exist_ok=True); (out/"ann").mkdir(parents=True, exist_ok=True)
-for doc_id, (text, gold) in DOCS.items():
-    (out/"corpus"/doc_id).write_text(text, encoding="utf-8")
-    lines=[]; pos={}
-    for mention, hp in gold:
-        s = text.find(mention, pos.get(mention, 0))
-        assert s >= 0, (doc_id, mention)
-        pos[mention] = s + 1
-        lines.append(f"[{s}::{s+len(mention)}]\t{hp.replace(':','_')} | {mention}")
-    (out/"ann"/doc_id).write_text("\n".join(lines)+"\n", encoding="utf-8")
-print(len(DOCS))
+print(write_corpus(DOCS, Path(sys.argv[1])))
