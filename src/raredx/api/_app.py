@@ -63,4 +63,7 @@ def create_app(settings: Settings | None = None, *, rdx: RareDx | None = None, r
     _errors.install(app)
     for r in (auth.router, patients.router, phenopackets.router, service.router):
         app.include_router(r)
+    from raredx.web import install as install_workbench  # the clinician web pages (after the error handlers)
+
+    install_workbench(app)
     return app

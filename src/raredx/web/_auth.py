@@ -1,0 +1,59 @@
+"""Sign in and out, the language switch, and the front page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from raredx.registry.errors import AuthenticationError
+from raredx.web import _i18n
+from raredx.web._render import redirect, render
+from raredx.web._session import CsrfChecked, end_session, safe_next, start_session, web_actor
+
+router = APIRouter()
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    return redirect(request, "/patients")
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/patients") -> Response:  # noqa: A002 - the usual name
+    try:
+        web_actor(request)
+        return redirect(request, safe_next(next))
+    except AuthenticationError:
+        return render(request, "login.html", next=safe_next(next), username="", error=None)
+
+
+@router.post("/login", dependencies=[CsrfChecked])
+def login(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = "/patients") -> Response:  # noqa: A002
+    state = request.app.state
+    try:
+        actor = state.registry.authenticate(username, password, demo_mode=state.settings.demo)
+    except AuthenticationError:
+        # the same answer for an unknown user and a wrong password; the user name is kept in the form
+        return render(request, "login.html", next=safe_next(next), username=username, error="login.failed")
+    response = redirect(request, safe_next(next))
+    start_session(request, response, actor)
+    return response
+
+
+@router.post("/logout", dependencies=[CsrfChecked])
+def logout(request: Request) -> Response:
+    response = redirect(request, "/login")
+    end_session(response)
+    return response
+
+
+@router.get("/lang/{code}")
+def switch_language(request: Request, code: str, next: str = "/patients") -> Response:  # noqa: A002
+    response = redirect(request, safe_next(next))
+    if code in _i18n.LANGUAGES:
+        response.set_cookie(_i18n.COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", path="/",
+                            secure=request.url.scheme == "https")
+    return response

@@ -1,0 +1,71 @@
+"""The quick diagnosis (no patient record), HPO term autocomplete and terms from clinical text."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from raredx.errors import InputError
+from raredx.extract import LANGUAGES
+from raredx.registry import Permission
+from raredx.web import _case
+from raredx.web._render import render
+from raredx.web._session import CsrfChecked, WebActor
+
+router = APIRouter()
+MAX_TEXT = 200_000
+
+
+def _workspace(request: Request, template: str, features: tuple[Any, ...], skip: tuple[str, ...], sex: str | None,
+               focus_search: bool = False) -> Response:
+    result, suggestions = _case.diagnose(request.app.state.rdx, _case.quick_case(features, sex), skip)
+    return render(request, template, features=features, skip=skip, sex=sex or "", result=result,
+                  suggestions=suggestions, focus_search=focus_search, case_url="/diagnose", p=None)
+
+
+@router.get("/diagnose")
+def quick_page(request: Request, actor: WebActor) -> Response:
+    actor.require(Permission.DIAGNOSE)
+    return _workspace(request, "diagnose.html", (), (), None)
+
+
+def _quick_edit(request: Request, form: Any) -> Response:
+    rdx = request.app.state.rdx
+    edit = _case.apply(rdx, _case.features_from_form(rdx, form), form)
+    sex = str(form.get("sex") or "") or None
+    return _workspace(request, "_workspace.html", edit.features, edit.skip, sex, edit.focus_search)
+
+
+@router.post("/diagnose", dependencies=[CsrfChecked])
+async def quick_edit(request: Request, actor: WebActor) -> Response:
+    actor.require(Permission.DIAGNOSE)
+    return await run_in_threadpool(_quick_edit, request, await request.form())
+
+
+@router.get("/terms/suggest")
+def suggest(request: Request, _actor: WebActor, q: Annotated[str, Query(max_length=200)] = "") -> Response:
+    """Autocomplete options (an ARIA listbox); ``Server-Timing`` says how long the search took."""
+    t0 = time.perf_counter()
+    hits = request.app.state.terms.search(q, 12) if q.strip() else []
+    ms = (time.perf_counter() - t0) * 1000
+    return render(request, "_options.html", hits=hits, q=q, headers={"Server-Timing": f"search;dur={ms:.2f}"})
+
+
+@router.post("/text", dependencies=[CsrfChecked])
+def from_text(request: Request, actor: WebActor, text: Annotated[str, Form()] = "",
+              lang: Annotated[str, Form()] = "auto", target: Annotated[str, Form()] = "/diagnose") -> Response:
+    """Find HPO terms in a clinical note; they are shown highlighted, to accept or reject before adding."""
+    actor.require(Permission.DIAGNOSE)
+    if not text.strip():
+        raise InputError("the text is empty: paste a clinical note (English or Russian) first.")
+    if len(text) > MAX_TEXT:
+        raise InputError(f"the text is longer than {MAX_TEXT:,} characters; paste a shorter part.")
+    if lang not in LANGUAGES:
+        raise InputError(f"language {lang!r}: choose one of {', '.join(LANGUAGES)}.")
+    terms = [t for t in request.app.state.rdx.extractor.extract(text, lang) if not t.onset]
+    return render(request, "_text_terms.html", pieces=_case.highlight(text, terms), terms=terms,
+                  target=target if target.startswith("/patients/") or target == "/diagnose" else "/diagnose")

@@ -1,0 +1,125 @@
+"""Form fields <-> registry schemas. One field list per record kind drives the form, the table and the
+parsing (templates: ``_fields.html``), so demographics, genetic findings, diagnoses, treatments and drug
+provision share one code path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from raredx.registry.schemas import DIAGNOSIS_STATUSES, PROVISION_STATUSES
+
+ZYGOSITY = {"heterozygous": "GENO:0000135", "homozygous": "GENO:0000136", "hemizygous": "GENO:0000134"}
+ACMG = ("PATHOGENIC", "LIKELY_PATHOGENIC", "UNCERTAIN_SIGNIFICANCE", "LIKELY_BENIGN", "BENIGN")
+ONSETS = ("HP:0030674", "HP:0003577", "HP:0003623", "HP:0003593", "HP:0011463", "HP:0003621", "HP:0003581")
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    kind: str = "text"  # text, date, select, checkbox, textarea
+    options: tuple[str, ...] = ()  # for select: values (labels come from the catalogue "<name>.<value>")
+    required: bool = False
+    identity: bool = False  # lives in PatientCreate.identity
+    in_table: bool = True  # shown as a column of the record table
+
+
+DEMOGRAPHICS = (
+    Field("pseudonym", required=True),
+    Field("family_name", identity=True), Field("given_name", identity=True), Field("patronymic", identity=True),
+    Field("sex", "select", ("FEMALE", "MALE", "OTHER_SEX", "UNKNOWN_SEX")),
+    Field("date_of_birth", "date", identity=True),
+    Field("region"),
+    Field("vital_status", "select", ("ALIVE", "DECEASED", "UNKNOWN_STATUS")),
+    Field("date_of_death", "date"),
+    Field("first_contact_date", "date"),
+    Field("national_id", identity=True), Field("insurance_policy", identity=True),
+    Field("identity_document", identity=True), Field("address", identity=True),
+    Field("disability"),
+    Field("consent_contact_research", "checkbox"), Field("consent_data_reuse", "checkbox"),
+    Field("consent_date", "date"),
+)
+
+ITEMS: dict[str, tuple[Field, ...]] = {
+    "genetic_findings": (
+        Field("gene_symbol", required=True), Field("hgvs"),
+        Field("zygosity_label", "select", tuple(ZYGOSITY)), Field("acmg_class", "select", ACMG),
+        Field("testing_lab"), Field("tested_on", "date"),
+    ),
+    "diagnoses": (
+        Field("disease_id", required=True), Field("label"), Field("icd10"),
+        Field("status", "select", DIAGNOSIS_STATUSES, required=True), Field("basis", "select", ("clinical", "molecular", "both")),
+        Field("diagnosed_on", "date"),
+    ),
+    "treatments": (
+        Field("drug_inn", required=True), Field("atc_code"), Field("dose"), Field("route"),
+        Field("start_date", "date"), Field("stop_date", "date"),
+    ),
+    "drug_provisions": (
+        Field("drug_inn", required=True), Field("dosage_form"),
+        Field("status", "select", PROVISION_STATUSES, required=True),
+        Field("need_identified_on", "date"), Field("requested_on", "date"), Field("decided_on", "date"),
+        Field("dispensed_on", "date"), Field("prescription_number"), Field("quantity"),
+        Field("funding_source", "select", ("federal", "regional", "insurance", "charity", "hospital", "other")),
+    ),
+}
+
+
+def values_from_form(fields: tuple[Field, ...], form: Any) -> dict[str, Any]:
+    """The submitted values as strings/booleans (empty fields left out): what a form re-shows on errors."""
+    out: dict[str, Any] = {}
+    for f in fields:
+        if f.kind == "checkbox":
+            out[f.name] = form.get(f.name) == "on"
+        else:
+            v = str(form.get(f.name) or "").strip()
+            if v:
+                out[f.name] = v
+    return out
+
+
+def patient_data(values: dict[str, Any]) -> dict[str, Any]:
+    """Form values -> the keyword arguments of PatientCreate / PatientUpdate (identity nested)."""
+    data: dict[str, Any] = {}
+    identity: dict[str, Any] = {}
+    for f in DEMOGRAPHICS:
+        v = values.get(f.name, False if f.kind == "checkbox" else None)
+        (identity if f.identity else data)[f.name] = v
+    data["identity"] = identity if any(v is not None for v in identity.values()) else None
+    return data
+
+
+def item_data(kind: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Form values of one record -> its schema's fields (e.g. HGVS -> expressions, zygosity label -> GENO id)."""
+    data = dict(values)
+    if kind == "genetic_findings":
+        hgvs = data.pop("hgvs", None)
+        if hgvs:
+            syntax = "hgvs.p" if ":p." in hgvs or hgvs.startswith("p.") else "hgvs.g" if ":g." in hgvs else "hgvs.c"
+            data["expressions"] = [{"syntax": syntax, "value": hgvs}]
+        if data.get("zygosity_label") in ZYGOSITY:
+            data["zygosity"] = ZYGOSITY[data["zygosity_label"]]
+    return data
+
+
+def item_values(kind: str, item: BaseModel) -> dict[str, Any]:
+    """A stored record -> the values its table row and form show."""
+    values = item.model_dump()
+    if kind == "genetic_findings":
+        values["hgvs"] = getattr(item, "hgvs", None)
+    return values
+
+
+def errors_of(exc: ValidationError) -> dict[str, str]:
+    """Field name -> reason, for showing next to the inputs."""
+    out: dict[str, str] = {}
+    for e in exc.errors():
+        loc = [str(p) for p in e.get("loc", ()) if not isinstance(p, int)]
+        name = loc[-1] if loc else "form"
+        if name == "expressions":
+            name = "hgvs"
+        out.setdefault(name, e.get("msg", "invalid"))
+    return out
+

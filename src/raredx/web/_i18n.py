@@ -1,0 +1,83 @@
+"""Message catalogues (one JSON file per language in ``locales/``), language negotiation and locale formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from functools import cache
+from importlib import resources
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("en", "ru")
+DEFAULT = "en"
+COOKIE = "rdx_lang"
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """The messages of ``lang`` (``locales/<lang>.json``: flat keys, ``{name}`` placeholders)."""
+    text = resources.files("raredx.web").joinpath("locales", f"{lang}.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def negotiate(cookie: str | None, accept_language: str | None) -> str:
+    """The language: the cookie if it names one we have, else the best of Accept-Language, else English."""
+    if cookie in LANGUAGES:
+        return cookie  # type: ignore[return-value]
+    best: tuple[float, str] | None = None
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                continue
+        code = tag.strip().lower().split("-")[0]
+        if code in LANGUAGES and (best is None or q > best[0]):
+            best = (q, code)
+    return best[1] if best else DEFAULT
+
+
+class Translator:
+    """``t("key", name=value)`` in templates; a missing key logs a warning and shows the key."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.messages = catalogue(lang)
+
+    def __call__(self, key: str, **values: Any) -> str:
+        text = self.messages.get(key)
+        if text is None:
+            log.warning("no %s message for %r", self.lang, key)
+            return key
+        return text.format(**values) if values else text
+
+    def maybe(self, key: str, fallback: str) -> str:
+        """The message for ``key`` if there is one (e.g. an enum value), else ``fallback`` as given."""
+        return self.messages.get(key, fallback)
+
+    def date(self, value: dt.date | dt.datetime | str | None) -> str:
+        """A date (or date and time, in UTC) as the user's locale writes it."""
+        if value is None or value == "":
+            return ""
+        if isinstance(value, str):
+            try:
+                value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+            except ValueError:
+                return value
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if self.lang == "ru":
+            text = day.strftime("%d.%m.%Y")
+        else:
+            text = f"{day.day} {self('month.' + str(day.month))} {day.year}"
+        if isinstance(value, dt.datetime):
+            text += f" {value:%H:%M} UTC"
+        return text
+
+    def number(self, value: float, digits: int = 0) -> str:
+        text = f"{value:,.{digits}f}"
+        return text.replace(",", "\u00a0").replace(".", ",") if self.lang == "ru" else text

@@ -1,0 +1,33 @@
+"""Mount the workbench into the service's FastAPI app (called by :func:`raredx.api.create_app`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages, ``/static``, and an HTML face to the app's error handlers (JSON stays for ``/api``)."""
+    from raredx.web import _auth, _cohort, _diagnosis, _patients, _render
+
+    for module in (_auth, _patients, _diagnosis, _cohort):
+        app.include_router(module.router, include_in_schema=False)
+    static = resources.files("raredx.web").joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    def either(json_handler: Handler) -> Handler:
+        async def handle(request: Request, exc: Exception) -> Response:
+            if _render.is_web(request):
+                return await _render.web_error(request, exc)
+            return await json_handler(request, exc)
+
+        return handle
+
+    for exc_type, handler in list(app.exception_handlers.items()):
+        app.add_exception_handler(exc_type, either(handler))  # type: ignore[arg-type]

@@ -1,0 +1,82 @@
+"""Workbench pages without a browser (TestClient over the toy knowledge base): sessions, CSRF, roles,
+languages, forms that keep their input."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from raredx.web import _i18n
+from raredx.web._session import safe_next
+
+from .conftest import login
+
+
+def test_catalogues_have_the_same_messages_and_placeholders() -> None:
+    en, ru = _i18n.catalogue("en"), _i18n.catalogue("ru")
+    assert en.keys() == ru.keys()
+    for key in en:
+        assert set(re.findall(r"{(\w+)}", en[key])) == set(re.findall(r"{(\w+)}", ru[key])), key
+
+
+def test_language_from_cookie_then_accept_language() -> None:
+    assert _i18n.negotiate(None, "ru-RU,ru;q=0.9,en;q=0.8") == "ru"
+    assert _i18n.negotiate(None, "de-DE,en;q=0.5,ru;q=0.4") == "en"
+    assert _i18n.negotiate("ru", "en") == "ru"
+    assert _i18n.negotiate(None, None) == "en"
+    assert _i18n.Translator("ru").date("2012-03-04") == "04.03.2012"
+    assert _i18n.Translator("en").date("2012-03-04") == "4 Mar 2012"
+
+
+def test_redirects_stay_on_the_site() -> None:
+    assert safe_next("//evil.example/x") == "/patients"
+    assert safe_next("https://evil.example") == "/patients"
+    assert safe_next("/patients/3?x=1") == "/patients/3?x=1"
+
+
+def test_pages_need_a_session_and_posts_need_the_csrf_token(web: TestClient) -> None:
+    r = web.get("/patients/1", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/patients/1"
+    token = login(web, "clinician")
+    r = web.post("/patients/new", data={"pseudonym": "X-1"})
+    assert r.status_code == 403 and "security token" in r.text
+    r = web.post("/patients/new", data={"pseudonym": "X-1", "csrf": token}, follow_redirects=False)
+    assert r.status_code == 303
+    r = web.get("/patients/1")
+    assert "Content-Security-Policy" in r.headers and "X-1" in r.text
+    # the API keeps answering JSON, the pages HTML
+    assert web.get("/api/patients/99").json()["error"] == "AuthenticationError"
+    assert "text/html" in web.get("/patients/99").headers["content-type"]
+
+
+def test_a_form_with_errors_keeps_what_was_typed(web: TestClient) -> None:
+    token = login(web, "clinician")
+    r = web.post("/patients/new", data={"csrf": token, "pseudonym": "X-2", "given_name": "Anna", "date_of_birth": "31.02.2010"})
+    assert r.status_code == 200 and 'value="Anna"' in r.text and "has-error" in r.text
+
+
+def test_htmx_edits_save_through_the_registry(web: TestClient) -> None:
+    token = login(web, "clinician")
+    web.post("/patients/new", data={"csrf": token, "pseudonym": "X-3"})
+    htmx = {"X-CSRF-Token": token, "HX-Request": "true"}
+    r = web.post("/patients/1/case", data={"op": "add", "add_id": "HP:0001166", "version": "1"}, headers=htmx)
+    assert "Arachnodactyly" in r.text and 'id="ranking"' in r.text
+    r = web.post("/patients/1/case", data={"op": "add", "add_id": "HP:0001083", "version": "1"}, headers=htmx)
+    assert "someone saved" in r.text.lower()  # a stale version is refused, the current record shown
+    r = web.post("/patients/1/record", data={"disease_ids": "OMIM:154700", "label": "Marfan", "status": "confirmed",
+                                             "version": "2"}, headers=htmx)
+    assert "Diagnosis recorded" in r.text
+    history = web.get("/patients/1/history").text
+    assert history.count("<li>") == 3
+
+
+def test_researcher_sees_no_identity_and_no_edit_controls(web: TestClient) -> None:
+    token = login(web, "clinician")
+    web.post("/patients/new", data={"csrf": token, "pseudonym": "X-4", "family_name": "Secret", "date_of_birth": "2010-05-04"})
+    web.cookies.clear()
+    login(web, "researcher")
+    page = web.get("/patients/1").text
+    assert "Secret" not in page and "2010" in page
+    assert 'id="term-q"' not in page and "Delete patient" not in page
+    assert web.get("/patients/new").status_code == 403
