@@ -104,3 +104,15 @@ def test_synthetic_demo_fields_are_marked_and_round_trip(registry: Registry) -> 
     page = registry.list_patients(SYSTEM, limit=100)
     assert page.count == report.imported and all(p.synthetic and p.region and p.identity for p in page.data)
     assert all(p.identity.family_name.startswith("Synthetic-") for p in page.data)  # type: ignore[union-attr]
+
+
+def test_dry_run_checks_everything_and_writes_nothing(registry: Registry) -> None:
+    from raredx.registry import PatientFilter
+
+    fresh = registry.import_phenopackets(SYSTEM, PHENOPACKETS, dry_run=True)
+    assert fresh.imported == fresh.records >= 4 and fresh.patient_ids == ()
+    assert registry.search_ids(SYSTEM, PatientFilter())[0] == 0  # nothing written
+    registry.import_phenopackets(SYSTEM, PHENOPACKETS)
+    again = registry.import_phenopackets(SYSTEM, PHENOPACKETS, dry_run=True)
+    assert again.imported == 0  # every pseudonym is taken now, and the dry run says so
+    assert any("already in the registry" in i.reason for i in again.issues)

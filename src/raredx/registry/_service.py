@@ -359,9 +359,11 @@ class Registry:
         batch: int = 250,
         transform: Callable[[PatientCreate], PatientCreate] | None = None,
         limit: int | None = None,
+        dry_run: bool = False,
     ) -> ImportReport:
         """Import a phenopacket JSON file, a directory or a ZIP. Good records are written, bad ones are
-        reported (record, field, reason) and leave the database as it was."""
+        reported (record, field, reason) and leave the database as it was. ``dry_run``: check everything
+        (including pseudonyms already taken) and report, but write nothing."""
         from raredx.io.phenopackets import Problem, iter_phenopackets
 
         actor.require(Permission.IMPORT)
@@ -377,19 +379,23 @@ class Registry:
             if patient is not None:
                 pending.append((rec.source, transform(patient) if transform else patient))
             if len(pending) >= batch:
-                imported += self._write_batch(actor, pending, issues)
+                imported += self._write_batch(actor, pending, issues, dry_run)
                 pending = []
             if limit is not None and records >= limit:
                 break
-        imported += self._write_batch(actor, pending, issues)
+        imported += self._write_batch(actor, pending, issues, dry_run)
         issues[:0] = [Issue(p.source, p.field, p.message) for p in problems]
         records += len(problems)
-        report = ImportReport(policy, records, len(imported), records - len(imported), tuple(imported), tuple(issues))
+        report = ImportReport(policy, records, len(imported), records - len(imported), tuple(i for i in imported if i),
+                              tuple(issues))
         log.info("imported %d of %d phenopackets from %s", report.imported, report.records, source)
         return report
 
-    def _write_batch(self, actor: Actor, batch: list[tuple[str, PatientCreate]], issues: list[Issue]) -> list[int]:
-        """Write a batch in one transaction; if that fails, write record by record (savepoints) to isolate the bad one."""
+    def _write_batch(
+        self, actor: Actor, batch: list[tuple[str, PatientCreate]], issues: list[Issue], dry_run: bool = False
+    ) -> list[int]:
+        """Write a batch in one transaction; if that fails, write record by record (savepoints) to isolate the bad one.
+        A dry run returns 0 for each record that would be written."""
         if not batch:
             return []
         with self._sessions() as s:
@@ -402,6 +408,8 @@ class Registry:
             else:
                 taken.add(p.pseudonym)
                 good.append((source, p))
+        if dry_run:
+            return [0] * len(good)
         try:
             with self._sessions() as s, s.begin():
                 return self._insert(s, actor, good)

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from raredx.errors import InputError
-from raredx.registry import Actor, Issue, Permission, patient_from_phenopacket
+from raredx.registry import Actor, Permission
 from raredx.registry.errors import NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError
 from raredx.registry.phenopackets import POLICIES
 from raredx.web._render import render
@@ -112,21 +112,9 @@ def _keep(request: Request, file: UploadFile) -> Path:
 
 
 def _check(request: Request, actor: Actor, path: Path, policy: str) -> dict[str, Any]:
-    """What importing would do, without writing: the registry's own record checks, per record."""
-    from raredx.io.phenopackets import Problem, iter_phenopackets
-
-    actor.require(Permission.IMPORT)
-    problems: list[Problem] = []
-    issues, records, good = [], 0, 0
-    for rec in iter_phenopackets(path, problems):
-        records += 1
-        patient, found = patient_from_phenopacket(rec.document, rec.source, policy=policy,  # type: ignore[arg-type]
-                                                  ontology=request.app.state.registry.ontology)
-        issues += found
-        good += patient is not None
-    issues[:0] = [Issue(p.source, p.field, p.message) for p in problems]
-    records += len(problems)
-    return _report(policy, records, good, issues, path)
+    """What importing would do, without writing: the registry's own checks, per record."""
+    report = request.app.state.registry.import_phenopackets(actor, path, policy=policy, dry_run=True)
+    return _report(policy, report.records, report.imported, list(report.issues), path)
 
 
 def _report(policy: str, records: int, imported: int, issues: list[Any], path: Path,
