@@ -33,21 +33,13 @@ from typing import Any
 from sqlalchemy import text
 
 from raredx import RareDx
-from raredx.registry import HELD, SYSTEM, PatientFilter, Registry
+from raredx.registry import SYSTEM, PatientFilter, Registry, held_fields
 from raredx.registry._db import make_engine
 from raredx.registry._demo import add_synthetic_fields
 from raredx.registry.schemas import PatientCreate
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "data" / "phenopacket-store" / "dev-phenopackets.zip"
-
-
-def canonical(doc: Any) -> Any:
-    if isinstance(doc, dict):
-        return {k: canonical(v) for k, v in doc.items() if v not in (None, [], {}, "", False)}
-    if isinstance(doc, list):
-        return [canonical(v) for v in doc]
-    return doc
 
 
 def fresh(url: str) -> str:
@@ -70,9 +62,9 @@ def bench_import(url: str, rdx: RareDx) -> tuple[Registry, dict[str, Any]]:
         for n in zf.namelist():
             if n.endswith(".json"):
                 d = json.loads(zf.read(n))
-                originals[d["id"]] = {k: v for k, v in d.items() if k in HELD}
+                originals[d["id"]] = held_fields(d)
     t1 = time.perf_counter()
-    mismatched = [d["id"] for d in reg.export_phenopackets(SYSTEM) if canonical(d) != canonical(originals[d["id"]])]
+    mismatched = [d["id"] for d in reg.export_phenopackets(SYSTEM) if held_fields(d) != originals[d["id"]]]
     return reg, {"records": report.records, "imported": report.imported, "rejected": report.rejected,
                  "warnings": sum(i.severity == "warning" for i in report.issues), "import_s": round(seconds, 1),
                  "export_s": round(time.perf_counter() - t1, 1), "round_trip_mismatches": len(mismatched)}

@@ -76,7 +76,7 @@ class Extractor:
         """The recogniser for the HPO release in ``data_dir`` (default: as :func:`raredx.kb.resolve_data_dir`),
         read from the cache when the HPO file, the Russian lexicon and the code are unchanged, else compiled
         (a few seconds) and cached."""
-        from raredx.kb import find_source_files, resolve_data_dir
+        from raredx.kb import find_source_files, resolve_data_dir, sha256
 
         obo = find_source_files(resolve_data_dir(data_dir))["hp_obo"]
 
@@ -85,7 +85,7 @@ class Extractor:
 
             return load_knowledge_base(data_dir, cache=cache_dir).ontology
 
-        return cls._cached(f"obo:{_file_digest(obo)}", ontology, cache_dir, ru_lexicon)
+        return cls._cached(f"obo:{sha256(obo)}", ontology, cache_dir, ru_lexicon)
 
     @classmethod
     def from_ontology(
@@ -307,13 +307,3 @@ class Extractor:
                 extra.append((i, k + 1, hit))
                 k += 2
         return extra
-
-
-def _file_digest(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

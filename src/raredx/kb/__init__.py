@@ -15,7 +15,7 @@ from raredx.kb._build import (
 from raredx.kb._onset import BINS as ONSET_BINS
 from raredx.kb._onset import age_bin, bins_label, hpo_onset_bins, parse_iso_age
 from raredx.kb._update import update_releases
-from raredx.kb._sources import SOURCES, Source, bundled_data_dir, cache_dir, find_source_files, resolve_data_dir
+from raredx.kb._sources import SOURCES, Source, bundled_data_dir, cache_dir, find_source_files, resolve_data_dir, sha256
 
 __all__ = [
     "ONSET_BINS",
@@ -39,5 +39,6 @@ __all__ = [
     "load_knowledge_base",
     "parse_iso_age",
     "resolve_data_dir",
+    "sha256",
     "update_releases",
 ]

@@ -91,6 +91,22 @@ class _Checker:
         return any(i.severity in bad for i in self.issues)
 
 
+def held_fields(doc: Any) -> Any:
+    """The part of a phenopacket the registry holds (top-level keys in ``HELD``), without the defaults that
+    mean the same as leaving a field out (false, empty): what ``export(import(x))`` keeps of ``x``."""
+    if isinstance(doc, dict):
+        return {k: _canonical(v) for k, v in doc.items() if k in HELD and v not in (None, [], {}, "", False)}
+    return _canonical(doc)
+
+
+def _canonical(doc: Any) -> Any:
+    if isinstance(doc, dict):
+        return {k: _canonical(v) for k, v in doc.items() if v not in (None, [], {}, "", False)}
+    if isinstance(doc, list):
+        return [_canonical(v) for v in doc]
+    return doc
+
+
 def _obj(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) and value else None
 
