@@ -8,7 +8,7 @@ import logging
 import statistics
 import time
 import zlib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -64,10 +64,7 @@ def run_benchmark(
     not_in_kb: list[tuple[str, str]] = []
     gene_ranks: list[int] = []
     no_gene = 0
-    gene_concepts: dict[str, list[int]] = {}
-    for c in kb.concepts:
-        for g in c.genes:
-            gene_concepts.setdefault(g, []).append(c.index)
+    gene_concepts = engine.genotype_scorer.concepts_of_gene
     gene_pool = sorted(gene_concepts)
     t_start = time.perf_counter()
     for n, rec in enumerate(iter_phenopackets(phenopackets, problems)):
@@ -90,7 +87,7 @@ def run_benchmark(
             prepared = engine.prepare(case, strict=False)
             scores = engine.scores(prepared, mask_source=mask_source)
             np.argsort(-scores, kind="stable")  # a full ranking is part of the measured work
-            rank = min(pessimistic_rank(scores, c.index) for c in concepts)
+            rank, best = min((pessimistic_rank(scores, c.index), c.index) for c in concepts)
             seconds = time.perf_counter() - t0
         except RaredxError as exc:
             problems.append(Problem(rec.source, "", str(exc)))
@@ -102,10 +99,9 @@ def run_benchmark(
             else:
                 no_gene += 1
         probs = engine.probabilities(scores)
-        best = min(concepts, key=lambda c: pessimistic_rank(scores, c.index))
         results.append(
-            CaseRank(case.id, truths[0] if len(truths) == 1 else best.ids[0], rank, len(prepared.observed_all),
-                     len(prepared.excluded), seconds, float(probs[best.index]), float(probs.max()))
+            CaseRank(case.id, truths[0] if len(truths) == 1 else kb.concepts[best].ids[0], rank,
+                     len(prepared.observed_all), len(prepared.excluded), seconds, float(probs[best]), float(probs.max()))
         )
     total = time.perf_counter() - t_start
     summary = summarise(results, total)
@@ -181,7 +177,3 @@ def summarise(results: list[CaseRank], seconds_total: float) -> dict[str, object
         "top1_calibration_error": round(float(ece), 4),
         "log_loss": round(float(-np.mean(np.log(np.maximum([r.probability for r in results], 1e-12)))), 4) if n else None,
     }
-
-
-def case_rank_dicts(results: list[CaseRank]) -> list[dict[str, object]]:
-    return [asdict(r) for r in results]
