@@ -70,7 +70,8 @@ def test_only_exact_matches_merge(toy_kb):
     assert gd.ids == ("ORPHA:2623", "MONDO:0000127")
     assert gd is not toy_kb.concept("OMIM:154700")
     assert gd.name == "Geleophysic dysplasia"  # an Orphanet-only concept is named from en_product1
-    assert gd.genes == ("ADAMTSL2", "FBN1")
+    # FBN1 is Mendelian for OMIM entries Orphanet files under geleophysic dysplasia; ADAMTSL2 has no OMIM link here
+    assert gd.genes == ("FBN1", "ADAMTSL2") and gd.gene_associations == ("mendelian", "unknown")
     assert gd.inheritance == ("HP:0000006", "HP:0000007")  # both, from en_product9_ages
     assert gd.onset_bins == bins("childhood")
 
@@ -82,7 +83,8 @@ def test_omim_only_concepts(toy_kb):
     assert toy.genes == () and toy.icd10 == () and toy.synonyms == ()
     assert toy.inheritance == ("HP:0000007",)
     lds = toy_kb.concept("MONDO:0012212")
-    assert lds.ids == ("OMIM:609192", "MONDO:0012212") and lds.genes == ("TGFBR1",)
+    assert lds.ids == ("OMIM:609192", "MONDO:0012212") and lds.genes == ("TGFBR1", "TGFB1")
+    assert lds.gene_associations == ("mendelian", "polygenic") and lds.causal_genes == ("TGFBR1",)
 
 
 def test_onset_bins_from_hpoa_and_orphanet(toy_kb):

@@ -137,9 +137,9 @@ class GenotypeScorer:
         self.params = params or GenotypeParams()
         self.concepts_of_gene: dict[str, list[int]] = defaultdict(list)
         for c in kb.concepts:
-            for g in c.genes:
+            for g in c.causal_genes:
                 self.concepts_of_gene[g].append(c.index)
-        self.has_gene = np.array([bool(c.genes) for c in kb.concepts])
+        self.has_gene = np.array([bool(c.causal_genes) for c in kb.concepts])
 
     def disease_scores(
         self, genotype: Genotype, sex: str | None
@@ -165,7 +165,7 @@ class GenotypeScorer:
                 if prob <= 0:
                     continue
                 # a disease caused by any of n genes is explained by this one with prior 1/n
-                n_genes = len(self.kb.concepts[ci].genes)
+                n_genes = len(self.kb.concepts[ci].causal_genes)
                 contribution = max(math.log(prob / p.background) - math.log(n_genes), -p.no_variant_penalty)
                 if contribution > scores[ci]:
                     scores[ci] = contribution

@@ -23,7 +23,7 @@ from raredx.ontology import MODE_OF_INHERITANCE, ONSET, Ontology, parse_obo
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 7  # bump when the compiled layout or its derivation changes
+CACHE_FORMAT = 8  # bump when the compiled layout or its derivation changes
 SEX_ANY, SEX_MALE, SEX_FEMALE = 0, 1, 2
 _SEX_CODES = {"": SEX_ANY, "MALE": SEX_MALE, "FEMALE": SEX_FEMALE}
 _PREFIX_ORDER = {"OMIM": 0, "ORPHA": 1, "DECIPHER": 2, "MONDO": 3}
@@ -45,12 +45,20 @@ class Concept:
     index: int
     ids: tuple[str, ...]
     name: str
-    genes: tuple[str, ...]
+    genes: tuple[str, ...]  # Mendelian genes first, then genes of unknown type, then polygenic ones
     inheritance: tuple[str, ...]  # HPO mode-of-inheritance term ids
     onset_bins: int  # bit mask over raredx.kb.onset BINS; 0 = unknown
     icd10: tuple[str, ...]
     synonyms: tuple[str, ...]
     broader: tuple[int, ...] = ()  # concepts of Orphanet disorders that include this one (BTNT mappings)
+    gene_associations: tuple[str, ...] = ()  # of each gene: "mendelian", "unknown" or "polygenic"
+
+    @property
+    def causal_genes(self) -> tuple[str, ...]:
+        """Genes whose variants can cause the disease (polygenic risk and modifier-type links left out)."""
+        return tuple(g for g, a in zip(self.genes, self.gene_associations) if a != "polygenic") or (
+            () if self.gene_associations else self.genes
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +301,7 @@ def build_knowledge_base(files: dict[str, Path], digests: dict[str, str] | None 
                 index=ci,
                 ids=tuple(ids),
                 name=name,
-                genes=tuple(sorted({g for d in group for g in genes.get(d, ())})),
+                **_ordered_genes(ids, genes, orpha_recs),
                 inheritance=tuple(sorted(inheritance.get(ci, ()))),
                 onset_bins=onset.get(ci, 0),
                 icd10=tuple(sorted({c for o in orpha_recs for c in o.icd10})),
@@ -347,6 +355,26 @@ def build_knowledge_base(files: dict[str, Path], digests: dict[str, str] | None 
     url = {s.key: s.url for s in SOURCES}
     sources = [SourceInfo(k, files[k].name, versions.get(k, ""), digests[k], url[k]) for k in files]
     return KnowledgeBase(ontology, concepts, ann, annotated, sources)
+
+
+def _ordered_genes(
+    ids: list[str], links: dict[str, dict[str, str]], orpha: list[readers.OrphaDisorder]
+) -> dict[str, tuple[str, ...]]:
+    """The concept's genes, Mendelian first. Orphadata gives no association type, so an Orphanet gene
+    counts as Mendelian when OMIM links it so to an entry Orphanet maps to the disorder (exact or narrower)."""
+    kinds: dict[str, str] = {}
+    for d in ids:
+        for g, k in links.get(d, {}).items():
+            if kinds.get(g) != "MENDELIAN":
+                kinds[g] = k
+    omim = {m for o in orpha for m in (*o.omim_exact, *o.omim_narrower)}
+    for m in omim:
+        for g, k in links.get(m, {}).items():
+            if k == "MENDELIAN" and g in kinds:
+                kinds[g] = "MENDELIAN"
+    rank = {"MENDELIAN": 0, "UNKNOWN": 1, "POLYGENIC": 2}
+    order = sorted(kinds, key=lambda g: (rank[kinds[g]], g))
+    return {"genes": tuple(order), "gene_associations": tuple(kinds[g].lower() for g in order)}
 
 
 def _merge_equivalents(

@@ -123,9 +123,13 @@ def read_hpoa(path: Path) -> tuple[str, list[HpoaRow]]:
 
 
 # -- genes_to_disease.txt ---------------------------------------------------------------------
-def read_genes_to_disease(path: Path) -> dict[str, set[str]]:
-    """disease id -> gene symbols."""
-    out: dict[str, set[str]] = defaultdict(set)
+GENE_SYMBOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")  # "-" and blanks in the release are not genes
+ASSOCIATION_TYPES = ("MENDELIAN", "POLYGENIC", "UNKNOWN")
+
+
+def read_genes_to_disease(path: Path) -> dict[str, dict[str, str]]:
+    """disease id -> {gene symbol: association type (MENDELIAN, POLYGENIC or UNKNOWN)}."""
+    out: dict[str, dict[str, str]] = defaultdict(dict)
     with open_text(path) as fh:
         reader = csv.reader(fh, delimiter="\t")
         header = next(reader, None)
@@ -134,9 +138,12 @@ def read_genes_to_disease(path: Path) -> dict[str, set[str]]:
                 f"{path}: missing header with gene_symbol and disease_id; use the official genes_to_disease.txt."
             )
         gi, di = header.index("gene_symbol"), header.index("disease_id")
+        ai = header.index("association_type") if "association_type" in header else None
         for row in reader:
-            if len(row) > max(gi, di):
-                out[row[di]].add(row[gi])
+            if len(row) <= max(gi, di) or not GENE_SYMBOL.fullmatch(row[gi]):
+                continue
+            kind = row[ai].upper() if ai is not None and len(row) > ai else "UNKNOWN"
+            out[row[di]][row[gi]] = kind if kind in ASSOCIATION_TYPES else "UNKNOWN"
     return dict(out)
 
 
