@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 MIN_TERMS = 3  # fewer observed terms than this draws a warning
 GENERAL_IC = 3.0
-ENGINE_FORMAT = 1  # bump when the compiled profile layout changes  # a case whose most specific term has less information than this is "only general terms"
+ENGINE_FORMAT = 2  # bump when the compiled profile layout changes  # a case whose most specific term has less information than this is "only general terms"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +85,8 @@ class DiagnosisEngine:
             sel[sexed] = n + k * len(sexed) + np.arange(len(sexed))
             self._select[sex] = sel
 
+        self._background = background_terms(kb)
+
         def build() -> ProfileMatrix:
             parts = [self._profile_rows(np.arange(n), None), self._profile_rows(sexed, "male"),
                      self._profile_rows(sexed, "female")]
@@ -92,6 +94,7 @@ class DiagnosisEngine:
             return ProfileMatrix.compile(
                 self.ontology, n + 2 * len(sexed), np.concatenate([p[0] + o for p, o in zip(parts, offset)]),
                 *(np.concatenate([p[i] for p in parts]) for i in (1, 2, 3)), self.params, ic_profiles=n,
+                background=self._background,
             )
 
         self.matrix = _cached(kb, self.params, cache, build)
@@ -190,11 +193,12 @@ class DiagnosisEngine:
         sel = self._select[case.sex]
         onset = self._onset_scores(case)
         obs, exc = list(case.observed), list(case.excluded)
-        s = self.matrix.score(obs, exc)[sel] + onset
+        hub = self.params.background_weight * len(obs)
+        s = (self.matrix.score(obs, exc) - hub * self.matrix.background)[sel] + onset
         if mask_source and case.source_pmids:
             concepts, matrix = self._masked_profiles(case)
             if len(concepts):
-                s[concepts] = matrix.score(obs, exc) + onset[concepts]
+                s[concepts] = matrix.score(obs, exc) - hub * matrix.background + onset[concepts]
         if case.genotype:
             s += self.genotype_scorer.disease_scores(case.genotype, case.sex)[0]
         return s
@@ -236,7 +240,7 @@ class DiagnosisEngine:
             return concepts, self.matrix
         matrix = ProfileMatrix.compile(
             self.ontology, len(concepts), *self._profile_rows(concepts, case.sex, drop), self.params,
-            ic=self.matrix.ic, dense=False,
+            ic=self.matrix.ic, dense=False, background=self._background,
         )
         return concepts, matrix
 
@@ -351,6 +355,23 @@ def _cached(kb: KnowledgeBase, params: Params, cache: str | Path | None | bool, 
     except OSError as exc:
         log.warning("could not write the engine cache %s: %s", path, exc)
     return matrix
+
+
+BACKGROUND_DRAWS = 2000
+
+
+def background_terms(kb: KnowledgeBase) -> tuple[np.ndarray, np.ndarray]:
+    """A typical patient finding, as (terms, weights): 2,000 draws (fixed seed) from all phenotype
+    annotations of the knowledge base, weighted by their frequency in their disease."""
+    a = kb.annotations
+    f = np.where(np.isnan(a.frequency), 0.5, a.frequency) * ~a.negated * ~a.from_name
+    weight = np.bincount(a.term, weights=f, minlength=len(kb.ontology))
+    terms = np.flatnonzero(weight > 0)
+    if not len(terms):
+        return np.zeros(0, np.int32), np.zeros(0)
+    draws = np.random.default_rng(0).choice(terms, BACKGROUND_DRAWS, p=weight[terms] / weight[terms].sum())
+    uniq, counts = np.unique(draws, return_counts=True)
+    return uniq.astype(np.int32), counts.astype(float)
 
 
 def _parse_onset(ontology, text: str, field: str) -> int:  # type: ignore[no-untyped-def]

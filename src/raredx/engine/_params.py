@@ -24,6 +24,7 @@ class Params:
     not_bonus: float = 0.1  # an excluded term that the disease is annotated NOT to have
     onset_match: float = 0.3  # patient onset within the disease's onset classes
     onset_mismatch: float = 0.6  # patient onset outside (and not adjacent to) them
+    background_weight: float = 0.75  # share of a disease's expected score for any finding subtracted per finding
     drop_redundant: bool = True  # ignore observed terms implied by a more specific observed term
     temperature: float = 1.0  # softmax temperature for calibrated probabilities
 

@@ -39,7 +39,8 @@ def _expand_to_ancestors(ontology: Ontology, terms: np.ndarray) -> tuple[np.ndar
 
 _ARRAYS = (
     "ann_ptr", "ann_term", "ann_freq", "prof_ptr", "prof_term", "prof_logp", "col_ptr", "col_profile",
-    "col_logp", "col_maxf", "col_value", "ic", "not_ptr", "not_profile", "dense_index", "dense_rows",
+    "col_logp", "col_maxf", "col_value", "ic", "not_ptr", "not_profile", "dense_index", "dense_rows", "prof_maxf",
+    "prof_value", "background",
 )
 
 
@@ -72,9 +73,11 @@ class ProfileMatrix:
         ic: np.ndarray | None = None,
         ic_profiles: int | None = None,
         dense: bool = True,
+        background: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> ProfileMatrix:
         """Build from annotation rows. ``ic`` reuses another matrix's information content; otherwise it
-        is computed over the first ``ic_profiles`` profiles (the concepts, not their sex variants)."""
+        is computed over the first ``ic_profiles`` profiles (the concepts, not their sex variants).
+        ``background``: (terms, weights) of a typical patient term, for :meth:`background_scores`."""
         T = len(ontology)
         x: dict[str, np.ndarray] = {}
         # positive annotations, one per (profile, term): the highest frequency any source gives
@@ -101,7 +104,7 @@ class ProfileMatrix:
         np.maximum.at(maxf, inv, f[pos_i])
         c_profile, c_term = (ukey // T).astype(np.int32), (ukey % T).astype(np.int32)
         x["prof_ptr"] = np.searchsorted(c_profile, np.arange(n_profiles + 1)).astype(np.int64)
-        x["prof_term"], x["prof_logp"] = c_term, logp
+        x["prof_term"], x["prof_logp"], x["prof_maxf"] = c_term, logp, maxf
         order = np.lexsort((c_profile, c_term))
         x["col_ptr"] = col_ptr = np.searchsorted(c_term[order], np.arange(T + 1)).astype(np.int64)
         x["col_profile"], x["col_logp"], x["col_maxf"] = c_profile[order], logp[order], maxf[order]
@@ -111,9 +114,13 @@ class ProfileMatrix:
             ic = np.maximum(-np.log((counts + 1.0) / ((ic_profiles or n_profiles) + 1.0)), 0.0)
         x["ic"] = ic = ic.astype(np.float32)
         col_term = np.repeat(np.arange(T), np.diff(col_ptr))
-        # a shared ancestor that the disease is not itself annotated with is a looser match
+        # a shared ancestor that the disease is not itself annotated with is a looser match, and none at all
+        # when it only groups alternatives (sparse and thick eyebrows share "Abnormal eyebrow morphology")
         direct = np.isin(ukey, key)[order]
-        x["col_value"] = (params.frequency_weight * x["col_logp"] + ic[col_term] * np.where(direct, 1.0, params.related_weight)).astype(np.float32)
+        related = np.where(ontology.grouping_mask[col_term], 0.0, params.related_weight)
+        x["col_value"] = (params.frequency_weight * x["col_logp"] + ic[col_term] * np.where(direct, 1.0, related)).astype(np.float32)
+        x["prof_value"] = np.empty_like(x["col_value"])
+        x["prof_value"][order] = x["col_value"]
 
         # NOT annotations, term-major
         nk = np.unique(term[negated].astype(np.int64) * n_profiles + profile[negated])
@@ -122,10 +129,39 @@ class ProfileMatrix:
 
         x["dense_index"] = np.full(T, -1, dtype=np.int32)
         x["dense_rows"] = np.zeros((0, n_profiles), dtype=np.float32)
+        x["background"] = np.zeros(n_profiles, dtype=np.float32)
         matrix = cls(ontology, params, x)
         if dense:
             matrix._build_dense()
+        if background is not None:
+            matrix.background = matrix.background_scores(*background)
         return matrix
+
+    def background_scores(self, terms: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Each profile's expected score for one observed term drawn from ``terms`` with ``weights``.
+
+        A disease annotated with hundreds of features partly matches almost any finding; this is how much,
+        so that the engine can judge a disease by what it explains beyond that (see docs/method.md)."""
+        if not len(terms):
+            return np.zeros(self.n, np.float32)
+        pos, anc = _expand_to_ancestors(self.ontology, terms)
+        starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]])
+        T = self.n_terms
+        value = np.zeros(T, np.float32)
+        exact = np.full(T, -np.inf, np.float32)
+        out = np.zeros(self.n, np.float32)
+        w = (weights / weights.sum()).astype(np.float32)
+        p = self.params
+        for i in range(self.n):
+            s, e = self.prof_ptr[i], self.prof_ptr[i + 1]
+            ct, lp = self.prof_term[s:e], self.prof_logp[s:e]
+            value[ct] = np.maximum(self.prof_value[s:e], 0.0)
+            exact[ct] = self.ic[ct] + p.frequency_weight * lp + p.exact_bonus
+            best = np.maximum(np.maximum.reduceat(value[anc], starts), exact[terms])
+            out[i] = float(w @ best)
+            value[ct] = 0.0
+            exact[ct] = -np.inf
+        return out
 
     # -- dense propagated rows for general terms ----------------------------------------------
     def _build_dense(self) -> None:

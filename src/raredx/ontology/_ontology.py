@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -149,6 +150,31 @@ class Ontology:
                 kids[int(p)].append(i)
         return kids
 
+    @cached_property
+    def _descendant_closure(self) -> tuple[np.ndarray, np.ndarray]:
+        """(desc_ptr, desc_idx): the ancestor closure transposed."""
+        owner = np.repeat(np.arange(len(self.ids), dtype=np.int32), np.diff(self.anc_ptr))
+        order = np.argsort(self.anc_idx, kind="stable")
+        ptr = np.zeros(len(self.ids) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.anc_idx, minlength=len(self.ids)), out=ptr[1:])
+        return ptr, owner[order]
+
+    def descendant_array(self, i: int) -> np.ndarray:
+        """Indices of ``i`` and every term below it (from the closure; fast for repeated use)."""
+        ptr, idx = self._descendant_closure
+        return idx[ptr[i] : ptr[i + 1]]
+
+    @cached_property
+    def organ_systems(self) -> np.ndarray:
+        """Bit mask per term of the organ systems (children of Phenotypic abnormality) it belongs to."""
+        root = self._index.get(PHENOTYPIC_ABNORMALITY)
+        out = np.zeros(len(self.ids), dtype=np.int64)
+        if root is None:
+            return out
+        for bit, child in enumerate(sorted(self.children_lists[root])[:63]):
+            out[self.descendant_array(child)] |= np.int64(1) << bit
+        return out
+
     def descendants(self, i: int) -> set[int]:
         """``i`` and every term below it."""
         out = {i}
@@ -170,12 +196,21 @@ class Ontology:
         """Boolean mask over terms: True for terms under Phenotypic abnormality (HP:0000118)."""
         return self.branch_mask(PHENOTYPIC_ABNORMALITY)
 
+    @cached_property
+    def grouping_mask(self) -> np.ndarray:
+        """True for grouping terms ("Abnormal eyebrow morphology", "Abnormality of the toe"): their children
+        are alternatives (sparse or thick eyebrows), so sharing one is no sign that two findings agree."""
+        return np.array([bool(GROUPING_LABEL.match(label)) for label in self.labels], dtype=bool)
+
     def branch_mask(self, root_id: str) -> np.ndarray:
         mask = np.zeros(len(self.ids), dtype=bool)
         r = self._index.get(root_id)
         if r is not None:
             mask[list(self.descendants(r))] = True
         return mask
+
+
+GROUPING_LABEL = re.compile(r"(Abnormal|Abnormality|Morphological abnormality)\b")
 
 
 def _ancestor_closure(ptr: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
