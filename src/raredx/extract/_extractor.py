@@ -8,6 +8,7 @@ from bisect import bisect_left
 from pathlib import Path
 from typing import Callable
 
+from raredx import config
 from raredx.errors import InputError, KnowledgeBaseError
 from raredx.extract._context import classify, find_cues
 from raredx.extract._lexicon import (
@@ -102,8 +103,6 @@ class Extractor:
         cache_dir: str | Path | None,
         ru_lexicon: str | Path | None,
     ) -> Extractor:
-        from raredx.kb import cache_dir as default_cache_dir
-
         ru_path = Path(ru_lexicon) if ru_lexicon is not None else default_ru_lexicon()
         phrases = default_phrases()
         for required in (ru_path, phrases):
@@ -113,7 +112,7 @@ class Extractor:
                     "(its package data raredx/extract/data/ holds hpo_ru.tsv and phrases.tsv)."
                 )
         key = cache_key(ontology_key, ru_path, phrases)
-        path = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / f"extract-{key}.marshal"
+        path = config.cache_dir(cache_dir) / f"extract-{key}.marshal"
         lexicon = CompiledLexicon.load(path)
         if lexicon is None:
             t0 = time.perf_counter()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from raredx.errors import InputError
 from raredx.genomics._genes import GeneTable, default_gene_table
-from raredx.genomics._model import Genotype, Variant
+from raredx.genomics._model import ACMG_ABBREVIATIONS, ACMG_CLASSES, Genotype, Variant
 
 BUILDS = ("GRCh38", "GRCh37")
 _CHR1_LENGTH = {248956422: "GRCh38", 249250621: "GRCh37"}
@@ -341,12 +341,9 @@ def read_variant_table(path: str | Path) -> Genotype:
     return Genotype(variants=tuple(out))
 
 
-_ACMG = {"P": "PATHOGENIC", "LP": "LIKELY_PATHOGENIC", "VUS": "UNCERTAIN_SIGNIFICANCE", "LB": "LIKELY_BENIGN", "B": "BENIGN"}
-
-
 def _acmg(text: str) -> str:
-    text = _ACMG.get(text, text)
-    return text if text in _ACMG.values() else ""
+    text = ACMG_ABBREVIATIONS.get(text, text)
+    return text if text in ACMG_CLASSES else ""
 
 
 def genotype_from_phenopacket(doc: dict) -> Genotype:  # type: ignore[type-arg]

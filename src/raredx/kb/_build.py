@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from raredx import config
 from raredx.errors import KnowledgeBaseError
 from raredx.kb import _readers as readers
 from raredx.kb._names import NameMatcher
 from raredx.kb._onset import hpo_onset_bins, orphanet_onset_bins
-from raredx.kb._sources import SOURCES, cache_dir, find_source_files, resolve_data_dir, sha256
+from raredx.kb._sources import SOURCES, find_source_files, resolve_data_dir, sha256
 from raredx.ontology import MODE_OF_INHERITANCE, ONSET, Ontology, parse_obo
 
 log = logging.getLogger(__name__)
@@ -178,8 +179,7 @@ def load_knowledge_base(
     files = find_source_files(resolve_data_dir(data_dir))
     digests = {k: sha256(p) for k, p in files.items()}
     key = sha256_text(json.dumps([CACHE_FORMAT, sorted(digests.items())]))[:16]  # == KnowledgeBase.fingerprint
-    path = Path(cache) if cache is not None else cache_dir()
-    path = path / f"kb-{key}.npz"
+    path = config.cache_dir(cache) / f"kb-{key}.npz"
     if path.exists() and not rebuild:
         try:
             return KnowledgeBase.load(path)

@@ -9,8 +9,7 @@ phenopacket import/export, cohort statistics, users, roles and the audit log.
 
 from raredx.registry._db import make_engine, migrate
 from raredx.registry._service import ImportReport, Registry
-from raredx.registry.config import Settings
-from raredx.registry.phenopackets import HELD, Issue, held_fields, patient_from_phenopacket, phenopacket_from_patient
+from raredx.registry.phenopackets import HELD, POLICIES, Policy, check_policy, held_fields, patient_from_phenopacket, phenopacket_from_patient
 from raredx.registry.schemas import PatientCreate, PatientFilter, PatientPublic, PatientsPublic, PatientUpdate
 from raredx.registry.security import ROLES, SYSTEM, Actor, Permission
 
@@ -20,8 +19,10 @@ __all__ = [
     "ROLES",
     "SYSTEM",
     "Actor",
+    "check_policy",
     "ImportReport",
-    "Issue",
+    "POLICIES",
+    "Policy",
     "PatientCreate",
     "PatientFilter",
     "PatientPublic",
@@ -29,7 +30,6 @@ __all__ = [
     "PatientsPublic",
     "Permission",
     "Registry",
-    "Settings",
     "make_engine",
     "migrate",
     "patient_from_phenopacket",

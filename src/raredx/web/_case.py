@@ -13,7 +13,7 @@ from raredx.core import RareDx
 from raredx.engine import Case, Differential
 from raredx.errors import InputError
 from raredx.registry.schemas import PhenotypicFeature
-from raredx.web._forms import ONSETS
+from raredx.ontology import onset as onsets
 
 SUGGESTIONS = 5
 
@@ -31,9 +31,10 @@ def _feature(rdx: RareDx, term_id: str, excluded: bool, onset: str | None = None
     res = onto.resolve(term_id.strip(), "the phenotype")
     onset_json = None
     if onset:
-        if onset not in ONSETS or onto.index(onset) is None:
+        index = onto.index(onset)
+        if onset not in onsets.CHOICES or index is None:
             raise InputError(f"onset {onset!r} is not one of the HPO onset terms offered; choose one from the list.")
-        onset_json = {"ontologyClass": {"id": onset, "label": onto.labels[onto.index(onset)]}}  # type: ignore[index]
+        onset_json = {"ontologyClass": {"id": onset, "label": onto.labels[index]}}
     return PhenotypicFeature(hpo_id=res.term_id, label=onto.labels[res.index], excluded=excluded, onset=onset_json)
 
 
@@ -97,11 +98,6 @@ def diagnose(rdx: RareDx, case: Case, skip: tuple[str, ...]) -> tuple[Differenti
     result = rdx.diagnose(case, top=10, strict=False, suggestions=SUGGESTIONS + len(skip))
     suggestions = [s for s in result.next_best_phenotypes if s.term_id not in skip][:SUGGESTIONS]
     return result, suggestions
-
-
-def quick_case(features: tuple[PhenotypicFeature, ...], sex: str | None) -> Case:
-    return Case(observed=tuple(f.hpo_id for f in features if not f.excluded),
-                excluded=tuple(f.hpo_id for f in features if f.excluded), sex=sex or None, id="quick")
 
 
 def highlight(text: str, terms: list[Any]) -> list[tuple[str, Any]]:

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from raredx.errors import RaredxError
+from raredx.ontology import onset
 from raredx.registry import Permission
 from raredx.web import _i18n
 from raredx.web._session import LoginRequired, csrf_token, finish, login_url
@@ -35,6 +36,7 @@ def environment() -> Environment:
     env = Environment(loader=PackageLoader("raredx.web", "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.globals["external_links"] = external_links
+    env.globals["onsets"] = onset.CHOICES  # the onset terms a feature may be given
     return env
 
 
@@ -66,7 +68,7 @@ def translator(request: Request) -> _i18n.Translator:
 
 def context(request: Request, **values: Any) -> dict[str, Any]:
     actor = getattr(request.state, "actor", None)
-    settings = request.app.state.settings
+    settings = request.app.state.settings  # set when the app is made (raredx.app.http), before start-up
     return {
         "request": request,
         "t": translator(request),
@@ -98,8 +100,7 @@ def redirect(request: Request, url: str) -> Response:
 
 def is_web(request: Request) -> bool:
     path = request.url.path
-    return not (path.startswith("/api/") or path in ("/api", "/docs", "/redoc", "/openapi.json")
-                or path.startswith("/docs/"))
+    return not (path.startswith(("/api/", "/docs/")) or path in ("/api", "/docs", "/redoc", "/openapi.json"))
 
 
 async def web_error(request: Request, exc: Exception) -> Response:

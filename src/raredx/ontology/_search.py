@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from raredx.ontology import PHENOTYPIC_ABNORMALITY, Ontology
+from raredx.ontology._ontology import PHENOTYPIC_ABNORMALITY, Ontology
 
 _WORD = re.compile(r"[a-z0-9]+")
 
