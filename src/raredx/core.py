@@ -28,7 +28,7 @@ class RareDx:
     'Marfan syndrome'
     """
 
-    def __init__(self, kb: KnowledgeBase, params: Params | None = None, *, cache: str | Path | None | bool = None):
+    def __init__(self, kb: KnowledgeBase, params: Params | None = None, *, cache: str | Path | bool | None = None):
         self.kb = kb
         self._params = params
         self._cache = cache
@@ -53,7 +53,7 @@ class RareDx:
         cache = None if isinstance(self._cache, bool) else self._cache
         return Extractor.from_ontology(self.kb.ontology, cache_dir=cache)
 
-    def case_from_text(self, text: str, *, lang: str = "auto", id: str = "") -> Case:  # noqa: A002 - the Case field
+    def case_from_text(self, text: str, *, lang: str = "auto", id: str = "") -> Case:
         """A case from a clinical note: observed and negated findings, onset where stated."""
         from raredx.extract import observed_and_excluded, onset_of
 

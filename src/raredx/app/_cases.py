@@ -10,7 +10,7 @@ from raredx.registry import Actor, PatientPublic, Registry
 from raredx.registry.schemas import PhenotypicFeature
 
 
-def case_from_features(features: Iterable[PhenotypicFeature], *, sex: str | None = None, id: str = "") -> Case:  # noqa: A002
+def case_from_features(features: Iterable[PhenotypicFeature], *, sex: str | None = None, id: str = "") -> Case:
     """The engine's case for phenotypic features as the registry stores them (the workbench's quick diagnosis)."""
     return _from_features(((f.hpo_id, f.excluded, f.onset) for f in features), sex=sex, id=id)
 

@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None, *, rdx: RareDx | None = None, r
 
 def services(request: Request) -> Services:
     """The services of the app serving ``request``."""
-    return request.app.state.services  # type: ignore[no-any-return]  # Starlette's State holds Any
+    svc: Services = request.app.state.services
+    return svc
 
 
 ServicesDep = Annotated[Services, Depends(services)]

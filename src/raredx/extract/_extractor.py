@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import time
 from bisect import bisect_left
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 from raredx import config
 from raredx.errors import InputError, KnowledgeBaseError
@@ -253,7 +254,7 @@ class Extractor:
         """A one-word match must be the lexicon word itself (up to plural and spelling), a medical
         noun/adjective pair (``microcephalic`` for *microcephaly*) or the adjective of a *-ness* noun
         (``deaf``), not any word with the same stem (``negative`` is not *negativism*)."""
-        forms = self._lex.single.get(key)  # type: ignore[arg-type]
+        forms = self._lex.single.get(key) if key is not None else None
         if forms is None:
             return True
         word = light_en(fold(word))
@@ -264,7 +265,7 @@ class Extractor:
         return word.endswith(NOUN_ENDINGS) and any(f.endswith(ADJECTIVE_ENDINGS) for f in forms)
 
     def _walk(self, seq: list[str | None], allowed: int) -> int | None:
-        node = self._trie
+        node: Any = self._trie  # nested dicts; a leaf's END holds the payload
         for key in seq:
             node = node.get(key)
             if node is None:
@@ -279,7 +280,7 @@ class Extractor:
         *гипоплазия зубов*: one word of a matched phrase swapped for a word coordinated with it."""
         extra: list[tuple[int, int, int]] = []
         n = len(keys)
-        for i, j, payload in accepted:
+        for i, j, _payload in accepted:
             if j == i:
                 continue
             phrase = [k for k in keys[i : j + 1] if k != SKIP]

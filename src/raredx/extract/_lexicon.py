@@ -247,7 +247,7 @@ def variants(keys: tuple[str, ...], english: bool) -> list[tuple[tuple[str, ...]
         k = keys.index("of")
         out.append((keys[k + 1 :] + keys[:k], penalty))
     if english and keys[0] == "absent" and len(keys) > 1:
-        out.append((("absenc", "of") + keys[1:], penalty))
+        out.append((("absenc", "of", *keys[1:]), penalty))
     if english and keys[0] == "abnormal" and keys[-1] == "morpholog" and len(keys) > 2:
         keys, penalty = keys[:-1], 5  # "Abnormal nail morphology": also "nail anomalies", "abnormal nails"
         out.append((keys, penalty))

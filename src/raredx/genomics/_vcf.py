@@ -272,14 +272,14 @@ def _annotated(rec: Any, alt: str, k: int, csq: list[str] | None, ann: list[str]
                                 "impact": fields.get("annotation_impact", ""),
                                 "hgvs": " ".join(x for x in (fields.get("hgvs.c", ""), fields.get("hgvs.p", "")) if x),
                                 "af": None, "clinvar": ""})
-    for e in entries:
-        gene = e["gene"]
+    for entry in entries:
+        gene = entry["gene"]
         if not gene:
             continue
-        impact = e["impact"].upper()
-        af = max((v for v in (e["af"], info_af) if v is not None), default=None)
-        v = Variant(gene=gene, hgvs=e["hgvs"], consequence=e["consequence"].split("&")[0], impact=impact,
-                    allele_frequency=af, clinvar=e["clinvar"] or info_clin, **base)
+        impact = entry["impact"].upper()
+        af = max((v for v in (entry["af"], info_af) if v is not None), default=None)
+        v = Variant(gene=gene, hgvs=entry["hgvs"], consequence=entry["consequence"].split("&")[0], impact=impact,
+                    allele_frequency=af, clinvar=entry["clinvar"] or info_clin, **base)
         old = per_gene.get(gene)
         if old is None or _IMPACT_RANK.get(impact, -1) > _IMPACT_RANK.get(old.impact, -1):
             per_gene[gene] = v

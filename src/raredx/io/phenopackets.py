@@ -85,11 +85,11 @@ def _parse(source: str, raw: bytes) -> PhenopacketRecord | Problem:
     return PhenopacketRecord(source, doc)
 
 
-def _get(doc: dict[str, Any], *keys: str) -> Any:
+def _get(doc: Any, *keys: str) -> Any:
     for k in keys:
         if not isinstance(doc, dict):
             return None
-        doc = doc.get(k)  # type: ignore[assignment]
+        doc = doc.get(k)
     return doc
 
 
@@ -138,7 +138,7 @@ def case_from_features(
     sex: Any = None,
     age: Any = None,
     disease_onsets: Iterable[Any] = (),
-    id: str = "",  # noqa: A002 - the Case field
+    id: str = "",
     source_pmids: tuple[int, ...] = (),
 ) -> Case:
     """A case from phenopacket-shaped parts (a phenopacket, a stored patient, a form): features as (HPO id,

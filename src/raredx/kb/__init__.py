@@ -1,7 +1,6 @@
 """The knowledge base: official HPO, Orphanet and Mondo releases, merged into disease concepts."""
 
 from raredx import config
-
 from raredx.kb._build import (
     SEX_ANY,
     SEX_FEMALE,

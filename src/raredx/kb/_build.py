@@ -162,9 +162,8 @@ class KnowledgeBase:
                 closure=(z["anc_ptr"], z["anc_idx"]),
             )
             ann = Annotations(**{k[4:]: z[k] for k in z.files if k.startswith("ann_")})
-        concepts = [
-            Concept(**{k: tuple(v) if isinstance(v, list) else v for k, v in c.items()}) for c in meta["concepts"]
-        ]
+        concepts = [Concept(**{k: tuple(v) if isinstance(v, list) else v for k, v in c.items()})  # type: ignore[arg-type]  # JSON of asdict(Concept)
+                    for c in meta["concepts"]]
         sources = [SourceInfo(**s) for s in meta["sources"]]
         return cls(ontology, concepts, ann, meta["source_diseases"], sources)
 
@@ -184,7 +183,7 @@ def load_knowledge_base(
     if path.exists() and not rebuild:
         try:
             return KnowledgeBase.load(path)
-        except Exception as exc:  # a damaged or outdated cache is rebuilt, never fatal
+        except Exception as exc:  # noqa: BLE001 - a damaged or outdated cache is rebuilt, never fatal
             log.warning("rebuilding the knowledge-base cache %s: %s", path, exc)
     kb = build_knowledge_base(files, digests)
     try:
@@ -204,7 +203,7 @@ def atomic_save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
+            np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as the allow_pickle flag
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -213,7 +212,7 @@ def atomic_save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 def _normalise_disease_id(disease_id: str) -> str:
     disease_id = disease_id.strip()
-    if disease_id.startswith("Orphanet:") or disease_id.startswith("ORPHANET:"):
+    if disease_id.startswith(("Orphanet:", "ORPHANET:")):
         return "ORPHA:" + disease_id.split(":", 1)[1]
     return disease_id
 
@@ -428,9 +427,9 @@ def _merge_equivalents(
     annotated = set(diseases)
     links: list[tuple[str, str, str]] = []
     for m in set(mondo_omim) | set(mondo_orpha):
-        om, orp = mondo_omim.get(m, set()) & annotated, mondo_orpha.get(m, set()) & annotated
-        if len(om) <= 1 and len(orp) <= 1:
-            links.append((m, next(iter(om), ""), next(iter(orp), "")))
+        omims, orphas = mondo_omim.get(m, set()) & annotated, mondo_orpha.get(m, set()) & annotated
+        if len(omims) <= 1 and len(orphas) <= 1:
+            links.append((m, next(iter(omims), ""), next(iter(orphas), "")))
     uses: dict[str, int] = defaultdict(int)
     for _, om, orp in links:
         uses[om] += 1

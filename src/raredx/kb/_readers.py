@@ -8,9 +8,10 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from raredx.errors import KnowledgeBaseError
 
@@ -44,8 +45,8 @@ def open_text(path: Path) -> IO[str]:
     return open(path, encoding="utf-8")
 
 
-def open_binary(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+def open_binary(path: Path) -> io.BufferedIOBase:
+    return gzip.GzipFile(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
 # -- phenotype.hpoa ---------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def update_releases(source_dir: str | Path | None = None, *, target: str | Path 
 def _download(url: str, dest: Path, timeout: float) -> None:
     log.info("downloading %s", url)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp, open(dest, "wb") as fh:  # noqa: S310 (fixed https/http URLs)
+        with urllib.request.urlopen(url, timeout=timeout) as resp, open(dest, "wb") as fh:
             shutil.copyfileobj(resp, fh)
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         raise KnowledgeBaseError(

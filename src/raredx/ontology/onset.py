@@ -11,6 +11,7 @@ the workbench's onset choices and the phenopacket readers all use these names.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from functools import cache
@@ -81,7 +82,7 @@ def year_bins() -> tuple[str, ...]:
     """Labels of the age ranges a cohort dashboard counts (``<1``, ``1-4``, ``5-15``, ``16-39``, ``>=40``): the
     engine's bins, with those under one year merged, in whole years."""
     edges = [int(u) for u in UPPER_YEARS if 1 <= u < math.inf]
-    return (f"<{edges[0]}", *(f"{a}-{b - 1}" for a, b in zip(edges, edges[1:])), f">={edges[-1]}")
+    return (f"<{edges[0]}", *(f"{a}-{b - 1}" for a, b in itertools.pairwise(edges)), f">={edges[-1]}")
 
 
 def year_bin(years: float) -> str:

@@ -111,7 +111,7 @@ class _Child:
 
     @declared_attr
     def patient(cls) -> Mapped[Patient]:
-        return relationship(back_populates=cls.__tablename__)  # type: ignore[attr-defined]
+        return relationship(back_populates=cls.__tablename__)  # type: ignore[attr-defined]  # a mixin: each subclass names its table
 
 
 class PhenotypicFeature(_Child, Base):

@@ -226,9 +226,9 @@ class Registry:
             self._audit(s, actor, "read", patient_id)
             return out
 
-    def update_patient(self, actor: Actor, patient_id: int, update: PatientUpdate) -> PatientPublic:  # type: ignore[valid-type]
+    def update_patient(self, actor: Actor, patient_id: int, update: PatientUpdate) -> PatientPublic:
         actor.require(Permission.WRITE)
-        values = update.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+        values = update.model_dump(exclude_unset=True)
         expected = values.pop("version")
         with self._sessions() as s, s.begin():
             row = self._load(s, patient_id)
@@ -510,9 +510,9 @@ class Registry:
                     .where(live, D.status == "confirmed").group_by(D.disease_id)
                     .order_by(func.count(func.distinct(D.patient_id)).desc()).limit(50))
             ]
-            onset = [y for (y,) in s.execute(select(P.onset_years).where(live, P.onset_years.is_not(None)))]
-            at_dx = s.execute(select(D.diagnosis_years, P.onset_years).join(P)
-                              .where(live, D.status == "confirmed", D.diagnosis_years.is_not(None))).all()
+            onset = [y for (y,) in s.execute(select(P.onset_years).where(live, P.onset_years.is_not(None))) if y is not None]
+            at_dx = [(a, o) for a, o in s.execute(select(D.diagnosis_years, P.onset_years).join(P)
+                     .where(live, D.status == "confirmed", D.diagnosis_years.is_not(None))) if a is not None]
             stats = {
                 "patients": total,
                 "by_disease": by_disease,
@@ -532,8 +532,8 @@ class Registry:
     def counts(self) -> Counter[str]:
         """Rows per table (for the CLI and tests)."""
         with self._sessions() as s:
-            return Counter({t.__tablename__: s.scalar(select(func.count()).select_from(t)) or 0
-                            for t in (m.Patient, m.PatientRevision, m.AuditEntry, m.User, *(model for model, _ in CHILDREN.values()))})
+            tables: list[type[m.Base]] = [m.Patient, m.PatientRevision, m.AuditEntry, m.User, *(c for c, _ in CHILDREN.values())]
+            return Counter({t.__tablename__: s.scalar(select(func.count()).select_from(t)) or 0 for t in tables})
 
 
 def _patient_columns(values: dict[str, Any]) -> dict[str, Any]:

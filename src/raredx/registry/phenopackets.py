@@ -16,7 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import ValidationError
 
@@ -177,7 +177,7 @@ def check_policy(policy: str) -> Policy:
     """``policy`` if it names one (raises :class:`InputError` saying which, if not)."""
     if policy not in POLICIES:
         raise InputError(f"policy {policy!r}: choose {' or '.join(POLICIES)}.")
-    return cast(Policy, policy)
+    return policy
 
 
 def patient_from_phenopacket(
@@ -372,8 +372,8 @@ def _finding(c: _Checker, where: str, gi: Any, interpretation_id: str) -> Geneti
     if not isinstance(gi, dict):
         c.error(where, "must be an object.")
         return None
-    common = dict(interpretation_id=interpretation_id, interpretation_status=gi.get("interpretationStatus"),
-                  subject_or_biosample_id=gi.get("subjectOrBiosampleId"))
+    common = {"interpretation_id": interpretation_id, "interpretation_status": gi.get("interpretationStatus"),
+                  "subject_or_biosample_id": gi.get("subjectOrBiosampleId")}
     if "gene" in gi:
         gene = _obj(gi["gene"]) or {}
         return GeneticFinding(gene_symbol=gene.get("symbol"), gene_id=gene.get("valueId"), **common)

@@ -11,7 +11,7 @@ are kept as the JSON objects of the Phenopacket v2 schema.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, Optional, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, Optional, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
@@ -224,12 +224,20 @@ def _all_optional(name: str, base: type[BaseModel], doc: str, **extra: Any) -> t
     return create_model(name, __base__=_Value, __doc__=doc, **fields)
 
 
-PatientUpdate = _all_optional(
-    "PatientUpdate", PatientCreate,
-    "A partial update: only the fields given change (a list replaces the whole list). ``version`` must be the "
-    "version you read; if someone saved in between, the update is refused (409) instead of overwriting them.",
-    version=(int, Field(ge=1)),
-)
+if TYPE_CHECKING:  # the type checker's view of the model made below: PatientCreate's fields, all optional
+
+    class PatientUpdate(_Value):
+        version: int
+
+        def __init__(self, *, version: int, **fields: Any) -> None: ...
+        def __getattr__(self, name: str) -> Any: ...
+else:
+    PatientUpdate = _all_optional(
+        "PatientUpdate", PatientCreate,
+        "A partial update: only the fields given change (a list replaces the whole list). ``version`` must be the "
+        "version you read; if someone saved in between, the update is refused (409) instead of overwriting them.",
+        version=(int, Field(ge=1)),
+    )
 
 
 class PatientPublic(_PatientFields):

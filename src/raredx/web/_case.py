@@ -12,8 +12,8 @@ from typing import Any
 from raredx.core import RareDx
 from raredx.engine import Case, Differential
 from raredx.errors import InputError
-from raredx.registry.schemas import PhenotypicFeature
 from raredx.ontology import onset as onsets
+from raredx.registry.schemas import PhenotypicFeature
 
 SUGGESTIONS = 5
 
@@ -86,7 +86,7 @@ def features_from_form(rdx: RareDx, form: Any) -> tuple[PhenotypicFeature, ...]:
     """The quick diagnosis keeps its terms as hidden ``term`` fields: ``HP:id|excluded(0/1)|onset``."""
     out: list[PhenotypicFeature] = []
     for value in form.getlist("term"):
-        term, excluded, onset = (str(value).split("|") + ["", ""])[:3]
+        term, excluded, onset = ([*str(value).split("|"), "", ""])[:3]
         _put(out, _feature(rdx, term, excluded == "1", onset or None))
     return tuple(out)
 

@@ -14,10 +14,11 @@ from starlette.concurrency import run_in_threadpool
 
 from raredx.app import case_for_patient
 from raredx.app.http import services
+from raredx.engine import Differential, Suggestion
 from raredx.errors import InputError, RaredxError
 from raredx.registry import Actor, PatientCreate, PatientFilter, Permission, Registry
 from raredx.registry.errors import ConflictError, NotFoundError
-from raredx.registry.schemas import CHILD_SCHEMAS, DIAGNOSIS_STATUSES, PROVISION_STATUSES, PatientUpdate
+from raredx.registry.schemas import CHILD_SCHEMAS, DIAGNOSIS_STATUSES, PROVISION_STATUSES, Diagnosis, PatientUpdate
 from raredx.web import _case, _forms
 from raredx.web._render import redirect, render
 from raredx.web._session import CsrfChecked, WebActor
@@ -77,7 +78,8 @@ def _body(request: Request, actor: Actor, pid: int, *, template: str = "_patient
     """The patient page (or its body, for htmx): the record, and the differential of its phenotype."""
     reg = _registry(request)
     p = reg.get_patient(actor, pid)
-    result, suggestions = None, []
+    result: Differential | None = None
+    suggestions: list[Suggestion] = []
     if actor.can(Permission.DIAGNOSE):
         result, suggestions = _case.diagnose(services(request).rdx, case_for_patient(reg, actor, pid), skip)
     items = {kind: [_forms.item_values(kind, it) for it in getattr(p, kind)] for kind in _forms.ITEMS}
@@ -178,7 +180,7 @@ def _record(request: Request, actor: Actor, pid: int, form: Any) -> Response:
             diagnoses[n] = d.model_copy(update={"status": status})
             break
     else:
-        diagnoses.append(CHILD_SCHEMAS["diagnoses"].model_validate(
+        diagnoses.append(Diagnosis.model_validate(
             {"disease_id": preferred, "label": str(form.get("label") or "") or None, "status": status, "basis": "clinical"}))
     return _body(request, actor, pid, notice=_save(request, actor, pid, form, diagnoses=diagnoses) or "notice.recorded")
 

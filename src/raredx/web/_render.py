@@ -88,7 +88,7 @@ def render(request: Request, template: str, status: int = 200, headers: dict[str
            **values: Any) -> HTMLResponse:
     html = environment().get_template(template).render(context(request, **values))
     response = HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
-    return finish(request, response)  # type: ignore[return-value]
+    return finish(request, response)
 
 
 def redirect(request: Request, url: str) -> Response:

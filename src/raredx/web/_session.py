@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
@@ -19,6 +19,7 @@ from raredx.app.http import services
 from raredx.registry import Actor
 from raredx.registry.errors import AuthenticationError, PermissionDeniedError
 
+R = TypeVar("R", bound=Response)
 SESSION_COOKIE = "rdx_session"
 CSRF_COOKIE = "rdx_csrf"
 CSRF_FIELD = "csrf"
@@ -46,7 +47,7 @@ def csrf_token(request: Request) -> str:
     return hmac.new(key, b"csrf:" + csrf_nonce(request).encode(), hashlib.sha256).hexdigest()
 
 
-def finish(request: Request, response: Response) -> Response:
+def finish(request: Request, response: R) -> R:
     """Set the CSRF nonce cookie if this request made one."""
     nonce = getattr(request.state, "new_csrf_nonce", None)
     if nonce:

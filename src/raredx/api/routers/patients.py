@@ -5,7 +5,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from raredx.api.deps import CurrentActor, RdxDep, RegistryDep
-from raredx.app import case_for_patient
 from raredx.api.schemas import (
     AuditRecord,
     PatientCreate,
@@ -16,6 +15,7 @@ from raredx.api.schemas import (
     PatientUpdate,
     Revision,
 )
+from raredx.app import case_for_patient
 
 router = APIRouter(prefix="/api/patients", tags=["patients"])
 
