@@ -5,7 +5,7 @@ limit, one type check, one message) -> an import report. The HTTP shell that the
 installed into is :mod:`raredx.app.http`; neither interface imports the other.
 """
 
-from raredx.app._cases import case_for_patient, case_from_features
+from raredx.app._cases import case_for_patient, case_of, case_of_features
 from raredx.app._services import DEMO_BANNER, Services
 from raredx.app._uploads import KeptUploads, discard_upload, import_upload, store_upload
 
@@ -14,7 +14,8 @@ __all__ = [
     "KeptUploads",
     "Services",
     "case_for_patient",
-    "case_from_features",
+    "case_of",
+    "case_of_features",
     "discard_upload",
     "import_upload",
     "store_upload",

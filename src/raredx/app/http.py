@@ -32,7 +32,6 @@ def create_app(settings: Settings | None = None, *, rdx: RareDx | None = None, r
         app.state.services.close()
 
     app = FastAPI(version=__version__, lifespan=lifespan, **fastapi)
-    app.state.settings = settings  # known before start-up (titles, the demo banner)
     for step in install:
         step(app)
     return app

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from raredx.app import case_from_features
+from raredx.app import case_of_features
 from raredx.app.http import services
 from raredx.errors import InputError
 from raredx.extract import LANGUAGES
@@ -24,7 +24,7 @@ MAX_TEXT = 200_000
 
 def _workspace(request: Request, template: str, features: tuple[Any, ...], skip: tuple[str, ...], sex: str | None,
                focus_search: bool = False) -> Response:
-    result, suggestions = _case.diagnose(services(request).rdx, case_from_features(features, sex=sex, id="quick"), skip)
+    result, suggestions = _case.diagnose(services(request).rdx, case_of_features(features, sex=sex, id="quick"), skip)
     return render(request, template, features=features, skip=skip, sex=sex or "", result=result,
                   suggestions=suggestions, focus_search=focus_search, case_url="/diagnose", p=None)
 

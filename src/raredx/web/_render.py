@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from raredx.app.http import services
 from raredx.errors import RaredxError
 from raredx.ontology import onset
 from raredx.registry import Permission
@@ -68,7 +69,7 @@ def translator(request: Request) -> _i18n.Translator:
 
 def context(request: Request, **values: Any) -> dict[str, Any]:
     actor = getattr(request.state, "actor", None)
-    settings = request.app.state.settings  # set when the app is made (raredx.app.http), before start-up
+    settings = services(request).settings
     return {
         "request": request,
         "t": translator(request),
