@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from typer.main import get_command
 
 from raredx.cli import app
+from raredx.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,3 +39,22 @@ def test_every_cli_command_is_in_the_readme() -> None:
         names += [f"raredx {name} {s}" for s in sub] if sub else [f"raredx {name}"]
     missing = [n for n in names if not re.search(re.escape(n) + r"\b", readme)]
     assert not missing, f"undocumented commands: {missing}"
+
+
+def _configuration_table() -> str:
+    readme = (ROOT / "README.md").read_text()
+    return readme[readme.index("## Configuration"):]
+
+
+SRC_VARIABLES = sorted({v for p in (ROOT / "src").rglob("*.py") for v in re.findall(r"\bRAREDX_[A-Z_]+\b", p.read_text())})
+
+
+@pytest.mark.parametrize("name", sorted({*Settings.variables(), *SRC_VARIABLES, "XDG_DATA_HOME", "XDG_CACHE_HOME"}))
+def test_every_setting_and_variable_is_documented(name: str) -> None:
+    assert re.search(rf"`[^`]*\b{name}\b", _configuration_table()), f"{name} is not in the README's Configuration table"
+
+
+@pytest.mark.parametrize("name", SRC_VARIABLES)
+def test_every_variable_is_a_setting(name: str) -> None:
+    """One list of variables: each RAREDX_* the code names is a field of raredx.config.Settings."""
+    assert name in Settings.variables(), f"{name} is not a field of raredx.config.Settings"

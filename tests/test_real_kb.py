@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from raredx import Case, RareDx
+from raredx.config import DEV_PHENOPACKETS, dev_phenopackets
 from raredx.benchmark import run_benchmark
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "phenopacket-store" / "dev-phenopackets.zip"
+DEV = dev_phenopackets(Path(__file__).parent) or Path(DEV_PHENOPACKETS.name)  # (found in raredx.config)
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,18 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from raredx import __version__
+from raredx.commands._options import CacheDir, DataDir
 from raredx.errors import InputError, RaredxError
+
+if TYPE_CHECKING:
+    from raredx.core import RareDx
+    from raredx.genomics import Genotype
 
 app = typer.Typer(
     name="raredx",
@@ -27,13 +32,6 @@ app.add_typer(data_app, name="data")
 err = Console(stderr=True)
 out = Console()
 
-DataDir = Annotated[
-    Optional[Path],
-    typer.Option("--data-dir", envvar="RAREDX_DATA_DIR", help="Directory with the release files (default: newest installed, else bundled)."),
-]
-CacheDir = Annotated[
-    Optional[Path], typer.Option("--cache-dir", envvar="RAREDX_CACHE_DIR", help="Where the compiled index is cached.")
-]
 
 
 def _version(value: bool) -> None:
@@ -50,7 +48,7 @@ def main(
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
-def _load(data_dir: Path | None, cache_dir: Path | None):  # type: ignore[no-untyped-def]
+def _load(data_dir: Path | None, cache_dir: Path | None) -> RareDx:
     from raredx.core import RareDx
 
     return RareDx.load(data_dir, cache_dir=cache_dir)
@@ -58,22 +56,22 @@ def _load(data_dir: Path | None, cache_dir: Path | None):  # type: ignore[no-unt
 
 @app.command()
 def diagnose(
-    inputs: Annotated[list[str], typer.Argument(help="HPO ids of observed terms, or one phenopacket JSON / term TSV file, or a directory / ZIP of phenopackets.", show_default=False)] = None,  # type: ignore[assignment]
-    exclude: Annotated[list[str], typer.Option("--exclude", "-x", help="An excluded HPO term (repeat, or comma-separate).")] = None,  # type: ignore[assignment]
-    sex: Annotated[Optional[str], typer.Option(help="male or female.")] = None,
-    onset: Annotated[Optional[str], typer.Option(help="Age of onset: ISO 8601 (P3Y, P6M) or an HPO onset term.")] = None,
-    age: Annotated[Optional[str], typer.Option(help="Age at last encounter (ISO 8601).")] = None,
+    inputs: Annotated[list[str] | None, typer.Argument(help="HPO ids of observed terms, or one phenopacket JSON / term TSV file, or a directory / ZIP of phenopackets.", show_default=False)] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", "-x", help="An excluded HPO term (repeat, or comma-separate).")] = None,
+    sex: Annotated[str | None, typer.Option(help="male or female.")] = None,
+    onset: Annotated[str | None, typer.Option(help="Age of onset: ISO 8601 (P3Y, P6M) or an HPO onset term.")] = None,
+    age: Annotated[str | None, typer.Option(help="Age at last encounter (ISO 8601).")] = None,
     top: Annotated[int, typer.Option(min=1, help="How many diseases to show.")] = 10,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or tsv.")] = "table",
     lenient: Annotated[bool, typer.Option("--lenient", help="Skip unknown HPO ids with a warning instead of failing.")] = False,
-    vcf: Annotated[Optional[Path], typer.Option(help="A VCF (plain or bgzipped), VEP- or SnpEff-annotated or not.")] = None,
+    vcf: Annotated[Path | None, typer.Option(help="A VCF (plain or bgzipped), VEP- or SnpEff-annotated or not.")] = None,
     build: Annotated[str, typer.Option(help="Genome build of the VCF: GRCh38 or GRCh37.")] = "GRCh38",
-    sample: Annotated[Optional[str], typer.Option(help="The proband's sample in the VCF (default: the affected one in --ped, else the first).")] = None,
-    ped: Annotated[Optional[Path], typer.Option(help="PED file of the family samples in the VCF (trio: de novo; segregation).")] = None,
-    variants: Annotated[Optional[Path], typer.Option(help="A lab variant table (TSV/CSV: gene, hgvs, zygosity, acmg).")] = None,
-    genes: Annotated[Optional[str], typer.Option(help="Candidate genes, comma-separated (e.g. FBN1,TGFBR2).")] = None,
+    sample: Annotated[str | None, typer.Option(help="The proband's sample in the VCF (default: the affected one in --ped, else the first).")] = None,
+    ped: Annotated[Path | None, typer.Option(help="PED file of the family samples in the VCF (trio: de novo; segregation).")] = None,
+    variants: Annotated[Path | None, typer.Option(help="A lab variant table (TSV/CSV: gene, hgvs, zygosity, acmg).")] = None,
+    genes: Annotated[str | None, typer.Option(help="Candidate genes, comma-separated (e.g. FBN1,TGFBR2).")] = None,
     with_interpretations: Annotated[bool, typer.Option("--with-interpretations", help="Use a phenopacket's genomicInterpretations as genotype evidence.")] = False,
-    text: Annotated[Optional[str], typer.Option("--text", help="A clinical note (UTF-8 file, or - for stdin): its findings are extracted and added.")] = None,
+    text: Annotated[str | None, typer.Option("--text", help="A clinical note (UTF-8 file, or - for stdin): its findings are extracted and added.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of --text: en, ru or auto.")] = "auto",
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
@@ -83,59 +81,14 @@ def diagnose(
     Examples: raredx diagnose HP:0001166 HP:0004322 --exclude HP:0000365 --sex female --onset P3Y;
     raredx diagnose case.json --format json; raredx diagnose terms.tsv
     """
-    from raredx.engine import Case
-    from raredx.genomics import Genotype, genotype_from_phenopacket
-    from raredx.io import case_from_phenopacket, iter_phenopackets
     from raredx.io.output import FORMATS, render_table, to_json, to_tsv
-    from raredx.io.terms import read_term_tsv, split_terms
 
     if fmt not in FORMATS:
         raise InputError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}.")
-    if sex is not None and sex.lower() not in ("male", "female"):
-        raise InputError(f"--sex {sex!r}: use male or female (or leave it out when unknown).")
-    inputs, exclude = inputs or [], exclude or []
-    if not inputs and text is None:
-        raise InputError("no input: give HPO ids (raredx diagnose HP:0001166 HP:0001083), a phenopacket / TSV file, "
-                         "or --text NOTE.")
-    cases: list[Case] = []
-    interpretations: dict[str, Genotype] = {}
-    first = Path(inputs[0]) if inputs else Path()
-    if not inputs:
-        cases.append(Case(excluded=tuple(split_terms(exclude, "--exclude")), sex=sex, onset=onset, age=age))  # type: ignore[arg-type]
-    elif len(inputs) == 1 and (first.exists() or first.suffix.lower() in (".json", ".tsv", ".txt", ".zip")):
-        if not first.exists():
-            raise InputError(f"{first}: no such file; give an existing phenopacket JSON or term TSV file.")
-        if first.is_file() and first.suffix.lower() in (".tsv", ".txt"):
-            observed, excluded = read_term_tsv(first)
-            cases.append(Case(tuple(observed), tuple(excluded + split_terms(exclude, "--exclude")), sex, onset, age, id=first.stem))
-        else:
-            for rec in iter_phenopackets(first):
-                c = case_from_phenopacket(rec.document, rec.source)
-                interpretations[c.id] = genotype_from_phenopacket(rec.document)
-                cases.append(Case(c.observed, c.excluded + tuple(split_terms(exclude, "--exclude")),
-                                  sex or c.sex, onset or c.onset, age or c.age, id=c.id))  # type: ignore[arg-type]
-    else:
-        cases.append(Case(tuple(split_terms(inputs, "arguments")), tuple(split_terms(exclude, "--exclude")), sex, onset, age))  # type: ignore[arg-type]
-    rdx = _load(data_dir, cache_dir)
-    if text is not None:
-        from dataclasses import replace
-
-        from raredx.extract import read_text
-
-        if len(cases) != 1:
-            raise InputError("--text adds a note's findings to one case; give terms or one phenopacket with it.")
-        note = rdx.case_from_text(read_text(text), lang=lang)
-        c = cases[0]
-        cases = [replace(c, observed=tuple(dict.fromkeys(c.observed + note.observed)),
-                         excluded=tuple(dict.fromkeys(c.excluded + note.excluded)), onset=c.onset or note.onset,
-                         id=c.id or Path(text).name)]
-
     genotype = _genotype(vcf, build, sample, ped, variants, genes)
-    if genotype or with_interpretations:
-        from dataclasses import replace
-
-        cases = [replace(c, genotype=_merge(genotype, interpretations.get(c.id) if with_interpretations else None))
-                 for c in cases]
+    rdx = _load(data_dir, cache_dir)
+    cases = rdx.cases_from(inputs or [], exclude=exclude or [], sex=sex, onset=onset, age=age, text=text, lang=lang,
+                           genotype=genotype, with_interpretations=with_interpretations)
     results = [rdx.diagnose(c, top=top, strict=not lenient) for c in cases]
     if fmt == "json":
         typer.echo(to_json(results if len(results) > 1 else results[0]))
@@ -146,7 +99,8 @@ def diagnose(
             render_table(r, out)
 
 
-def _genotype(vcf, build, sample, ped, variants, genes):  # type: ignore[no-untyped-def]
+def _genotype(vcf: Path | None, build: str, sample: str | None, ped: Path | None, variants: Path | None,
+              genes: str | None) -> Genotype | None:
     """The genotype evidence given on the command line (None if none)."""
     from raredx.genomics import Genotype, read_ped, read_variant_table, read_vcf
 
@@ -165,17 +119,13 @@ def _genotype(vcf, build, sample, ped, variants, genes):  # type: ignore[no-unty
     return g or None
 
 
-def _merge(a, b):  # type: ignore[no-untyped-def]
-    return a.merged(b) if a and b else (a or b or None)
-
-
 @app.command()
 def benchmark(
     phenopackets: Annotated[Path, typer.Argument(help="A ZIP or directory of phenopacket JSON files (nested folders allowed).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for summary.json, ranks.tsv and skipped.tsv.")],
     mask_source_publication: Annotated[bool, typer.Option("--mask-source-publication", help="Leave out annotations whose only reference is the case's own publication.")] = False,
-    limit: Annotated[Optional[int], typer.Option(min=1, help="Stop after this many phenopackets.")] = None,
-    candidate_genes: Annotated[Optional[int], typer.Option("--candidate-genes", min=0, help="Give each case its causal gene(s) plus N decoy genes; adds gene_top1/gene_top10.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many phenopackets.")] = None,
+    candidate_genes: Annotated[int | None, typer.Option("--candidate-genes", min=0, help="Give each case its causal gene(s) plus N decoy genes; adds gene_top1/gene_top10.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for the decoy genes.")] = 0,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
@@ -223,7 +173,7 @@ def data_info(data_dir: DataDir = None, cache_dir: CacheDir = None) -> None:
 
 @data_app.command("update")
 def data_update(
-    from_dir: Annotated[Optional[Path], typer.Option("--from", help="Install releases from this directory instead of downloading.")] = None,
+    from_dir: Annotated[Path | None, typer.Option("--from", help="Install releases from this directory instead of downloading.")] = None,
     cache_dir: CacheDir = None,
 ) -> None:
     """Fetch the newest official releases, check that they build, and install them."""
@@ -233,12 +183,11 @@ def data_update(
     out.print(f"installed: {kb.version} ({len(kb.concepts)} disease concepts)")
 
 
-from raredx.extract.cli import register as _register_extract  # noqa: E402 - raredx extract, raredx extract-eval
+from raredx.commands import extract as _extract  # noqa: E402 - raredx extract, raredx extract-eval
+from raredx.commands import registry as _registry  # noqa: E402 - serve, demo, user, registry
 
-_register_extract(app)
-
-from raredx.api.cli import register as _register_registry  # noqa: E402 - serve, demo, user add, registry import
-_register_registry(app)
+_extract.register(app)
+_registry.register(app)
 
 
 def run() -> None:

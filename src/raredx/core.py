@@ -1,17 +1,20 @@
-"""The one object the CLI and the web layer wrap: knowledge base + engine, loaded once."""
+"""The one object every interface wraps: knowledge base + engine (+ the text recogniser), loaded once."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from raredx.engine import Case, DiagnosisEngine, Differential, Params
+from raredx.errors import InputError
 from raredx.kb import KnowledgeBase, load_knowledge_base
 
 if TYPE_CHECKING:
     from raredx.extract import Extractor
+    from raredx.genomics import Genotype
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +28,7 @@ class RareDx:
     'Marfan syndrome'
     """
 
-    def __init__(self, kb: KnowledgeBase, params: Params | None = None, *, cache: str | Path | None | bool = None):
+    def __init__(self, kb: KnowledgeBase, params: Params | None = None, *, cache: str | Path | bool | None = None):
         self.kb = kb
         self._params = params
         self._cache = cache
@@ -50,14 +53,47 @@ class RareDx:
         cache = None if isinstance(self._cache, bool) else self._cache
         return Extractor.from_ontology(self.kb.ontology, cache_dir=cache)
 
-    def case_from_text(self, text: str, *, lang: str = "auto", **fields: object) -> Case:
+    def case_from_text(self, text: str, *, lang: str = "auto", id: str = "") -> Case:
         """A case from a clinical note: observed and negated findings, onset where stated."""
         from raredx.extract import observed_and_excluded, onset_of
 
         terms = self.extractor.extract(text, lang)
         observed, excluded = observed_and_excluded(terms)
-        fields.setdefault("onset", onset_of(terms))
-        return Case(observed=tuple(observed), excluded=tuple(excluded), **fields)  # type: ignore[arg-type]
+        return Case(observed=observed, excluded=excluded, onset=onset_of(terms), id=id)
+
+    def cases_from(
+        self,
+        inputs: Sequence[str] = (),
+        *,
+        exclude: Sequence[str] = (),
+        sex: str | None = None,
+        onset: str | None = None,
+        age: str | None = None,
+        text: str | None = None,
+        lang: str = "auto",
+        genotype: Genotype | None = None,
+        with_interpretations: bool = False,
+    ) -> list[Case]:
+        """The cases a user describes (what ``raredx diagnose`` does with its arguments): ``inputs`` are HPO ids,
+        or one term TSV / phenopacket file / directory or ZIP of phenopackets (see :func:`raredx.io.read_cases`);
+        ``exclude``, ``sex``, ``onset`` and ``age`` amend every case; ``text`` is a clinical note's file (``-``:
+        standard input) whose findings are added to the one case; ``genotype`` is merged into each, and with
+        ``with_interpretations`` a phenopacket's genomic interpretations are too."""
+        from raredx.io.cases import amend, check_sex, read_cases, with_note
+
+        if not inputs and text is None:
+            raise InputError("no input: give HPO ids (raredx diagnose HP:0001166 HP:0001083), a phenopacket / TSV "
+                             "file, or --text NOTE.")
+        check_sex(sex)
+        cases = [amend(c, exclude=exclude, sex=sex, onset=onset, age=age, genotype=genotype)
+                 for c in read_cases(inputs, with_interpretations=with_interpretations)]
+        if text is None:
+            return cases
+        from raredx.extract import read_text
+
+        if len(cases) != 1:
+            raise InputError("--text adds a note's findings to one case; give terms or one phenopacket with it.")
+        return [with_note(cases[0], self.case_from_text(read_text(text), lang=lang), Path(text).name)]
 
     def diagnose(
         self, case: Case, *, top: int = 10, strict: bool = True, mask_source: bool = False, suggestions: int = 5

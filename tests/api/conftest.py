@@ -18,7 +18,8 @@ from registry.conftest import (  # noqa: F401 - fixtures shared with tests/regis
 
 from raredx.api import create_app
 from raredx.core import RareDx
-from raredx.registry import SYSTEM, Registry, Settings
+from raredx.config import Settings
+from raredx.registry import SYSTEM, Registry
 
 PASSWORD = "a long test password"
 

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from raredx.config import DEV_PHENOPACKETS, dev_phenopackets
 from raredx.registry import SYSTEM, Actor, PatientCreate, Registry
 from raredx.registry._db import current_revision, make_engine, migrate, table_names
 
 REPO = Path(__file__).resolve().parents[2]
-DEV = REPO.parent / "shared" / "data" / "phenopacket-store" / "dev-phenopackets.zip"
+DEV = dev_phenopackets(REPO) or REPO / DEV_PHENOPACKETS.name  # (found in raredx.config)
 PHENOPACKETS = REPO / "tests" / "data" / "phenopackets"
 BAD = REPO / "tests" / "data" / "bad"
 ROLES = ("admin", "clinician", "registry_manager", "researcher")

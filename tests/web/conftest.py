@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from raredx.api import create_app
+from raredx.server import create_app
 from raredx.core import RareDx
-from raredx.registry import SYSTEM, Registry, Settings
+from raredx.config import Settings
+from raredx.registry import SYSTEM, Registry
 
 PASSWORD = "a long test password"
 USERS = (("admin", "admin"), ("clinician", "clinician"), ("researcher", "researcher"))

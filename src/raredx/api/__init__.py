@@ -3,14 +3,15 @@
 >>> from raredx.api import create_app          # doctest: +SKIP
 >>> app = create_app()                          # doctest: +SKIP
 
-``create_app`` is imported lazily so that ``raredx.api.cli`` (loaded by every ``raredx`` command) stays cheap.
+``create_app`` is imported lazily so that importing ``raredx.api`` stays cheap. The service ``raredx serve``
+runs (the API with the workbench) is :func:`raredx.server.create_app`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DEMO_BANNER", "create_app"]
+__all__ = ["create_app", "install_api"]
 
 
 def __getattr__(name: str) -> Any:

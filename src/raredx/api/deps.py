@@ -1,38 +1,39 @@
-"""Dependencies of the routes: the registry, the core object, settings and the acting user."""
+"""Dependencies of the routes: the services (registry, core object, settings, token signer) and the acting user."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.params import Depends as DependsParam
 from fastapi.security import OAuth2PasswordBearer
 
+from raredx.app import Services
+from raredx.app.http import ServicesDep, services
+from raredx.config import Settings
 from raredx.core import RareDx
-from raredx.registry import Actor, Permission, Registry, Settings
-from raredx.registry.errors import AuthenticationError
+from raredx.registry import Actor, Permission, Registry
 from raredx.registry.security import TokenSigner
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
-
-def _state(request: Request):  # type: ignore[no-untyped-def]
-    return request.app.state
+__all__ = ["CurrentActor", "RdxDep", "RegistryDep", "Services", "ServicesDep", "SettingsDep", "SignerDep", "requires"]
 
 
 def get_registry(request: Request) -> Registry:
-    return request.app.state.registry
+    return services(request).registry
 
 
 def get_rdx(request: Request) -> RareDx:
-    return request.app.state.rdx
+    return services(request).rdx
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    return services(request).settings
 
 
 def get_signer(request: Request) -> TokenSigner:
-    return request.app.state.signer
+    return services(request).signer
 
 
 RegistryDep = Annotated[Registry, Depends(get_registry)]
@@ -41,21 +42,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SignerDep = Annotated[TokenSigner, Depends(get_signer)]
 
 
-def current_actor(registry: RegistryDep, signer: SignerDep, settings: SettingsDep,
-                  token: Annotated[str | None, Depends(oauth2)]) -> Actor:
-    if not token:
-        raise AuthenticationError("not authenticated: send 'Authorization: Bearer TOKEN' (get one from POST /api/auth/token).")
-    claimed = signer.verify(token)
-    actor = registry.active_actor(claimed.username, demo_mode=settings.demo)
-    if actor is None:
-        raise AuthenticationError(f"user {claimed.username!r} no longer exists or is disabled; ask an admin.")
-    return actor
+def current_actor(svc: ServicesDep, token: Annotated[str | None, Depends(oauth2)]) -> Actor:
+    return svc.actor(token)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-def requires(permission: Permission):  # type: ignore[no-untyped-def]
+def requires(permission: Permission) -> DependsParam:
     """A dependency that checks a permission before the route runs (the service checks again)."""
 
     def check(actor: CurrentActor) -> Actor:

@@ -51,10 +51,13 @@ class ErrorOut(BaseModel):
 
 
 class ImportIssueOut(BaseModel):
+    """One problem of one record (:class:`raredx.errors.Problem`)."""
+
     record: str
     field: str
     reason: str
     severity: str
+    solution: str | None = None
 
 
 class ImportReportOut(BaseModel):

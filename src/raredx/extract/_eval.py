@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from raredx.errors import InputError
 from raredx.extract._extractor import Extractor

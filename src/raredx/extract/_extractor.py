@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import time
 from bisect import bisect_left
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
+from raredx import config
 from raredx.errors import InputError, KnowledgeBaseError
 from raredx.extract._context import classify, find_cues
 from raredx.extract._lexicon import (
@@ -102,8 +104,6 @@ class Extractor:
         cache_dir: str | Path | None,
         ru_lexicon: str | Path | None,
     ) -> Extractor:
-        from raredx.kb import cache_dir as default_cache_dir
-
         ru_path = Path(ru_lexicon) if ru_lexicon is not None else default_ru_lexicon()
         phrases = default_phrases()
         for required in (ru_path, phrases):
@@ -113,7 +113,7 @@ class Extractor:
                     "(its package data raredx/extract/data/ holds hpo_ru.tsv and phrases.tsv)."
                 )
         key = cache_key(ontology_key, ru_path, phrases)
-        path = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / f"extract-{key}.marshal"
+        path = config.cache_dir(cache_dir) / f"extract-{key}.marshal"
         lexicon = CompiledLexicon.load(path)
         if lexicon is None:
             t0 = time.perf_counter()
@@ -254,7 +254,7 @@ class Extractor:
         """A one-word match must be the lexicon word itself (up to plural and spelling), a medical
         noun/adjective pair (``microcephalic`` for *microcephaly*) or the adjective of a *-ness* noun
         (``deaf``), not any word with the same stem (``negative`` is not *negativism*)."""
-        forms = self._lex.single.get(key)  # type: ignore[arg-type]
+        forms = self._lex.single.get(key) if key is not None else None
         if forms is None:
             return True
         word = light_en(fold(word))
@@ -265,7 +265,7 @@ class Extractor:
         return word.endswith(NOUN_ENDINGS) and any(f.endswith(ADJECTIVE_ENDINGS) for f in forms)
 
     def _walk(self, seq: list[str | None], allowed: int) -> int | None:
-        node = self._trie
+        node: Any = self._trie  # nested dicts; a leaf's END holds the payload
         for key in seq:
             node = node.get(key)
             if node is None:
@@ -280,7 +280,7 @@ class Extractor:
         *гипоплазия зубов*: one word of a matched phrase swapped for a word coordinated with it."""
         extra: list[tuple[int, int, int]] = []
         n = len(keys)
-        for i, j, payload in accepted:
+        for i, j, _payload in accepted:
             if j == i:
                 continue
             phrase = [k for k in keys[i : j + 1] if k != SKIP]

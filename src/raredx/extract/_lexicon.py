@@ -18,11 +18,12 @@ import logging
 import marshal
 import os
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from itertools import permutations
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -246,7 +247,7 @@ def variants(keys: tuple[str, ...], english: bool) -> list[tuple[tuple[str, ...]
         k = keys.index("of")
         out.append((keys[k + 1 :] + keys[:k], penalty))
     if english and keys[0] == "absent" and len(keys) > 1:
-        out.append((("absenc", "of") + keys[1:], penalty))
+        out.append((("absenc", "of", *keys[1:]), penalty))
     if english and keys[0] == "abnormal" and keys[-1] == "morpholog" and len(keys) > 2:
         keys, penalty = keys[:-1], 5  # "Abnormal nail morphology": also "nail anomalies", "abnormal nails"
         out.append((keys, penalty))
@@ -291,55 +292,15 @@ def compile_lexicon(
         root = ontology.index(root_id)
         if root is not None:
             usable[root] = onset[root] = False
-    single: dict[str, set[str]] = {}
     lemmatiser = _Lemmatiser()
     builder = _Builder()
-    for i, label in enumerate(ontology.labels):
-        if not (usable[i] or onset[i]):
-            continue
-        for rank, text in enumerate((label, *ontology.synonyms[i])):
-            if onset[i] and "onset" not in text.lower():
-                continue  # "Congenital" alone is no statement of onset
-            keys = phrase_keys(text, None)
-            if len(keys) == 1:
-                if text.lower() in GENERIC_WORDS or len(keys[0].lstrip(ABBREV_MARK)) < 3:
-                    continue  # too generic, or a two-letter abbreviation (BO, RA, MI)
-                if not keys[0].startswith(ABBREV_MARK):
-                    single.setdefault(keys[0], set()).add(light_en(text.lower()))
-            builder.add_phrase(keys, min(rank, 1), i, EN)
-    n_ru = 0
-    for entry in ru_entries:
-        i = _usable_index(ontology, entry.hpo_id)
-        if i is None or not (usable[i] or onset[i]):
-            continue
-        n_ru += 1
-        for rank, text in enumerate((entry.label, *entry.synonyms)):
-            builder.add_phrase(phrase_keys(text, lemmatiser.lemma), min(rank, 1), i, RU)
-    for hpo_id, lang, text, excluded in phrases:
-        i = _usable_index(ontology, hpo_id)
-        if i is None:
-            log.warning("phrase %r: %s is not a current HPO term; skipped", text, hpo_id)
-            continue
-        keys = phrase_keys(text, lemmatiser.lemma)
-        builder.add_phrase(keys, -1, i, RU if lang == "ru" else EN, excluded)
+    single = _add_english(builder, ontology, usable, onset)
+    n_ru = _add_russian(builder, ontology, ru_entries, usable | onset, lemmatiser)
+    _add_phrases(builder, ontology, phrases, lemmatiser)
     cue_words = russian_cue_words()
     for word in cue_words:
         lemmatiser.lemma(word)
-
-    terms: dict[int, int] = {}
-    trie: dict = {}
-    abbreviations: set[str] = set()
-    for keys, (_, i, lang, excluded) in builder.best.items():
-        if keys in builder.ambiguous:
-            continue
-        pos = terms.setdefault(i, len(terms))
-        node = trie
-        for k in keys:
-            node = node.setdefault(k, {})
-            if k.startswith(ABBREV_MARK):
-                abbreviations.add(k)
-        node[END] = pos * 8 + lang + (EXCLUDED_BIT if excluded else 0)
-    order = sorted(terms, key=terms.__getitem__)
+    order, trie, abbreviations = _trie(builder)
     stats = {"keys": len(builder.best) - len(builder.ambiguous), "terms": len(order), "ru_entries": n_ru,
              "ambiguous_abbreviations": len(builder.ambiguous)}
     log.info("compiled the extraction lexicon: %s", stats)
@@ -353,6 +314,69 @@ def compile_lexicon(
         single={k: frozenset(v) for k, v in single.items()},
         stats=stats,
     )
+
+
+def _add_english(builder: _Builder, ontology: Ontology, usable: np.ndarray, onset: np.ndarray) -> dict[str, set[str]]:
+    """The HPO labels and synonyms; returns the one-word keys with the words they stand for."""
+    single: dict[str, set[str]] = {}
+    for i, label in enumerate(ontology.labels):
+        if not (usable[i] or onset[i]):
+            continue
+        for rank, text in enumerate((label, *ontology.synonyms[i])):
+            if onset[i] and "onset" not in text.lower():
+                continue  # "Congenital" alone is no statement of onset
+            keys = phrase_keys(text, None)
+            if len(keys) == 1:
+                if text.lower() in GENERIC_WORDS or len(keys[0].lstrip(ABBREV_MARK)) < 3:
+                    continue  # too generic, or a two-letter abbreviation (BO, RA, MI)
+                if not keys[0].startswith(ABBREV_MARK):
+                    single.setdefault(keys[0], set()).add(light_en(text.lower()))
+            builder.add_phrase(keys, min(rank, 1), i, EN)
+    return single
+
+
+def _add_russian(builder: _Builder, ontology: Ontology, ru_entries: Iterable[RuEntry], wanted: np.ndarray,
+                 lemmatiser: _Lemmatiser) -> int:
+    """The Russian lexicon's labels and synonyms of the wanted terms; returns how many entries were used."""
+    n_ru = 0
+    for entry in ru_entries:
+        i = _usable_index(ontology, entry.hpo_id)
+        if i is None or not wanted[i]:
+            continue
+        n_ru += 1
+        for rank, text in enumerate((entry.label, *entry.synonyms)):
+            builder.add_phrase(phrase_keys(text, lemmatiser.lemma), min(rank, 1), i, RU)
+    return n_ru
+
+
+def _add_phrases(builder: _Builder, ontology: Ontology, phrases: Iterable[tuple[str, str, str, bool]],
+                 lemmatiser: _Lemmatiser) -> None:
+    """The hand-made phrases (they win over the ontology's wording: rank -1)."""
+    for hpo_id, lang, text, excluded in phrases:
+        i = _usable_index(ontology, hpo_id)
+        if i is None:
+            log.warning("phrase %r: %s is not a current HPO term; skipped", text, hpo_id)
+            continue
+        builder.add_phrase(phrase_keys(text, lemmatiser.lemma), -1, i, RU if lang == "ru" else EN, excluded)
+
+
+def _trie(builder: _Builder) -> tuple[list[int], dict[str, Any], set[str]]:
+    """The term indices in trie order, the token trie (a leaf ``END`` holds position * 8 + language + excluded
+    bit) and the abbreviation keys; ambiguous keys are left out."""
+    terms: dict[int, int] = {}
+    trie: dict[str, Any] = {}
+    abbreviations: set[str] = set()
+    for keys, (_, i, lang, excluded) in builder.best.items():
+        if keys in builder.ambiguous:
+            continue
+        pos = terms.setdefault(i, len(terms))
+        node = trie
+        for k in keys:
+            node = node.setdefault(k, {})
+            if k.startswith(ABBREV_MARK):
+                abbreviations.add(k)
+        node[END] = pos * 8 + lang + (EXCLUDED_BIT if excluded else 0)
+    return sorted(terms, key=terms.__getitem__), trie, abbreviations
 
 
 def _usable_index(ontology: Ontology, hpo_id: str) -> int | None:

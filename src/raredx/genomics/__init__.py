@@ -1,7 +1,7 @@
 """Genotype evidence: variants from VCFs, lab tables and phenopackets, scored per gene and disease."""
 
 from raredx.genomics._genes import GeneTable, default_gene_table
-from raredx.genomics._model import Genotype, Variant
+from raredx.genomics._model import ACMG_CLASSES, ZYGOSITIES, Genotype, Variant
 from raredx.genomics._score import (
     DiseaseGenotype,
     GeneEvidence,
@@ -20,6 +20,8 @@ from raredx.genomics._vcf import (
 )
 
 __all__ = [
+    "ACMG_CLASSES",
+    "ZYGOSITIES",
     "DiseaseGenotype",
     "GeneEvidence",
     "GeneTable",

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 ZYGOSITIES = ("heterozygous", "homozygous", "hemizygous")
+# ACMG/AMP variant classes as phenopackets spell them (AcmgPathogenicityClassification), most pathogenic first,
+# and the abbreviations labs write.
+ACMG_CLASSES = ("PATHOGENIC", "LIKELY_PATHOGENIC", "UNCERTAIN_SIGNIFICANCE", "LIKELY_BENIGN", "BENIGN")
+ACMG_ABBREVIATIONS = dict(zip(("P", "LP", "VUS", "LB", "B"), ACMG_CLASSES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +25,7 @@ class Variant:
     impact: str = ""  # HIGH / MODERATE / LOW / MODIFIER (VEP, SnpEff); "" unknown
     allele_frequency: float | None = None  # the highest population frequency given (gnomAD)
     clinvar: str = ""  # pathogenic / likely_pathogenic / uncertain / likely_benign / benign / conflicting
-    acmg: str = ""  # PATHOGENIC / LIKELY_PATHOGENIC / UNCERTAIN_SIGNIFICANCE / LIKELY_BENIGN / BENIGN
+    acmg: str = ""  # one of ACMG_CLASSES, "" unknown
     zygosity: str = ""  # heterozygous / homozygous / hemizygous / "" unknown
     de_novo: bool | None = None  # absent from both parents (trio), None when unknown
     segregates: bool | None = None  # consistent with the family's affected / unaffected members

@@ -9,12 +9,14 @@ from __future__ import annotations
 import csv
 import gzip
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from raredx.errors import InputError
 from raredx.genomics._genes import GeneTable, default_gene_table
-from raredx.genomics._model import Genotype, Variant
+from raredx.genomics._model import ACMG_ABBREVIATIONS, ACMG_CLASSES, Genotype, Variant
 
 BUILDS = ("GRCh38", "GRCh37")
 _CHR1_LENGTH = {248956422: "GRCh38", 249250621: "GRCh37"}
@@ -55,7 +57,7 @@ def read_ped(path: str | Path) -> list[PedMember]:
     return out
 
 
-def _open_text(path: Path):  # type: ignore[no-untyped-def]
+def _open_text(path: Path) -> IO[str]:
     with open(path, "rb") as fh:
         magic = fh.read(2)
     if magic == b"\x1f\x8b":
@@ -81,35 +83,11 @@ def check_vcf(path: Path, declared_build: str) -> tuple[list[str], list[str], st
                     saw_format |= line.startswith("##fileformat=VCF")
                     if line.startswith("##INFO="):
                         info.append(line)
-                    m = re.match(r"##contig=<ID=(?:chr)?1,.*length=(\d+)", line)
-                    if m:
-                        detected = _CHR1_LENGTH.get(int(m.group(1)), detected)
-                    if line.startswith("##reference=") and detected is None:
-                        low = line.lower()
-                        detected = "GRCh37" if any(k in low for k in ("grch37", "hg19", "b37", "hs37")) else (
-                            "GRCh38" if any(k in low for k in ("grch38", "hg38")) else None)
-                    continue
-                if line.startswith("#CHROM"):
+                    detected = _header_build(line, detected)
+                elif line.startswith("#CHROM"):
                     saw_chrom = True
                     samples = line.split("\t")[9:]
-                    continue
-                if not line.strip():
-                    continue
-                cols = line.split("\t")
-                problem = None
-                if not saw_chrom:
-                    problem = "data before the #CHROM header line"
-                elif len(cols) < 8:
-                    problem = f"{len(cols)} tab-separated columns, a VCF line has at least 8"
-                elif not cols[1].isdigit():
-                    problem = f"POS {cols[1]!r} is not a position"
-                elif not _ALLELE.match(cols[3]) or cols[3] in (".", "*"):
-                    problem = f"REF {cols[3]!r} is not a sequence"
-                elif not all(_ALLELE.match(a) for a in cols[4].split(",")):
-                    problem = f"ALT {cols[4]!r} is not a list of alleles"
-                elif samples and len(cols) != 9 + len(samples):
-                    problem = f"{len(cols) - 9} sample columns, the header names {len(samples)}"
-                if problem:
+                elif line.strip() and (problem := _line_problem(line.split("\t"), saw_chrom, samples)):
                     errors.append(f"line {lineno}: {problem}")
                     if len(errors) >= MAX_ERRORS:
                         break
@@ -126,6 +104,36 @@ def check_vcf(path: Path, declared_build: str) -> tuple[list[str], list[str], st
             "(the coordinates are used to map unannotated variants to genes)."
         )
     return samples, info, detected
+
+
+def _header_build(line: str, detected: str | None) -> str | None:
+    """The genome build a ``##`` header line says (chromosome 1's length, else the reference's name)."""
+    m = re.match(r"##contig=<ID=(?:chr)?1,.*length=(\d+)", line)
+    if m:
+        return _CHR1_LENGTH.get(int(m.group(1)), detected)
+    if line.startswith("##reference=") and detected is None:
+        low = line.lower()
+        if any(k in low for k in ("grch37", "hg19", "b37", "hs37")):
+            return "GRCh37"
+        return "GRCh38" if any(k in low for k in ("grch38", "hg38")) else None
+    return detected
+
+
+def _line_problem(cols: list[str], saw_chrom: bool, samples: list[str]) -> str | None:
+    """What is wrong with a data line (None if nothing the text check can see)."""
+    if not saw_chrom:
+        return "data before the #CHROM header line"
+    if len(cols) < 8:
+        return f"{len(cols)} tab-separated columns, a VCF line has at least 8"
+    if not cols[1].isdigit():
+        return f"POS {cols[1]!r} is not a position"
+    if not _ALLELE.match(cols[3]) or cols[3] in (".", "*"):
+        return f"REF {cols[3]!r} is not a sequence"
+    if not all(_ALLELE.match(a) for a in cols[4].split(",")):
+        return f"ALT {cols[4]!r} is not a list of alleles"
+    if samples and len(cols) != 9 + len(samples):
+        return f"{len(cols) - 9} sample columns, the header names {len(samples)}"
+    return None
 
 
 def _info_format(info_lines: list[str], key: str) -> list[str] | None:
@@ -184,34 +192,13 @@ def read_vcf(
         gene_table = gene_table or default_gene_table()
         warnings.append(f"{path.name}: no VEP or SnpEff annotation; variants were mapped to genes by position only "
                         "(gene level: no consequence, frequency or ClinVar evidence).")
-    index = {s: i for i, s in enumerate(samples)}
+    family = _Family(samples, proband, father, mother, others)
     out: list[Variant] = []
+    lineno = 0
     vcf = VCF(str(path), gts012=False, lazy=True)
     try:
         for lineno, rec in enumerate(vcf, 1):
-            gts = rec.genotypes if samples else None
-            for k, alt in enumerate(rec.ALT, 1):
-                zyg = ""
-                if gts is not None:
-                    alleles = gts[index[proband]][:-1]
-                    n = sum(1 for a in alleles if a == k)
-                    if n == 0:
-                        continue
-                    zyg = "homozygous" if n >= 2 and len(alleles) >= 2 else (
-                        "hemizygous" if len(alleles) == 1 else "heterozygous")
-                base = dict(chrom=rec.CHROM, pos=rec.POS, ref=rec.REF, alt=alt, zygosity=zyg,
-                            source=f"{path.name}:{rec.CHROM}:{rec.POS}")
-                family = _family_evidence(gts, index, k, father, mother, others) if gts is not None else {}
-                base.update(family)
-                info_af = max((v for v in (_float(rec.INFO.get(f)) for f in ("gnomAD_AF", "gnomad_AF", "AF_popmax",
-                               "gnomAD_AF_popmax")) if v is not None), default=None)
-                info_clin = _clinvar(str(rec.INFO.get("CLNSIG") or ""))
-                if gene_level:
-                    for gene in gene_table.genes_at(rec.CHROM, rec.POS):  # type: ignore[union-attr]
-                        out.append(Variant(gene=gene, allele_frequency=info_af, clinvar=info_clin, **base))
-                    continue
-                for v in _annotated(rec, alt, k, csq, ann, base, info_af, info_clin):
-                    out.append(v)
+            out.extend(_record_variants(rec, path.name, family, gene_table if gene_level else None, csq, ann))
     except Exception as exc:  # htslib errors on lines the text check could not see
         raise InputError(f"{path}: htslib could not parse the VCF near record {lineno}: {exc}") from exc
     finally:
@@ -219,10 +206,52 @@ def read_vcf(
     return Genotype(variants=tuple(out), gene_level_only=gene_level, warnings=tuple(warnings))
 
 
-def _annotated(rec, alt, k, csq, ann, base, info_af, info_clin):  # type: ignore[no-untyped-def]
+@dataclass(frozen=True, slots=True)
+class _Family:
+    samples: list[str]
+    proband: str
+    father: str  # "" when not in the VCF
+    mother: str
+    others: list[tuple[str, bool]]  # other members in the VCF, and whether they are affected
+
+    @property
+    def index(self) -> dict[str, int]:
+        return {s: i for i, s in enumerate(self.samples)}
+
+
+def _record_variants(rec: Any, file: str, family: _Family, gene_table: GeneTable | None, csq: list[str] | None,
+                     ann: list[str] | None) -> Iterator[Variant]:
+    """The proband's variants of one VCF record: one per alternate allele the proband carries and gene (by the
+    annotation, or with ``gene_table`` by position)."""
+    gts = rec.genotypes if family.samples else None
+    index = family.index
+    for k, alt in enumerate(rec.ALT, 1):
+        zyg = ""
+        if gts is not None:
+            alleles = gts[index[family.proband]][:-1]
+            n = sum(1 for a in alleles if a == k)
+            if n == 0:
+                continue
+            zyg = "homozygous" if n >= 2 and len(alleles) >= 2 else ("hemizygous" if len(alleles) == 1 else "heterozygous")
+        base: dict[str, Any] = {"chrom": rec.CHROM, "pos": rec.POS, "ref": rec.REF, "alt": alt, "zygosity": zyg,
+                                "source": f"{file}:{rec.CHROM}:{rec.POS}"}
+        if gts is not None:
+            base.update(_family_evidence(gts, index, k, family.father, family.mother, family.others))
+        info_af = max((v for v in (_float(rec.INFO.get(f)) for f in ("gnomAD_AF", "gnomad_AF", "AF_popmax",
+                       "gnomAD_AF_popmax")) if v is not None), default=None)
+        info_clin = _clinvar(str(rec.INFO.get("CLNSIG") or ""))
+        if gene_table is not None:
+            for gene in gene_table.genes_at(rec.CHROM, rec.POS):
+                yield Variant(gene=gene, allele_frequency=info_af, clinvar=info_clin, **base)
+        else:
+            yield from _annotated(rec, alt, k, csq, ann, base, info_af, info_clin)
+
+
+def _annotated(rec: Any, alt: str, k: int, csq: list[str] | None, ann: list[str] | None, base: dict[str, Any],
+               info_af: float | None, info_clin: str) -> list[Variant]:
     """One Variant per gene from the CSQ / ANN entries of this allele (the most severe entry of each gene)."""
     per_gene: dict[str, Variant] = {}
-    entries: list[dict[str, str]] = []
+    entries: list[dict[str, Any]] = []
     if csq is not None:
         raw = rec.INFO.get("CSQ") or ""
         vep_allele = _vep_allele(rec.REF, alt)
@@ -243,14 +272,14 @@ def _annotated(rec, alt, k, csq, ann, base, info_af, info_clin):  # type: ignore
                                 "impact": fields.get("annotation_impact", ""),
                                 "hgvs": " ".join(x for x in (fields.get("hgvs.c", ""), fields.get("hgvs.p", "")) if x),
                                 "af": None, "clinvar": ""})
-    for e in entries:
-        gene = e["gene"]
+    for entry in entries:
+        gene = entry["gene"]
         if not gene:
             continue
-        impact = e["impact"].upper()
-        af = max((v for v in (e["af"], info_af) if v is not None), default=None)
-        v = Variant(gene=gene, hgvs=e["hgvs"], consequence=e["consequence"].split("&")[0], impact=impact,
-                    allele_frequency=af, clinvar=e["clinvar"] or info_clin, **base)
+        impact = entry["impact"].upper()
+        af = max((v for v in (entry["af"], info_af) if v is not None), default=None)
+        v = Variant(gene=gene, hgvs=entry["hgvs"], consequence=entry["consequence"].split("&")[0], impact=impact,
+                    allele_frequency=af, clinvar=entry["clinvar"] or info_clin, **base)
         old = per_gene.get(gene)
         if old is None or _IMPACT_RANK.get(impact, -1) > _IMPACT_RANK.get(old.impact, -1):
             per_gene[gene] = v
@@ -264,7 +293,8 @@ def _vep_allele(ref: str, alt: str) -> str:
     return alt[1:] or "-"
 
 
-def _family(samples, sample, ped, path):  # type: ignore[no-untyped-def]
+def _family(samples: list[str], sample: str | None, ped: list[PedMember] | None,
+            path: Path) -> tuple[str, str, str, list[tuple[str, bool]]]:
     if not samples:
         return "", "", "", []
     by_id = {m.individual: m for m in ped or []}
@@ -281,11 +311,12 @@ def _family(samples, sample, ped, path):  # type: ignore[no-untyped-def]
     others = [(m.individual, m.affected) for m in ped or []
               if m.individual in samples and m.individual not in (sample, father, mother) and m.affected is not None]
     if father or mother:
-        others += [(p, by_id[p].affected) for p in (father, mother) if p and by_id.get(p) and by_id[p].affected is not None]
+        others += [(p, a) for p in (father, mother) if p and p in by_id and (a := by_id[p].affected) is not None]
     return sample, father, mother, others
 
 
-def _family_evidence(gts, index, k, father, mother, others):  # type: ignore[no-untyped-def]
+def _family_evidence(gts: Any, index: dict[str, int], k: int, father: str, mother: str,
+                     others: list[tuple[str, bool]]) -> dict[str, object]:
     def carries(name: str) -> bool | None:
         alleles = gts[index[name]][:-1]
         if any(a < 0 for a in alleles):
@@ -341,15 +372,12 @@ def read_variant_table(path: str | Path) -> Genotype:
     return Genotype(variants=tuple(out))
 
 
-_ACMG = {"P": "PATHOGENIC", "LP": "LIKELY_PATHOGENIC", "VUS": "UNCERTAIN_SIGNIFICANCE", "LB": "LIKELY_BENIGN", "B": "BENIGN"}
-
-
 def _acmg(text: str) -> str:
-    text = _ACMG.get(text, text)
-    return text if text in _ACMG.values() else ""
+    text = ACMG_ABBREVIATIONS.get(text, text)
+    return text if text in ACMG_CLASSES else ""
 
 
-def genotype_from_phenopacket(doc: dict) -> Genotype:  # type: ignore[type-arg]
+def genotype_from_phenopacket(doc: dict[str, Any]) -> Genotype:
     """Variants of ``interpretations[].diagnosis.genomicInterpretations``."""
     out = []
     for interp in doc.get("interpretations") or []:

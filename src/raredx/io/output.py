@@ -5,9 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from raredx.engine import Differential
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 FORMATS = ("table", "json", "tsv")
 
@@ -39,7 +43,7 @@ def to_tsv(results: Iterable[Differential]) -> str:
     return buf.getvalue()
 
 
-def render_table(result: Differential, console) -> None:  # type: ignore[no-untyped-def]
+def render_table(result: Differential, console: Console) -> None:
     """Print a differential with rich."""
     from rich.table import Table
 

@@ -5,26 +5,17 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, cast, get_args
 
 from raredx.engine import Case
-from raredx.errors import InputError
+from raredx.engine._case import Sex
+from raredx.errors import InputError, Problem
+from raredx.ontology import onset as onsets
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One bad record: where it is, which field, what is wrong and what to do."""
-
-    source: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.field}: {self.message}" if self.field else f"{self.source}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,62 +33,63 @@ def iter_phenopackets(path: str | Path, problems: list[Problem] | None = None) -
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or directory; give a phenopacket JSON file, a directory or a ZIP.")
-
-    def bad(source: str, message: str) -> None:
-        if problems is None:
-            raise InputError(f"{source}: {message}")
-        problems.append(Problem(source, "", message))
-
-    def parse(source: str, raw: bytes) -> PhenopacketRecord | None:
-        if len(raw) > MAX_DOCUMENT_BYTES:
-            bad(source, f"larger than {MAX_DOCUMENT_BYTES // 2**20} MiB; a phenopacket is far smaller — is this the right file?")
-            return None
-        try:
-            doc = json.loads(raw)
-        except UnicodeDecodeError:
-            bad(source, "is not UTF-8 text; give a phenopacket JSON file.")
-            return None
-        except json.JSONDecodeError as exc:
-            bad(source, f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; fix or remove the file.")
-            return None
-        if not isinstance(doc, dict):
-            bad(source, "the JSON is not an object; a phenopacket is a JSON object with 'phenotypicFeatures'.")
-            return None
-        return PhenopacketRecord(source, doc)
-
     found = 0
-    if path.is_dir():
-        for f in sorted(p for p in path.rglob("*.json") if p.is_file()):
-            found += 1
-            rec = parse(str(f), f.read_bytes())
-            if rec:
-                yield rec
-    elif zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
-            for info in sorted(zf.infolist(), key=lambda i: i.filename):
-                if info.is_dir() or not info.filename.endswith(".json") or "/__MACOSX/" in f"/{info.filename}":
-                    continue
-                found += 1
-                if info.file_size > MAX_DOCUMENT_BYTES:
-                    bad(f"{path}!{info.filename}", f"larger than {MAX_DOCUMENT_BYTES // 2**20} MiB; not a phenopacket.")
-                    continue
-                rec = parse(f"{path}!{info.filename}", zf.read(info))
-                if rec:
-                    yield rec
-    else:
+    for source, raw in _documents(path):
         found += 1
-        rec = parse(str(path), path.read_bytes())
-        if rec:
+        rec = _parse(source, raw) if isinstance(raw, bytes) else raw
+        if isinstance(rec, Problem):
+            if problems is None:
+                raise InputError(f"{rec.record}: {rec.reason}; {rec.solution}")
+            problems.append(rec)
+        else:
             yield rec
     if not found:
         raise InputError(f"{path}: no phenopacket JSON files (*.json) found; point at a file, a directory or a ZIP of them.")
 
 
-def _get(doc: dict[str, Any], *keys: str) -> Any:
+def _documents(path: Path) -> Iterator[tuple[str, bytes | Problem]]:
+    """(source, raw bytes) of every JSON document in a file, a directory or a ZIP (a Problem for one too large)."""
+    if path.is_dir():
+        for f in sorted(p for p in path.rglob("*.json") if p.is_file()):
+            yield str(f), f.read_bytes()
+    elif zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            for info in sorted(zf.infolist(), key=lambda i: i.filename):
+                if info.is_dir() or not info.filename.endswith(".json") or "/__MACOSX/" in f"/{info.filename}":
+                    continue
+                source = f"{path}!{info.filename}"
+                too_large = info.file_size > MAX_DOCUMENT_BYTES
+                yield source, _too_large(source) if too_large else zf.read(info)
+    else:
+        yield str(path), path.read_bytes()
+
+
+def _too_large(source: str) -> Problem:
+    return Problem(source, "", f"larger than {MAX_DOCUMENT_BYTES // 2**20} MiB",
+                   solution="a phenopacket is far smaller; is this the right file?")
+
+
+def _parse(source: str, raw: bytes) -> PhenopacketRecord | Problem:
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        return _too_large(source)
+    try:
+        doc = json.loads(raw)
+    except UnicodeDecodeError:
+        return Problem(source, "", "is not UTF-8 text", solution="give a phenopacket JSON file.")
+    except json.JSONDecodeError as exc:
+        return Problem(source, "", f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                       solution="fix or remove the file.")
+    if not isinstance(doc, dict):
+        return Problem(source, "", "the JSON is not an object",
+                       solution="a phenopacket is a JSON object with 'phenotypicFeatures'.")
+    return PhenopacketRecord(source, doc)
+
+
+def _get(doc: Any, *keys: str) -> Any:
     for k in keys:
         if not isinstance(doc, dict):
             return None
-        doc = doc.get(k)  # type: ignore[assignment]
+        doc = doc.get(k)
     return doc
 
 
@@ -112,7 +104,7 @@ def _time_element(el: Any) -> str | None:
     if isinstance(term, str):
         return term
     if "gestationalAge" in el:
-        return "HP:0030674"  # antenatal onset
+        return onsets.ANTENATAL
     return None
 
 
@@ -121,9 +113,7 @@ def case_from_phenopacket(doc: dict[str, Any], source: str = "phenopacket") -> C
     feats = doc.get("phenotypicFeatures", [])
     if not isinstance(feats, list):
         raise InputError(f"{source}: phenotypicFeatures must be a list of features with type.id.")
-    observed: list[str] = []
-    excluded: list[str] = []
-    onsets: list[str] = []
+    features: list[tuple[str, bool, Any]] = []
     for i, f in enumerate(feats):
         tid = _get(f, "type", "id")
         if not isinstance(tid, str) or not tid.strip():
@@ -131,35 +121,47 @@ def case_from_phenopacket(doc: dict[str, Any], source: str = "phenopacket") -> C
         excl = f.get("excluded", False)
         if not isinstance(excl, bool):
             raise InputError(f"{source}: phenotypicFeatures[{i}].excluded must be true or false, not {excl!r}.")
-        (excluded if excl else observed).append(tid)
-        onset = _time_element(f.get("onset"))
-        if onset and not excl:
-            onsets.append(onset)
-    onset = next((o for d in doc.get("diseases") or [] if (o := _time_element(_get(d, "onset")))), None)
-    if onset is None and onsets:
-        onset = min(onsets, key=_onset_sort_key)
-    sex = _get(doc, "subject", "sex")
-    sex = sex.lower() if isinstance(sex, str) and sex.upper() in ("MALE", "FEMALE") else None
+        features.append((tid, excl, f.get("onset")))
     pmids = []
     for ref in _get(doc, "metaData", "externalReferences") or []:
         m = re.fullmatch(r"PMID:\s*(\d+)", str(_get(ref, "id") or ""))
         if m:
             pmids.append(int(m.group(1)))
-    return Case(
-        observed=tuple(observed),
-        excluded=tuple(excluded),
-        sex=sex,
-        onset=onset,
-        age=_time_element(_get(doc, "subject", "timeAtLastEncounter")),
-        id=str(doc.get("id") or source),
-        source_pmids=tuple(pmids),
-    )
+    return case_from_features(features, sex=_get(doc, "subject", "sex"), age=_get(doc, "subject", "timeAtLastEncounter"),
+                              disease_onsets=[_get(d, "onset") for d in doc.get("diseases") or []],
+                              id=str(doc.get("id") or source), source_pmids=tuple(pmids))
+
+
+def case_from_features(
+    features: Iterable[tuple[str, bool, Any]],
+    *,
+    sex: Any = None,
+    age: Any = None,
+    disease_onsets: Iterable[Any] = (),
+    id: str = "",
+    source_pmids: tuple[int, ...] = (),
+) -> Case:
+    """A case from phenopacket-shaped parts (a phenopacket, a stored patient, a form): features as (HPO id,
+    excluded, onset TimeElement or None), the subject's sex (``MALE``/``FEMALE``, any case) and age at last
+    encounter (a TimeElement). The onset is the first disease's, else the earliest of the observed features'."""
+    observed: list[str] = []
+    excluded: list[str] = []
+    onset_values: list[str] = []
+    for term_id, is_excluded, onset_element in features:
+        (excluded if is_excluded else observed).append(term_id)
+        value = _time_element(onset_element)
+        if value and not is_excluded:
+            onset_values.append(value)
+    onset = next((o for el in disease_onsets if (o := _time_element(el))), None)
+    if onset is None and onset_values:
+        onset = min(onset_values, key=_onset_sort_key)
+    sex_value = sex.lower() if isinstance(sex, str) and sex.lower() in get_args(Sex) else None
+    return Case(observed=tuple(observed), excluded=tuple(excluded), sex=cast("Sex | None", sex_value), onset=onset,
+                age=_time_element(age), id=id, source_pmids=source_pmids)
 
 
 def _onset_sort_key(value: str) -> float:
-    from raredx.kb import parse_iso_age
-
-    years = parse_iso_age(value)
+    years = onsets.parse_iso_age(value)
     return years if years is not None else 1e9
 
 

@@ -1,5 +1,6 @@
 """The knowledge base: official HPO, Orphanet and Mondo releases, merged into disease concepts."""
 
+from raredx import config
 from raredx.kb._build import (
     SEX_ANY,
     SEX_FEMALE,
@@ -14,8 +15,11 @@ from raredx.kb._build import (
 )
 from raredx.kb._onset import BINS as ONSET_BINS
 from raredx.kb._onset import age_bin, bins_label, hpo_onset_bins, parse_iso_age
+from raredx.kb._sources import SOURCES, Source, find_source_files, resolve_data_dir, sha256
 from raredx.kb._update import update_releases
-from raredx.kb._sources import SOURCES, Source, bundled_data_dir, cache_dir, find_source_files, resolve_data_dir, sha256
+
+bundled_data_dir = config.bundled_data_dir  # where the paths are decided: raredx.config
+cache_dir = config.cache_dir
 
 __all__ = [
     "ONSET_BINS",

@@ -11,14 +11,16 @@ import tempfile
 from collections import defaultdict
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from raredx.errors import KnowledgeBaseError
+from raredx import config
+from raredx.errors import KnowledgeBaseError, RaredxError
 from raredx.kb import _readers as readers
 from raredx.kb._names import NameMatcher
 from raredx.kb._onset import hpo_onset_bins, orphanet_onset_bins
-from raredx.kb._sources import SOURCES, cache_dir, find_source_files, resolve_data_dir, sha256
+from raredx.kb._sources import SOURCES, find_source_files, resolve_data_dir, sha256
 from raredx.ontology import MODE_OF_INHERITANCE, ONSET, Ontology, parse_obo
 
 log = logging.getLogger(__name__)
@@ -160,9 +162,8 @@ class KnowledgeBase:
                 closure=(z["anc_ptr"], z["anc_idx"]),
             )
             ann = Annotations(**{k[4:]: z[k] for k in z.files if k.startswith("ann_")})
-        concepts = [
-            Concept(**{k: tuple(v) if isinstance(v, list) else v for k, v in c.items()}) for c in meta["concepts"]
-        ]
+        concepts = [Concept(**{k: tuple(v) if isinstance(v, list) else v for k, v in c.items()})  # type: ignore[arg-type]  # JSON of asdict(Concept)
+                    for c in meta["concepts"]]
         sources = [SourceInfo(**s) for s in meta["sources"]]
         return cls(ontology, concepts, ann, meta["source_diseases"], sources)
 
@@ -178,12 +179,11 @@ def load_knowledge_base(
     files = find_source_files(resolve_data_dir(data_dir))
     digests = {k: sha256(p) for k, p in files.items()}
     key = sha256_text(json.dumps([CACHE_FORMAT, sorted(digests.items())]))[:16]  # == KnowledgeBase.fingerprint
-    path = Path(cache) if cache is not None else cache_dir()
-    path = path / f"kb-{key}.npz"
+    path = config.cache_dir(cache) / f"kb-{key}.npz"
     if path.exists() and not rebuild:
         try:
             return KnowledgeBase.load(path)
-        except Exception as exc:  # a damaged or outdated cache is rebuilt, never fatal
+        except Exception as exc:  # noqa: BLE001 - a damaged or outdated cache is rebuilt, never fatal
             log.warning("rebuilding the knowledge-base cache %s: %s", path, exc)
     kb = build_knowledge_base(files, digests)
     try:
@@ -203,7 +203,7 @@ def atomic_save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
+            np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as the allow_pickle flag
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -212,74 +212,130 @@ def atomic_save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 def _normalise_disease_id(disease_id: str) -> str:
     disease_id = disease_id.strip()
-    if disease_id.startswith("Orphanet:") or disease_id.startswith("ORPHANET:"):
+    if disease_id.startswith(("Orphanet:", "ORPHANET:")):
         return "ORPHA:" + disease_id.split(":", 1)[1]
     return disease_id
 
 
 def build_knowledge_base(files: dict[str, Path], digests: dict[str, str] | None = None) -> KnowledgeBase:
-    """Build from release files (keys as in :data:`SOURCES`)."""
+    """Build from release files (keys as in :data:`SOURCES`), in phases: read the releases, merge equivalent
+    diseases into concepts, collect the phenotype annotations (and inheritance and onset), describe each concept,
+    add the phenotypes named in the diseases' names, record the sources."""
     digests = digests or {k: sha256(p) for k, p in files.items()}
+    r = _read_releases(files)
+    annotated = sorted({row.disease_id for row in r.rows})
+    members, mondo_of = _merge_equivalents(annotated, r.omim_pairs, r.orpha_pairs)
+    concept_of = {d: ci for ci, group in enumerate(members) for d in group}
+    source_index = {d: i for i, d in enumerate(annotated)}
+    cols = _Columns()
+    inheritance, onset = _add_hpoa_rows(cols, r.ontology, r.rows, concept_of, source_index)
+    _add_natural_history(members, r.history, inheritance, onset)
+    names = {row.disease_id: row.disease_name for row in r.rows}
+    concepts = _describe_concepts(members, mondo_of, names, r, inheritance, onset)
+    _link_broader(concepts, r.orpha, concept_of)
+    _add_name_terms(cols, NameMatcher(r.ontology), members, names, source_index)
+    url = {s.key: s.url for s in SOURCES}
+    sources = [SourceInfo(k, files[k].name, r.versions.get(k, ""), digests[k], url[k]) for k in files]
+    return KnowledgeBase(r.ontology, concepts, cols.annotations(), annotated, sources)
+
+
+@dataclass(frozen=True, slots=True)
+class _Releases:
+    """What the release files say, read once."""
+
+    ontology: Ontology
+    rows: list[readers.HpoaRow]
+    genes: dict[str, dict[str, str]]
+    orpha: list[readers.OrphaDisorder]
+    history: list[readers.OrphaNaturalHistory]
+    omim_pairs: list[tuple[str, str]]
+    orpha_pairs: list[tuple[str, str]]
+    versions: dict[str, str]
+
+
+def _read_releases(files: dict[str, Path]) -> _Releases:
     with readers.open_text(files["hp_obo"]) as fh:
         doc = parse_obo(fh, source=str(files["hp_obo"]))
-    ontology = Ontology.from_obo(doc)
     hpoa_version, rows = readers.read_hpoa(files["hpoa"])
-    genes = readers.read_genes_to_disease(files["genes"])
     orpha_date, orpha = readers.read_orphanet_product1(files["orphanet_product1"])
     p9_date, history = readers.read_orphanet_product9(files["orphanet_product9"])
     mondo_version, omim_pairs = readers.read_sssom_exact(files["mondo_omim"])
     _, orpha_pairs = readers.read_sssom_exact(files["mondo_orphanet"])
+    versions = {
+        "hp_obo": doc.version.replace("hp/releases/", ""), "hpoa": hpoa_version, "genes": "unversioned",
+        "orphanet_product1": orpha_date, "orphanet_product9": p9_date, "mondo_omim": mondo_version,
+        "mondo_orphanet": mondo_version,
+    }
+    return _Releases(Ontology.from_obo(doc), rows, readers.read_genes_to_disease(files["genes"]), orpha, history,
+                     omim_pairs, orpha_pairs, versions)
 
-    annotated = sorted({r.disease_id for r in rows})
-    members, mondo_of = _merge_equivalents(annotated, omim_pairs, orpha_pairs)
-    concept_of = {d: ci for ci, group in enumerate(members) for d in group}
-    names = {r.disease_id: r.disease_name for r in rows}
-    orpha_by_id = {d.orpha_id: d for d in orpha}
-    history_by_id = {h.orpha_id: h for h in history}
 
+class _Columns:
+    """The annotation arrays while they are collected (one row per annotation; references in CSR form)."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list[Any]] = defaultdict(list)
+        self.ref_ptr = [0]
+        self.ref_pmid: list[int] = []
+
+    def add(self, concept: int, term: int, frequency: float, negated: bool, sex: int, source: int,
+            from_name: bool, references: tuple[str, ...] = ()) -> None:
+        for key, value in (("concept", concept), ("term", term), ("frequency", frequency), ("negated", negated),
+                           ("sex", sex), ("source", source), ("from_name", from_name)):
+            self.cols[key].append(value)
+        for ref in references:
+            m = re.fullmatch(r"PMID:\s*(\d+)", ref.strip())
+            self.ref_pmid.append(int(m.group(1)) if m else -1)
+        self.ref_ptr.append(len(self.ref_pmid))
+
+    def annotations(self) -> Annotations:
+        c = self.cols
+        return Annotations(
+            concept=np.asarray(c["concept"], np.int32), term=np.asarray(c["term"], np.int32),
+            frequency=np.asarray(c["frequency"], np.float32), negated=np.asarray(c["negated"], bool),
+            sex=np.asarray(c["sex"], np.int8), source=np.asarray(c["source"], np.int32),
+            ref_ptr=np.asarray(self.ref_ptr, np.int64), ref_pmid=np.asarray(self.ref_pmid, np.int64),
+            from_name=np.asarray(c["from_name"], bool),
+        )
+
+
+def _add_hpoa_rows(cols: _Columns, ontology: Ontology, rows: list[readers.HpoaRow], concept_of: dict[str, int],
+                   source_index: dict[str, int]) -> tuple[dict[int, set[str]], dict[int, int]]:
+    """The HPOA rows: phenotypes become annotations; inheritance and onset rows go to the concepts' inheritance
+    and onset (returned)."""
     inheritance: dict[int, set[str]] = defaultdict(set)
     onset: dict[int, int] = defaultdict(int)
     moi_mask = ontology.branch_mask(MODE_OF_INHERITANCE)
     onset_mask = ontology.branch_mask(ONSET)
-    source_index = {d: i for i, d in enumerate(annotated)}
-    cols: dict[str, list] = defaultdict(list)
-    ref_ptr = [0]
-    ref_pmid: list[int] = []
     unknown_terms: set[str] = set()
     for r in rows:
         ci = concept_of[r.disease_id]
         try:
-            res = ontology.resolve(r.term_id)
-        except Exception:
+            t = ontology.resolve(r.term_id).index
+        except RaredxError:
             unknown_terms.add(r.term_id)
             continue
-        t = res.index
         if r.aspect == "I" or moi_mask[t]:
             if not r.negated:
                 inheritance[ci].add(ontology.ids[t])
-            continue
-        if r.aspect == "C" and onset_mask[t]:
+        elif r.aspect == "C" and onset_mask[t]:
             if not r.negated:
                 onset[ci] |= hpo_onset_bins(ontology, t)
-            continue
-        if r.aspect != "P" or not ontology.phenotype_mask[t]:
-            continue
-        freq = r.frequency
-        negated = r.negated or freq == 0.0
-        cols["concept"].append(ci)
-        cols["term"].append(t)
-        cols["frequency"].append(np.nan if freq is None or negated else freq)
-        cols["negated"].append(negated)
-        cols["sex"].append(_SEX_CODES.get(r.sex, SEX_ANY))
-        cols["source"].append(source_index[r.disease_id])
-        cols["from_name"].append(False)
-        for ref in r.references:
-            m = re.fullmatch(r"PMID:\s*(\d+)", ref.strip())
-            ref_pmid.append(int(m.group(1)) if m else -1)
-        ref_ptr.append(len(ref_pmid))
+        elif r.aspect == "P" and ontology.phenotype_mask[t]:
+            negated = r.negated or r.frequency == 0.0
+            frequency = np.nan if r.frequency is None or negated else r.frequency
+            cols.add(ci, t, frequency, negated, _SEX_CODES.get(r.sex, SEX_ANY), source_index[r.disease_id], False,
+                     tuple(r.references))
     if unknown_terms:
         log.warning("%d annotation terms are not in %s and were skipped: %s", len(unknown_terms),
                     ontology.version, ", ".join(sorted(unknown_terms)[:5]))
+    return inheritance, onset
+
+
+def _add_natural_history(members: list[list[str]], history: list[readers.OrphaNaturalHistory],
+                         inheritance: dict[int, set[str]], onset: dict[int, int]) -> None:
+    """Orphanet's inheritance and age of onset, added to the concepts' own."""
+    history_by_id = {h.orpha_id: h for h in history}
     for ci, group in enumerate(members):
         for d in group:
             h = history_by_id.get(d)
@@ -288,6 +344,12 @@ def build_knowledge_base(files: dict[str, Path], digests: dict[str, str] | None 
                 for label in h.onsets:
                     onset[ci] |= orphanet_onset_bins(label)
 
+
+def _describe_concepts(members: list[list[str]], mondo_of: dict[int, set[str]], names: dict[str, str],
+                       r: _Releases, inheritance: dict[int, set[str]], onset: dict[int, int]) -> list[Concept]:
+    """Each concept's ids (OMIM first), name (OMIM's, else Orphanet's), genes, inheritance, onset, ICD-10 codes
+    and synonyms."""
+    orpha_by_id = {d.orpha_id: d for d in r.orpha}
     concepts: list[Concept] = []
     for ci, group in enumerate(members):
         ids = sorted(group, key=lambda d: (_PREFIX_ORDER.get(d.split(":")[0], 9), d))
@@ -296,18 +358,18 @@ def build_knowledge_base(files: dict[str, Path], digests: dict[str, str] | None 
         orpha_recs = [orpha_by_id[d] for d in ids if d in orpha_by_id]
         if not name:
             name = orpha_recs[0].name if orpha_recs else names.get(ids[0], ids[0])
-        concepts.append(
-            Concept(
-                index=ci,
-                ids=tuple(ids),
-                name=name,
-                **_ordered_genes(ids, genes, orpha_recs),
-                inheritance=tuple(sorted(inheritance.get(ci, ()))),
-                onset_bins=onset.get(ci, 0),
-                icd10=tuple(sorted({c for o in orpha_recs for c in o.icd10})),
-                synonyms=tuple(dict.fromkeys(s for o in orpha_recs for s in (o.name, *o.synonyms) if s != name)),
-            )
-        )
+        genes, associations = _ordered_genes(ids, r.genes, orpha_recs)
+        concepts.append(Concept(
+            index=ci, ids=tuple(ids), name=name, genes=genes, gene_associations=associations,
+            inheritance=tuple(sorted(inheritance.get(ci, ()))), onset_bins=onset.get(ci, 0),
+            icd10=tuple(sorted({c for o in orpha_recs for c in o.icd10})),
+            synonyms=tuple(dict.fromkeys(s for o in orpha_recs for s in (o.name, *o.synonyms) if s != name)),
+        ))
+    return concepts
+
+
+def _link_broader(concepts: list[Concept], orpha: list[readers.OrphaDisorder], concept_of: dict[str, int]) -> None:
+    """Mark the concepts of OMIM entries that Orphanet files under a broader disorder (BTNT mappings)."""
     for o in orpha:
         b = concept_of.get(o.orpha_id)
         if b is None:
@@ -316,50 +378,23 @@ def build_knowledge_base(files: dict[str, Path], digests: dict[str, str] | None 
             c = concept_of.get(om)
             if c is not None and c != b:
                 concepts[c] = replace(concepts[c], broader=tuple(sorted({*concepts[c].broader, b})))
-    matcher = NameMatcher(ontology)
+
+
+def _add_name_terms(cols: _Columns, matcher: NameMatcher, members: list[list[str]], names: dict[str, str],
+                    source_index: dict[str, int]) -> None:
+    """Phenotypes named in a disease's own name (no reference: never masked)."""
     for ci, group in enumerate(members):
-        have = set()
+        have: set[int] = set()
         for d in group:
             for t in matcher.terms(names.get(d, "")):
-                if t in have:
-                    continue
-                have.add(t)
-                cols["concept"].append(ci)
-                cols["term"].append(t)
-                cols["frequency"].append(np.nan)
-                cols["negated"].append(False)
-                cols["sex"].append(SEX_ANY)
-                cols["source"].append(source_index[d])
-                cols["from_name"].append(True)
-                ref_ptr.append(len(ref_pmid))  # no reference: never masked
-    ann = Annotations(
-        concept=np.asarray(cols["concept"], np.int32),
-        term=np.asarray(cols["term"], np.int32),
-        frequency=np.asarray(cols["frequency"], np.float32),
-        negated=np.asarray(cols["negated"], bool),
-        sex=np.asarray(cols["sex"], np.int8),
-        source=np.asarray(cols["source"], np.int32),
-        ref_ptr=np.asarray(ref_ptr, np.int64),
-        ref_pmid=np.asarray(ref_pmid, np.int64),
-        from_name=np.asarray(cols["from_name"], bool),
-    )
-    versions = {
-        "hp_obo": doc.version.replace("hp/releases/", ""),
-        "hpoa": hpoa_version,
-        "genes": "unversioned",
-        "orphanet_product1": orpha_date,
-        "orphanet_product9": p9_date,
-        "mondo_omim": mondo_version,
-        "mondo_orphanet": mondo_version,
-    }
-    url = {s.key: s.url for s in SOURCES}
-    sources = [SourceInfo(k, files[k].name, versions.get(k, ""), digests[k], url[k]) for k in files]
-    return KnowledgeBase(ontology, concepts, ann, annotated, sources)
+                if t not in have:
+                    have.add(t)
+                    cols.add(ci, t, np.nan, False, SEX_ANY, source_index[d], True)
 
 
 def _ordered_genes(
     ids: list[str], links: dict[str, dict[str, str]], orpha: list[readers.OrphaDisorder]
-) -> dict[str, tuple[str, ...]]:
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The concept's genes, Mendelian first. Orphadata gives no association type, so an Orphanet gene
     counts as Mendelian when OMIM links it so to an entry Orphanet maps to the disorder (exact or narrower)."""
     kinds: dict[str, str] = {}
@@ -374,7 +409,7 @@ def _ordered_genes(
                 kinds[g] = "MENDELIAN"
     rank = {"MENDELIAN": 0, "UNKNOWN": 1, "POLYGENIC": 2}
     order = sorted(kinds, key=lambda g: (rank[kinds[g]], g))
-    return {"genes": tuple(order), "gene_associations": tuple(kinds[g].lower() for g in order)}
+    return tuple(order), tuple(kinds[g].lower() for g in order)
 
 
 def _merge_equivalents(
@@ -392,9 +427,9 @@ def _merge_equivalents(
     annotated = set(diseases)
     links: list[tuple[str, str, str]] = []
     for m in set(mondo_omim) | set(mondo_orpha):
-        om, orp = mondo_omim.get(m, set()) & annotated, mondo_orpha.get(m, set()) & annotated
-        if len(om) <= 1 and len(orp) <= 1:
-            links.append((m, next(iter(om), ""), next(iter(orp), "")))
+        omims, orphas = mondo_omim.get(m, set()) & annotated, mondo_orpha.get(m, set()) & annotated
+        if len(omims) <= 1 and len(orphas) <= 1:
+            links.append((m, next(iter(omims), ""), next(iter(orphas), "")))
     uses: dict[str, int] = defaultdict(int)
     for _, om, orp in links:
         uses[om] += 1

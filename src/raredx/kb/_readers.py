@@ -8,9 +8,10 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from raredx.errors import KnowledgeBaseError
 
@@ -44,8 +45,8 @@ def open_text(path: Path) -> IO[str]:
     return open(path, encoding="utf-8")
 
 
-def open_binary(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+def open_binary(path: Path) -> io.BufferedIOBase:
+    return gzip.GzipFile(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
 # -- phenotype.hpoa ---------------------------------------------------------------------------
@@ -185,8 +186,9 @@ class OrphaDisorder:
     mondo_exact: tuple[str, ...]
 
 
-def _iter_disorders(path: Path) -> Iterator[tuple[str, ET.Element]]:
-    """(JDBOR date, Disorder element) for every top-level disorder; elements are cleared after use."""
+def _iter_disorders(path: Path) -> Iterator[tuple[str, str, ET.Element]]:
+    """(JDBOR date, ORPHA id, Disorder element) for every top-level disorder with an OrphaCode; elements are
+    cleared after use."""
     date = ""
     depth = 0
     try:
@@ -199,7 +201,9 @@ def _iter_disorders(path: Path) -> Iterator[tuple[str, ET.Element]]:
                     continue
                 depth -= 1
                 if elem.tag == "Disorder" and depth == 2:
-                    yield date, elem
+                    code = elem.findtext("OrphaCode")
+                    if code:
+                        yield date, f"ORPHA:{code}", elem
                     elem.clear()
     except ET.ParseError as exc:
         raise KnowledgeBaseError(f"{path}: not well-formed Orphanet XML ({exc}); use the official Orphadata file.") from exc
@@ -208,10 +212,7 @@ def _iter_disorders(path: Path) -> Iterator[tuple[str, ET.Element]]:
 def read_orphanet_product1(path: Path) -> tuple[str, list[OrphaDisorder]]:
     out: list[OrphaDisorder] = []
     date = ""
-    for date, d in _iter_disorders(path):
-        code = d.findtext("OrphaCode")
-        if not code:
-            continue
+    for date, orpha_id, d in _iter_disorders(path):
         icd10, omim, narrower, mondo = [], [], [], []
         for ref in d.iterfind("ExternalReferenceList/ExternalReference"):
             src = ref.findtext("Source")
@@ -227,7 +228,7 @@ def read_orphanet_product1(path: Path) -> tuple[str, list[OrphaDisorder]]:
                 mondo.append(f"MONDO:{val}")
         out.append(
             OrphaDisorder(
-                orpha_id=f"ORPHA:{code}",
+                orpha_id=orpha_id,
                 name=d.findtext("Name") or "",
                 synonyms=tuple(s.text or "" for s in d.iterfind("SynonymList/Synonym")),
                 icd10=tuple(icd10),
@@ -251,15 +252,12 @@ class OrphaNaturalHistory:
 def read_orphanet_product9(path: Path) -> tuple[str, list[OrphaNaturalHistory]]:
     out: list[OrphaNaturalHistory] = []
     date = ""
-    for date, d in _iter_disorders(path):
-        code = d.findtext("OrphaCode")
-        if not code:
-            continue
+    for date, orpha_id, d in _iter_disorders(path):
         onsets = tuple(e.findtext("Name") or "" for e in d.iterfind("AverageAgeOfOnsetList/AverageAgeOfOnset"))
         inh = tuple(
             ORPHANET_INHERITANCE[n]
             for n in (e.findtext("Name") or "" for e in d.iterfind("TypeOfInheritanceList/TypeOfInheritance"))
             if n in ORPHANET_INHERITANCE
         )
-        out.append(OrphaNaturalHistory(f"ORPHA:{code}", onsets, inh))
+        out.append(OrphaNaturalHistory(orpha_id, onsets, inh))
     return date, out

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
+from raredx import config
 from raredx.errors import KnowledgeBaseError
 
 
@@ -44,36 +43,15 @@ SOURCES: tuple[Source, ...] = (
 )
 
 
-def bundled_data_dir() -> Path:
-    """The releases shipped inside the package."""
-    return Path(str(resources.files("raredx.kb") / "data"))
-
-
-def user_data_dir() -> Path:
-    """Where `raredx data update` keeps newer releases."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "raredx" / "releases"
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("RAREDX_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "raredx"
-
-
 def resolve_data_dir(explicit: str | Path | None = None) -> Path:
     """Explicit argument, then ``RAREDX_DATA_DIR``, then an updated release, then the bundled one."""
-    if explicit is not None:
-        return Path(explicit)
-    env = os.environ.get("RAREDX_DATA_DIR")
-    if env:
-        return Path(env)
-    updated = user_data_dir()
+    chosen = config.data_dir(explicit)
+    if chosen is not None:
+        return chosen
+    updated = config.releases_dir()
     if updated.is_dir() and all(_find(updated, s) for s in SOURCES):
         return updated
-    return bundled_data_dir()
+    return config.bundled_data_dir()
 
 
 def _find(directory: Path, source: Source) -> Path | None:

@@ -9,9 +9,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from raredx import config
 from raredx.errors import KnowledgeBaseError
 from raredx.kb._build import KnowledgeBase, load_knowledge_base
-from raredx.kb._sources import SOURCES, find_source_files, user_data_dir
+from raredx.kb._sources import SOURCES, find_source_files
 
 log = logging.getLogger(__name__)
 
@@ -20,12 +21,12 @@ def update_releases(source_dir: str | Path | None = None, *, target: str | Path 
                     cache: str | Path | None = None, timeout: float = 60.0) -> KnowledgeBase:
     """Download every source from its official URL (or copy it from ``source_dir``), build the knowledge
     base from the new files, and only then replace the installed release. Returns the new knowledge base."""
-    target = Path(target) if target else user_data_dir()
+    target = Path(target) if target else config.releases_dir()
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".raredx-update-") as tmp:
         staging = Path(tmp)
         if source_dir is not None:
-            for key, path in find_source_files(Path(source_dir)).items():
+            for path in find_source_files(Path(source_dir)).values():
                 shutil.copy2(path, staging / path.name)
         else:
             for s in SOURCES:
@@ -41,7 +42,7 @@ def update_releases(source_dir: str | Path | None = None, *, target: str | Path 
 def _download(url: str, dest: Path, timeout: float) -> None:
     log.info("downloading %s", url)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp, open(dest, "wb") as fh:  # noqa: S310 (fixed https/http URLs)
+        with urllib.request.urlopen(url, timeout=timeout) as resp, open(dest, "wb") as fh:
             shutil.copyfileobj(resp, fh)
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         raise KnowledgeBaseError(

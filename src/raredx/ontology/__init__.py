@@ -1,4 +1,5 @@
-"""The Human Phenotype Ontology: reading ``hp.obo`` and navigating terms."""
+"""The Human Phenotype Ontology: reading ``hp.obo``, navigating terms, searching them by name; the onset terms
+and their ages in :mod:`raredx.ontology.onset`."""
 
 from raredx.ontology._obo import OboDocument, OboTerm, parse_obo
 from raredx.ontology._ontology import (
@@ -11,6 +12,7 @@ from raredx.ontology._ontology import (
     Ontology,
     TermResolution,
 )
+from raredx.ontology._search import TermHit, TermIndex
 
 __all__ = [
     "ALL",
@@ -22,6 +24,8 @@ __all__ = [
     "OboDocument",
     "OboTerm",
     "Ontology",
+    "TermHit",
+    "TermIndex",
     "TermResolution",
     "parse_obo",
 ]

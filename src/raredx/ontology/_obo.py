@@ -7,8 +7,8 @@ OBO release is what the HPO consortium and the shared data ship, so it is read h
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from raredx.errors import KnowledgeBaseError
 

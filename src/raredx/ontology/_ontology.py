@@ -215,19 +215,19 @@ GROUPING_LABEL = re.compile(r"(Abnormal|Abnormality|Morphological abnormality)\b
 
 def _ancestor_closure(ptr: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(ptr) - 1
-    closure: list[np.ndarray | None] = [None] * n
+    closure: list[np.ndarray] = [np.zeros(0, np.int32)] * n  # each filled after its parents (topological order)
     order = _topological_order(ptr, idx)
     for i in order:
         ps = idx[ptr[i] : ptr[i + 1]]
         if len(ps) == 0:
             closure[i] = np.array([i], dtype=np.int32)
         else:
-            parts = [np.array([i], dtype=np.int32)] + [closure[p] for p in ps]  # type: ignore[misc]
-            closure[i] = np.unique(np.concatenate(parts))  # type: ignore[arg-type]
-    lens = np.fromiter((len(c) for c in closure), dtype=np.int64, count=n)  # type: ignore[arg-type]
+            parts = [np.array([i], dtype=np.int32), *(closure[p] for p in ps)]
+            closure[i] = np.unique(np.concatenate(parts))
+    lens = np.fromiter((len(c) for c in closure), dtype=np.int64, count=n)
     anc_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lens, out=anc_ptr[1:])
-    anc_idx = np.concatenate(closure).astype(np.int32) if n else np.zeros(0, np.int32)  # type: ignore[arg-type]
+    anc_idx = np.concatenate(closure).astype(np.int32) if n else np.zeros(0, np.int32)
     return anc_ptr, anc_idx
 
 

@@ -9,27 +9,35 @@ phenopacket import/export, cohort statistics, users, roles and the audit log.
 
 from raredx.registry._db import make_engine, migrate
 from raredx.registry._service import ImportReport, Registry
-from raredx.registry.config import Settings
-from raredx.registry.phenopackets import HELD, Issue, held_fields, patient_from_phenopacket, phenopacket_from_patient
+from raredx.registry.phenopackets import (
+    HELD,
+    POLICIES,
+    Policy,
+    check_policy,
+    held_fields,
+    patient_from_phenopacket,
+    phenopacket_from_patient,
+)
 from raredx.registry.schemas import PatientCreate, PatientFilter, PatientPublic, PatientsPublic, PatientUpdate
 from raredx.registry.security import ROLES, SYSTEM, Actor, Permission
 
 __all__ = [
-    "held_fields",
     "HELD",
+    "POLICIES",
     "ROLES",
     "SYSTEM",
     "Actor",
     "ImportReport",
-    "Issue",
     "PatientCreate",
     "PatientFilter",
     "PatientPublic",
     "PatientUpdate",
     "PatientsPublic",
     "Permission",
+    "Policy",
     "Registry",
-    "Settings",
+    "check_policy",
+    "held_fields",
     "make_engine",
     "migrate",
     "patient_from_phenopacket",

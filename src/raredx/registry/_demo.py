@@ -35,11 +35,11 @@ def add_synthetic_fields(p: PatientCreate, rng: random.Random, *, today: dt.date
         status = rng.choice(STATUSES)
         need = first_contact + dt.timedelta(days=rng.randint(0, 400))
         provisions.append(DrugProvision(
-            drug_inn=inn, atc_code=atc, status=status, need_identified_on=need,  # type: ignore[arg-type]
+            drug_inn=inn, atc_code=atc, status=status, need_identified_on=need,
             requested_on=need + dt.timedelta(days=20) if status != "need_identified" else None,
             decided_on=need + dt.timedelta(days=60) if status not in ("need_identified", "request_submitted") else None,
             dispensed_on=need + dt.timedelta(days=90) if status in ("dispensed", "discontinued") else None,
-            funding_source=rng.choice(("federal", "regional", "insurance")),  # type: ignore[arg-type]
+            funding_source=rng.choice(("federal", "regional", "insurance")),
         ))
         if status in ("dispensed", "discontinued"):
             treatments.append(Treatment(drug_inn=inn, atc_code=atc, start_date=need + dt.timedelta(days=95),

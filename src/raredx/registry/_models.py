@@ -10,14 +10,14 @@ phenopacket sub-messages (time elements, ontology classes) as they came, so expo
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 def _now() -> dt.datetime:
@@ -111,7 +111,7 @@ class _Child:
 
     @declared_attr
     def patient(cls) -> Mapped[Patient]:
-        return relationship(back_populates=cls.__tablename__)  # type: ignore[attr-defined]
+        return relationship(back_populates=cls.__tablename__)  # type: ignore[attr-defined]  # a mixin: each subclass names its table
 
 
 class PhenotypicFeature(_Child, Base):
@@ -265,15 +265,6 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
-CHILD_MODELS: dict[str, type[Base]] = {
-    "phenotypic_features": PhenotypicFeature,
-    "diagnoses": Diagnosis,
-    "interpretations": Interpretation,
-    "genetic_findings": GeneticFinding,
-    "measurements": Measurement,
-    "family_relations": FamilyRelation,
-    "treatments": Treatment,
-    "drug_provisions": DrugProvision,
-    "samples": Sample,
-    "visits": Visit,
-}
+# The per-patient list tables, by the name of their relationship on Patient (= their table name and the field of
+# the patient schemas; raredx.registry._service pairs them with raredx.registry.schemas.CHILD_SCHEMAS).
+CHILD_MODELS: dict[str, type[Base]] = {r.key: r.mapper.class_ for r in inspect(Patient).relationships}

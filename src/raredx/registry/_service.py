@@ -11,15 +11,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from raredx.errors import InputError
+from raredx.errors import InputError, Problem
+from raredx.ontology import onset
 from raredx.registry import _models as m
 from raredx.registry._db import make_engine, migrate
 from raredx.registry.errors import AuthenticationError, ConflictError, NotFoundError
-from raredx.registry.phenopackets import Issue, Policy, patient_from_phenopacket, phenopacket_from_patient, years_of
+from raredx.registry.phenopackets import (
+    Policy,
+    check_policy,
+    patient_from_phenopacket,
+    phenopacket_from_patient,
+    years_of,
+)
 from raredx.registry.schemas import (
     CHILD_SCHEMAS,
     IDENTITY_FIELDS,
@@ -48,25 +56,42 @@ log = logging.getLogger(__name__)
 _BOOKKEEPING = ("id", "version", "created_at", "created_by", "updated_at", "updated_by", "deleted_at")
 _SCALARS = tuple(k for k in PatientCreate.model_fields if k not in CHILD_SCHEMAS and k != "identity")
 MAX_PAGE = 500
+# The one pairing of the per-patient list tables with their schemas (both read off their own declarations).
+CHILDREN: dict[str, tuple[type[m.Base], type[BaseModel]]] = {
+    name: (m.CHILD_MODELS[name], schema) for name, schema in CHILD_SCHEMAS.items()
+}
 
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """What an import did: counts, the new patients' ids, and every issue (naming record, field and reason)."""
+    """What an import did: counts, the new patients' ids, and every problem (naming record, field and reason)."""
 
     policy: str
     records: int
     imported: int
     rejected: int
     patient_ids: tuple[int, ...]
-    issues: tuple[Issue, ...] = field(default=())
+    issues: tuple[Problem, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "policy": self.policy, "records": self.records, "imported": self.imported, "rejected": self.rejected,
-            "patient_ids": list(self.patient_ids),
-            "issues": [{"record": i.record, "field": i.field, "reason": i.reason, "severity": i.severity} for i in self.issues],
+            "patient_ids": list(self.patient_ids), "issues": [i.to_dict() for i in self.issues],
         }
+
+    def for_display(self, upload: Path) -> dict[str, Any]:
+        """:meth:`to_dict` with the records named after the uploaded file, not its temporary copy (what the API
+        answers and the workbench shows)."""
+        out = self.to_dict()
+        where = str(upload)
+        for issue in out["issues"]:
+            issue["record"] = issue["record"].replace(where, upload.name)
+        return out
+
+    @property
+    def failed(self) -> bool:
+        """Nothing was imported, and not for want of records without problems (notes aside)."""
+        return self.imported == 0 and any(i.severity != "note" for i in self.issues)
 
 
 class Registry:
@@ -147,7 +172,7 @@ class Registry:
     # -- conversion -----------------------------------------------------------------------------
     def _to_public(self, row: m.Patient, actor: Actor) -> PatientPublic:
         data: dict[str, Any] = {k: getattr(row, k) for k in (*_SCALARS, "pseudonym", *_BOOKKEEPING)}
-        for name, schema in CHILD_SCHEMAS.items():
+        for name, (_, schema) in CHILDREN.items():
             data[name] = [schema.model_validate(c) for c in getattr(row, name)]
         data["birth_year"] = row.date_of_birth.year if row.date_of_birth else None
         if actor.can(Permission.READ_IDENTITY):
@@ -160,7 +185,7 @@ class Registry:
         """Copy schema values onto the row; child lists are replaced whole."""
         for k, v in _patient_columns(values).items():
             setattr(row, k, v)
-        for name, model in m.CHILD_MODELS.items():
+        for name, (model, _) in CHILDREN.items():
             if name in values:
                 setattr(row, name, [model(**r) for r in _child_rows(name, values[name])])
 
@@ -201,9 +226,9 @@ class Registry:
             self._audit(s, actor, "read", patient_id)
             return out
 
-    def update_patient(self, actor: Actor, patient_id: int, update: PatientUpdate) -> PatientPublic:  # type: ignore[valid-type]
+    def update_patient(self, actor: Actor, patient_id: int, update: PatientUpdate) -> PatientPublic:
         actor.require(Permission.WRITE)
-        values = update.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+        values = update.model_dump(exclude_unset=True)
         expected = values.pop("version")
         with self._sessions() as s, s.begin():
             row = self._load(s, patient_id)
@@ -311,7 +336,7 @@ class Registry:
             count = s.scalar(select(func.count()).select_from(m.Patient).where(*conds)) or 0
             ids = list(s.scalars(select(m.Patient.id).where(*conds).order_by(m.Patient.id).offset(offset).limit(limit)))
             rows = s.scalars(select(m.Patient).where(m.Patient.id.in_(ids)).order_by(m.Patient.id)
-                             .options(*[selectinload(getattr(m.Patient, n)) for n in CHILD_SCHEMAS])).all() if ids else []
+                             .options(*[selectinload(getattr(m.Patient, n)) for n in CHILDREN])).all() if ids else []
             data = [self._to_public(r, actor) for r in rows]
             self._audit(s, actor, "list", None, filter=f.model_dump(exclude_defaults=True), patient_ids=ids)
             return PatientsPublic(data=data, count=count, offset=offset, limit=limit)
@@ -344,7 +369,7 @@ class Registry:
             chunk = ids[start:start + batch]
             with self._sessions() as s, s.begin():
                 rows = s.scalars(select(m.Patient).where(m.Patient.id.in_(chunk)).order_by(m.Patient.id)
-                                 .options(*[selectinload(getattr(m.Patient, n)) for n in CHILD_SCHEMAS])).all()
+                                 .options(*[selectinload(getattr(m.Patient, n)) for n in CHILDREN])).all()
                 docs = [phenopacket_from_patient(self._to_public(r, actor)) for r in rows]
                 for r in rows:
                     self._audit(s, actor, "export", r.id)
@@ -364,11 +389,12 @@ class Registry:
         """Import a phenopacket JSON file, a directory or a ZIP. Good records are written, bad ones are
         reported (record, field, reason) and leave the database as it was. ``dry_run``: check everything
         (including pseudonyms already taken) and report, but write nothing."""
-        from raredx.io.phenopackets import Problem, iter_phenopackets
+        from raredx.io.phenopackets import iter_phenopackets
 
         actor.require(Permission.IMPORT)
+        policy = check_policy(policy)
         problems: list[Problem] = []
-        issues: list[Issue] = []
+        issues: list[Problem] = []
         pending: list[tuple[str, PatientCreate]] = []
         imported: list[int] = []
         records = 0
@@ -384,7 +410,7 @@ class Registry:
             if limit is not None and records >= limit:
                 break
         imported += self._write_batch(actor, pending, issues, dry_run)
-        issues[:0] = [Issue(p.source, p.field, p.message) for p in problems]
+        issues[:0] = problems
         records += len(problems)
         report = ImportReport(policy, records, len(imported), records - len(imported), tuple(i for i in imported if i),
                               tuple(issues))
@@ -392,7 +418,7 @@ class Registry:
         return report
 
     def _write_batch(
-        self, actor: Actor, batch: list[tuple[str, PatientCreate]], issues: list[Issue], dry_run: bool = False
+        self, actor: Actor, batch: list[tuple[str, PatientCreate]], issues: list[Problem], dry_run: bool = False
     ) -> list[int]:
         """Write a batch in one transaction; if that fails, write record by record (savepoints) to isolate the bad one.
         A dry run returns 0 for each record that would be written."""
@@ -403,8 +429,9 @@ class Registry:
         good: list[tuple[str, PatientCreate]] = []
         for source, p in batch:
             if p.pseudonym in taken:
-                issues.append(Issue(source, "id", f"pseudonym {p.pseudonym!r} is already in the registry (or twice in this "
-                                                  "import); the record is not imported. Delete or rename one of them."))
+                issues.append(Problem(source, "id", f"pseudonym {p.pseudonym!r} is already in the registry (or twice in "
+                                                    "this import); the record is not imported",
+                                      solution="delete or rename one of them."))
             else:
                 taken.add(p.pseudonym)
                 good.append((source, p))
@@ -421,7 +448,7 @@ class Registry:
                         with s.begin_nested():
                             ids += self._insert(s, actor, [(source, p)])
                     except IntegrityError as exc:
-                        issues.append(Issue(source, "", f"the database refused the record: {exc.orig}"))
+                        issues.append(Problem(source, "", f"the database refused the record: {exc.orig}"))
             return ids
 
     def _insert(self, s: Session, actor: Actor, batch: list[tuple[str, PatientCreate]]) -> list[int]:
@@ -433,7 +460,7 @@ class Registry:
         book = {"version": 1, "created_at": now, "created_by": actor.username, "updated_at": now, "updated_by": actor.username}
         ids = list(s.scalars(insert(m.Patient).returning(m.Patient.id, sort_by_parameter_order=True),
                              [{**_patient_columns(d), **book} for d in dumps]))
-        for name, model in m.CHILD_MODELS.items():
+        for name, (model, _) in CHILDREN.items():
             rows = [{**r, "patient_id": pid} for pid, d in zip(ids, dumps) for r in _child_rows(name, d[name])]
             if rows:
                 s.execute(insert(model), rows)
@@ -445,19 +472,14 @@ class Registry:
              "detail": {"source": source}} for pid, (source, _) in zip(ids, batch)])
         return ids
 
-    def case_for(self, actor: Actor, patient_id: int):  # type: ignore[no-untyped-def]
-        """The engine's view of a stored patient (audited as a diagnose)."""
-        from raredx.engine import Case
-        from raredx.io.phenopackets import case_from_phenopacket
-
+    def patient_for_diagnosis(self, actor: Actor, patient_id: int) -> PatientPublic:
+        """A stored patient, to diagnose (audited as a diagnose; see :func:`raredx.app.case_for_patient`)."""
         actor.require(Permission.DIAGNOSE)
         actor.require(Permission.READ)
         with self._sessions() as s, s.begin():
-            row = self._load(s, patient_id)
-            doc = phenopacket_from_patient(self._to_public(row, SYSTEM))
+            out = self._to_public(self._load(s, patient_id), actor)
             self._audit(s, actor, "diagnose", patient_id)
-        c = case_from_phenopacket(doc, f"patient {patient_id}")
-        return Case(c.observed, c.excluded, c.sex, c.onset, c.age, id=doc["id"])
+            return out
 
     # -- statistics -----------------------------------------------------------------------------
     def statistics(self, actor: Actor) -> dict[str, Any]:
@@ -488,9 +510,9 @@ class Registry:
                     .where(live, D.status == "confirmed").group_by(D.disease_id)
                     .order_by(func.count(func.distinct(D.patient_id)).desc()).limit(50))
             ]
-            onset = [y for (y,) in s.execute(select(P.onset_years).where(live, P.onset_years.is_not(None)))]
-            at_dx = s.execute(select(D.diagnosis_years, P.onset_years).join(P)
-                              .where(live, D.status == "confirmed", D.diagnosis_years.is_not(None))).all()
+            onset = [y for (y,) in s.execute(select(P.onset_years).where(live, P.onset_years.is_not(None))) if y is not None]
+            at_dx = [(a, o) for a, o in s.execute(select(D.diagnosis_years, P.onset_years).join(P)
+                     .where(live, D.status == "confirmed", D.diagnosis_years.is_not(None))) if a is not None]
             stats = {
                 "patients": total,
                 "by_disease": by_disease,
@@ -510,8 +532,8 @@ class Registry:
     def counts(self) -> Counter[str]:
         """Rows per table (for the CLI and tests)."""
         with self._sessions() as s:
-            return Counter({t.__tablename__: s.scalar(select(func.count()).select_from(t)) or 0
-                            for t in (m.Patient, m.PatientRevision, m.AuditEntry, m.User, *m.CHILD_MODELS.values())})
+            tables: list[type[m.Base]] = [m.Patient, m.PatientRevision, m.AuditEntry, m.User, *(c for c, _ in CHILDREN.values())]
+            return Counter({t.__tablename__: s.scalar(select(func.count()).select_from(t)) or 0 for t in tables})
 
 
 def _patient_columns(values: dict[str, Any]) -> dict[str, Any]:
@@ -546,6 +568,6 @@ def _summary(values: list[float]) -> dict[str, Any]:
     def q(p: float) -> float:
         return round(v[min(len(v) - 1, int(p * (len(v) - 1) + 0.5))], 2)
 
-    bins = Counter("<1" if x < 1 else "1-4" if x < 5 else "5-14" if x < 15 else "15-39" if x < 40 else ">=40" for x in v)
+    bins = Counter(onset.year_bin(x) for x in v)  # the engine's onset bins, in whole years
     return {"n": len(v), "min": round(v[0], 2), "q1": q(0.25), "median": q(0.5), "q3": q(0.75), "max": round(v[-1], 2),
-            "bins": {k: bins.get(k, 0) for k in ("<1", "1-4", "5-14", "15-39", ">=40")}}
+            "bins": {k: bins.get(k, 0) for k in onset.year_bins()}}

@@ -16,27 +16,31 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import ValidationError
 
-from raredx.errors import InputError, RaredxError
-from raredx.ontology import Ontology
+from raredx.errors import InputError, Problem, RaredxError
+from raredx.ontology import Ontology, onset
 from raredx.registry.schemas import (
     Diagnosis,
+    DiagnosisBasis,
+    DiagnosisStatus,
     GeneticFinding,
+    Identity,
     Interpretation,
     Measurement,
     PatientCreate,
     PatientPublic,
     PhenotypicFeature,
     Sample,
+    Sex,
     Treatment,
+    VitalStatus,
 )
 
 Policy = Literal["strict", "lenient"]
-POLICIES: tuple[str, ...] = ("strict", "lenient")
-Severity = Literal["error", "warning", "note"]
+POLICIES: tuple[Policy, ...] = get_args(Policy)
 
 HELD: dict[str, str] = {
     "id": "patient pseudonym",
@@ -52,43 +56,30 @@ HELD: dict[str, str] = {
 
 HPO_ID = re.compile(r"^HP:\d{7}$")
 CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9.]*:\S+$")
-SEXES = ("MALE", "FEMALE", "OTHER_SEX", "UNKNOWN_SEX")
-VITAL = ("ALIVE", "DECEASED", "UNKNOWN_STATUS")
-
-
-@dataclass(frozen=True, slots=True)
-class Issue:
-    """One problem of one record: where, which field, what is wrong (and what to do)."""
-
-    record: str
-    field: str
-    reason: str
-    severity: Severity = "error"
-
-    def __str__(self) -> str:
-        return f"{self.severity}: {self.record}: {self.field}: {self.reason}" if self.field else f"{self.severity}: {self.record}: {self.reason}"
 
 
 @dataclass(slots=True)
 class _Checker:
+    """The problems of one record, and whether they reject it under the policy."""
+
     record: str
     policy: Policy
     ontology: Ontology | None
-    issues: list[Issue] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
-    def error(self, where: str, reason: str) -> None:
-        self.issues.append(Issue(self.record, where, reason, "error"))
+    def error(self, where: str, reason: str, solution: str = "") -> None:
+        self.problems.append(Problem(self.record, where, reason, "error", solution))
 
-    def warn(self, where: str, reason: str) -> None:
-        self.issues.append(Issue(self.record, where, reason, "warning"))
+    def warn(self, where: str, reason: str, solution: str = "") -> None:
+        self.problems.append(Problem(self.record, where, reason, "warning", solution))
 
     def note(self, where: str, reason: str) -> None:
-        self.issues.append(Issue(self.record, where, reason, "note"))
+        self.problems.append(Problem(self.record, where, reason, "note"))
 
     @property
     def rejected(self) -> bool:
         bad = ("error",) if self.policy == "lenient" else ("error", "warning")
-        return any(i.severity in bad for i in self.issues)
+        return any(i.severity in bad for i in self.problems)
 
 
 def held_fields(doc: Any) -> Any:
@@ -117,7 +108,7 @@ def _date(c: _Checker, where: str, value: Any) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value)[:10])
     except ValueError:
-        c.warn(where, f"{value!r} is not an ISO 8601 date or timestamp (YYYY-MM-DD...); it is left out.")
+        c.warn(where, f"{value!r} is not an ISO 8601 date or timestamp (YYYY-MM-DD...)", "it is left out.")
         return None
 
 
@@ -126,7 +117,7 @@ def _enum(c: _Checker, where: str, value: Any, allowed: Iterable[str]) -> str | 
         return None
     allowed = tuple(allowed)
     if value not in allowed:
-        c.warn(where, f"{value!r} is not one of {', '.join(allowed)}; it is left out.")
+        c.warn(where, f"{value!r} is not one of {', '.join(allowed)}", "it is left out.")
         return None
     return str(value)
 
@@ -135,7 +126,7 @@ def _term(c: _Checker, where: str, value: Any, *, required: bool = True) -> dict
     tid = value.get("id") if isinstance(value, dict) else None
     if not isinstance(tid, str) or not CURIE.match(tid):
         if required or value is not None:
-            c.error(f"{where}.id", f"missing or not a CURIE (PREFIX:ID): {tid!r}; every term needs an id such as HP:0001166.")
+            c.error(f"{where}.id", f"missing or not a CURIE (PREFIX:ID): {tid!r}", "every term needs an id such as HP:0001166.")
         return None
     return value
 
@@ -153,7 +144,7 @@ def _hpo(c: _Checker, where: str, term_id: str) -> str | None:
         c.warn(where, f"{exc}")
         return None
     if res.replaced:
-        c.warn(where, f"{term_id} is an alternative or obsolete id of {res.term_id}; {res.term_id} is used instead.")
+        c.warn(where, f"{term_id} is an alternative or obsolete id of {res.term_id}", f"{res.term_id} is used instead.")
         return res.term_id
     return term_id
 
@@ -168,46 +159,61 @@ def _list(c: _Checker, doc: dict[str, Any], key: str) -> list[Any]:
     return value
 
 
-def _years(time_element: dict[str, Any] | None) -> float | None:
-    """A TimeElement as years of age (ontology onset classes at a representative age), for statistics."""
-    from raredx.kb import parse_iso_age
-
+def years_of(time_element: dict[str, Any] | None) -> float | None:
+    """A TimeElement as years of age (an onset class at its representative age), for statistics."""
     if not time_element:
         return None
     iso = (time_element.get("age") or {}).get("iso8601duration")
     if isinstance(iso, str):
-        return parse_iso_age(iso)
+        return onset.parse_iso_age(iso)
     if "gestationalAge" in time_element:
         return 0.0
     term = (time_element.get("ontologyClass") or {}).get("id")
-    return ONSET_YEARS.get(term) if isinstance(term, str) else None
-
-
-ONSET_YEARS: dict[str, float] = {
-    "HP:0030674": 0.0, "HP:0011460": 0.0, "HP:0011461": 0.0, "HP:0003577": 0.0, "HP:0003623": 0.04,
-    "HP:0003593": 0.5, "HP:0410280": 6.0, "HP:0011463": 5.0, "HP:0003621": 10.0, "HP:0003581": 35.0,
-    "HP:0011462": 25.0, "HP:0003596": 50.0, "HP:0003584": 65.0,
-}
-
-
-def years_of(time_element: dict[str, Any] | None) -> float | None:
-    return _years(time_element)
+    return onset.REPRESENTATIVE_YEARS.get(term) if isinstance(term, str) else None
 
 
 # -- import ---------------------------------------------------------------------------------------
+def check_policy(policy: str) -> Policy:
+    """``policy`` if it names one (raises :class:`InputError` saying which, if not)."""
+    if policy not in POLICIES:
+        raise InputError(f"policy {policy!r}: choose {' or '.join(POLICIES)}.")
+    return policy
+
+
 def patient_from_phenopacket(
     doc: dict[str, Any], record: str, *, policy: Policy = "lenient", ontology: Ontology | None = None
-) -> tuple[PatientCreate | None, list[Issue]]:
-    """Check one phenopacket; the patient (or None when rejected under ``policy``) and every issue found."""
-    if policy not in POLICIES:
-        raise InputError(f"policy {policy!r}: choose strict or lenient.")
-    c = _Checker(record, policy, ontology)
+) -> tuple[PatientCreate | None, list[Problem]]:
+    """Check one phenopacket; the patient (or None when rejected under ``policy``) and every problem found.
+    One function per section of the phenopacket (as gpsea's ``_add_phenotypes``, ``_add_diseases``)."""
+    c = _Checker(record, check_policy(policy), ontology)
     pid = doc.get("id")
     if not isinstance(pid, str) or not pid.strip():
-        c.error("id", "missing; every phenopacket needs an id, which becomes the patient's pseudonym.")
+        c.error("id", "missing", "every phenopacket needs an id, which becomes the patient's pseudonym.")
     for key in doc:
         if key not in HELD:
             c.note(key, "not held by the registry: it is not imported and will not be exported.")
+    subject = _subject(c, doc)
+    features = _phenotypic_features(c, doc)
+    interpretations, findings = _interpretations(c, doc)
+    diagnoses = _diseases(c, doc, interpretations, findings)
+    fields: dict[str, Any] = {
+        **subject, "phenotypic_features": features, "diagnoses": diagnoses, "interpretations": interpretations,
+        "genetic_findings": findings, "measurements": _measurements(c, doc), "samples": _biosamples(c, doc),
+        "treatments": _medical_actions(c, doc), "phenopacket_meta": _obj(doc.get("metaData")),
+        "age_at_onset": next((d.onset for d in diagnoses if d.onset), None) or _earliest(features),
+    }
+    if c.rejected or not isinstance(pid, str):
+        return None, c.problems
+    try:
+        patient = PatientCreate(pseudonym=pid.strip(), **fields)
+    except ValidationError as exc:
+        c.error(_loc(exc), _first_error(exc))
+        return None, c.problems
+    return patient, c.problems
+
+
+def _subject(c: _Checker, doc: dict[str, Any]) -> dict[str, Any]:
+    """The patient fields from ``subject``: id, sex, date of birth, vital status, age at last encounter."""
     subject = doc.get("subject") or {}
     if not isinstance(subject, dict):
         c.error("subject", "must be an object.")
@@ -219,13 +225,25 @@ def patient_from_phenopacket(
     death = _obj(vital.get("timeOfDeath"))
     if death and "timestamp" not in death:
         c.note("subject.vitalStatus.timeOfDeath", "only a timestamp is held; an age or ontology class is not imported.")
+    dob = _date(c, "subject.dateOfBirth", subject.get("dateOfBirth"))
+    return {
+        "subject_id": subject.get("id"), "sex": _enum(c, "subject.sex", subject.get("sex"), get_args(Sex)),
+        "vital_status": _enum(c, "subject.vitalStatus.status", vital.get("status"), get_args(VitalStatus)),
+        "date_of_death": _date(c, "subject.vitalStatus.timeOfDeath", (death or {}).get("timestamp")),
+        "cause_of_death": _obj(vital.get("causeOfDeath")),
+        "age_at_last_encounter": _obj(subject.get("timeAtLastEncounter")),
+        "identity": Identity(date_of_birth=dob) if dob else None,
+    }
 
+
+def _phenotypic_features(c: _Checker, doc: dict[str, Any]) -> list[PhenotypicFeature]:
     features = []
     for i, f in enumerate(_list(c, doc, "phenotypicFeatures")):
         where = f"phenotypicFeatures[{i}]"
-        if not isinstance(f, dict) or not _term(c, f"{where}.type", f.get("type")):
-            if not isinstance(f, dict):
-                c.error(where, "must be an object with type.id.")
+        if not isinstance(f, dict):
+            c.error(where, "must be an object with type.id.")
+            continue
+        if not _term(c, f"{where}.type", f.get("type")):
             continue
         excluded = f.get("excluded", False)
         if not isinstance(excluded, bool):
@@ -234,18 +252,29 @@ def patient_from_phenopacket(
         hpo = _hpo(c, f"{where}.type.id", f["type"]["id"])
         if hpo is None:
             continue
-        label = f["type"].get("label") if hpo == f["type"]["id"] else (ontology.labels[ontology.index(hpo)] if ontology else None)  # type: ignore[index]
         features.append(PhenotypicFeature(
-            hpo_id=hpo, label=label, excluded=excluded, onset=_obj(f.get("onset")), resolution=_obj(f.get("resolution")),
-            severity=_obj(f.get("severity")), modifiers=f.get("modifiers") or None, evidence=f.get("evidence") or None,
+            hpo_id=hpo, label=_label(c.ontology, hpo, f["type"]), excluded=excluded, onset=_obj(f.get("onset")),
+            resolution=_obj(f.get("resolution")), severity=_obj(f.get("severity")),
+            modifiers=f.get("modifiers") or None, evidence=f.get("evidence") or None,
             description=f.get("description") or None,
         ))
+    return features
 
+
+def _label(ontology: Ontology | None, hpo: str, term: dict[str, Any]) -> str | None:
+    """The label as given, or the ontology's when the id was replaced (an alternative or obsolete id)."""
+    if hpo == term["id"]:
+        return term.get("label")
+    index = ontology.index(hpo) if ontology is not None else None
+    return ontology.labels[index] if ontology is not None and index is not None else None
+
+
+def _interpretations(c: _Checker, doc: dict[str, Any]) -> tuple[list[Interpretation], list[GeneticFinding]]:
     interpretations, findings = [], []
     for i, interp in enumerate(_list(c, doc, "interpretations")):
         where = f"interpretations[{i}]"
         if not isinstance(interp, dict) or not isinstance(interp.get("id"), str):
-            c.error(f"{where}.id", "missing; every interpretation needs an id.")
+            c.error(f"{where}.id", "missing", "every interpretation needs an id.")
             continue
         diag = _obj(interp.get("diagnosis")) or {}
         disease = _term(c, f"{where}.diagnosis.disease", diag.get("disease"), required=False)
@@ -258,22 +287,31 @@ def patient_from_phenopacket(
             finding = _finding(c, f"{where}.diagnosis.genomicInterpretations[{j}]", gi, interp["id"])
             if finding:
                 findings.append(finding)
+    return interpretations, findings
 
+
+def _diseases(c: _Checker, doc: dict[str, Any], interpretations: list[Interpretation],
+              findings: list[GeneticFinding]) -> list[Diagnosis]:
+    """Diseases become diagnoses: ruled out if excluded, confirmed if an interpretation solved them (on a molecular
+    basis if a causative finding supports it), else suspected."""
     solved = {i.disease_id for i in interpretations if i.progress_status == "SOLVED"}
     molecular = {i.disease_id for i in interpretations
                  if any(f.interpretation_id == i.interpretation_id and f.interpretation_status == "CAUSATIVE" for f in findings)}
     diagnoses = []
     for i, d in enumerate(_list(c, doc, "diseases")):
-        where = f"diseases[{i}]"
-        term = _term(c, f"{where}.term", d.get("term") if isinstance(d, dict) else None)
+        term = _term(c, f"diseases[{i}].term", d.get("term") if isinstance(d, dict) else None)
         if not term:
             continue
-        excluded = d.get("excluded", False) is True
-        status = "ruled_out" if excluded else ("confirmed" if term["id"] in solved else "suspected")
-        basis = None if status != "confirmed" else ("molecular" if term["id"] in molecular else "clinical")
-        diagnoses.append(Diagnosis(disease_id=term["id"], label=term.get("label"), status=status, basis=basis,  # type: ignore[arg-type]
+        status: DiagnosisStatus = ("ruled_out" if d.get("excluded", False) is True
+                                   else "confirmed" if term["id"] in solved else "suspected")
+        basis: DiagnosisBasis | None = None if status != "confirmed" else (
+            "molecular" if term["id"] in molecular else "clinical")
+        diagnoses.append(Diagnosis(disease_id=term["id"], label=term.get("label"), status=status, basis=basis,
                                    onset=_obj(d.get("onset"))))
+    return diagnoses
 
+
+def _measurements(c: _Checker, doc: dict[str, Any]) -> list[Measurement]:
     measurements = []
     for i, m in enumerate(_list(c, doc, "measurements")):
         if not isinstance(m, dict) or not _term(c, f"measurements[{i}].assay", m.get("assay")):
@@ -282,50 +320,38 @@ def patient_from_phenopacket(
             c.note(f"measurements[{i}].complexValue", "not held by the registry: it is not imported.")
         measurements.append(Measurement(assay=m["assay"], value=_obj(m.get("value")), description=m.get("description") or None,
                                         time_observed=_obj(m.get("timeObserved"))))
+    return measurements
+
+
+def _biosamples(c: _Checker, doc: dict[str, Any]) -> list[Sample]:
     samples = []
     for i, b in enumerate(_list(c, doc, "biosamples")):
         if not isinstance(b, dict) or not isinstance(b.get("id"), str):
-            c.error(f"biosamples[{i}].id", "missing; every biosample needs an id.")
+            c.error(f"biosamples[{i}].id", "missing", "every biosample needs an id.")
             continue
         samples.append(Sample(sample_id=b["id"], sample_type=_obj(b.get("sampleType")), sampled_tissue=_obj(b.get("sampledTissue")),
                               time_of_collection=_obj(b.get("timeOfCollection"))))
+    return samples
+
+
+def _medical_actions(c: _Checker, doc: dict[str, Any]) -> list[Treatment]:
+    """Treatments with an agent (other medical actions are not held)."""
     treatments = []
     for i, a in enumerate(_list(c, doc, "medicalActions")):
         t = a.get("treatment") if isinstance(a, dict) else None
-        agent = _term(c, f"medicalActions[{i}].treatment.agent", (t or {}).get("agent"), required=False) if t else None
-        if not agent:
+        agent = _term(c, f"medicalActions[{i}].treatment.agent", t.get("agent"), required=False) if t else None
+        if not t or not agent:
             c.note(f"medicalActions[{i}]", "only treatments with an agent are held; this action is not imported.")
             continue
         atc = agent["id"][4:] if agent["id"].startswith("ATC:") else None
         target = _obj(a.get("treatmentTarget")) or {}
-        route = _obj(t.get("routeOfAdministration")) or {}  # type: ignore[union-attr]
+        route = _obj(t.get("routeOfAdministration")) or {}
         try:
             treatments.append(Treatment(drug_inn=agent.get("label") or agent["id"], agent_id=agent["id"], atc_code=atc,
                                         indication=target.get("id"), route=route.get("label")))
         except ValidationError as exc:
             c.warn(f"medicalActions[{i}].treatment.agent", f"{_first_error(exc)}; the treatment is left out.")
-
-    sex = _enum(c, "subject.sex", subject.get("sex"), SEXES)
-    dob = _date(c, "subject.dateOfBirth", subject.get("dateOfBirth"))
-    status = _enum(c, "subject.vitalStatus.status", vital.get("status"), VITAL)
-    onset = next((d.onset for d in diagnoses if d.onset), None) or _earliest(features)
-    if c.rejected:
-        return None, c.issues
-    try:
-        patient = PatientCreate(
-            pseudonym=pid.strip(), subject_id=subject.get("id"), sex=sex, vital_status=status,  # type: ignore[union-attr]
-            date_of_death=_date(c, "subject.vitalStatus.timeOfDeath", (death or {}).get("timestamp")),
-            cause_of_death=_obj(vital.get("causeOfDeath")), age_at_onset=onset,
-            age_at_last_encounter=_obj(subject.get("timeAtLastEncounter")),
-            identity={"date_of_birth": dob} if dob else None,  # type: ignore[arg-type]
-            phenopacket_meta=_obj(doc.get("metaData")), phenotypic_features=features, diagnoses=diagnoses,
-            interpretations=interpretations, genetic_findings=findings, measurements=measurements, samples=samples,
-            treatments=treatments,
-        )
-    except ValidationError as exc:
-        c.error(_loc(exc), _first_error(exc))
-        return None, c.issues
-    return patient, c.issues
+    return treatments
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -338,7 +364,7 @@ def _loc(exc: ValidationError) -> str:
 
 
 def _earliest(features: list[PhenotypicFeature]) -> dict[str, Any] | None:
-    onsets = [(y, f.onset) for f in features if not f.excluded and f.onset and (y := _years(f.onset)) is not None]
+    onsets = [(y, f.onset) for f in features if not f.excluded and f.onset and (y := years_of(f.onset)) is not None]
     return min(onsets, key=lambda o: o[0])[1] if onsets else None
 
 
@@ -346,15 +372,15 @@ def _finding(c: _Checker, where: str, gi: Any, interpretation_id: str) -> Geneti
     if not isinstance(gi, dict):
         c.error(where, "must be an object.")
         return None
-    common = dict(interpretation_id=interpretation_id, interpretation_status=gi.get("interpretationStatus"),
-                  subject_or_biosample_id=gi.get("subjectOrBiosampleId"))
+    common = {"interpretation_id": interpretation_id, "interpretation_status": gi.get("interpretationStatus"),
+                  "subject_or_biosample_id": gi.get("subjectOrBiosampleId")}
     if "gene" in gi:
         gene = _obj(gi["gene"]) or {}
         return GeneticFinding(gene_symbol=gene.get("symbol"), gene_id=gene.get("valueId"), **common)
     vi = _obj(gi.get("variantInterpretation"))
     vd = _obj((vi or {}).get("variationDescriptor"))
     if not vi or not vd:
-        c.error(f"{where}.variantInterpretation.variationDescriptor", "missing; give a gene or a variant descriptor.")
+        c.error(f"{where}.variantInterpretation.variationDescriptor", "missing", "give a gene or a variant descriptor.")
         return None
     gene = _obj(vd.get("geneContext")) or {}
     allelic = _obj(vd.get("allelicState")) or {}

@@ -11,7 +11,7 @@ are kept as the JSON objects of the Phenopacket v2 schema.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
@@ -22,10 +22,16 @@ DiagnosisBasis = Literal["clinical", "molecular", "both"]
 ProvisionStatus = Literal["need_identified", "request_submitted", "approved", "rejected", "dispensed", "discontinued"]
 FundingSource = Literal["federal", "regional", "insurance", "charity", "hospital", "other"]
 Relation = Literal["mother", "father", "sibling", "child", "twin", "grandparent", "cousin", "other"]
+
 Json = dict[str, Any]
 
-DIAGNOSIS_STATUSES: tuple[str, ...] = DiagnosisStatus.__args__  # type: ignore[attr-defined]
-PROVISION_STATUSES: tuple[str, ...] = ProvisionStatus.__args__  # type: ignore[attr-defined]
+# The vocabularies as tuples (form choices, checks), read off the Literal types: one definition each.
+SEXES: tuple[str, ...] = get_args(Sex)
+VITAL_STATUSES: tuple[str, ...] = get_args(VitalStatus)
+DIAGNOSIS_STATUSES: tuple[str, ...] = get_args(DiagnosisStatus)
+DIAGNOSIS_BASES: tuple[str, ...] = get_args(DiagnosisBasis)
+PROVISION_STATUSES: tuple[str, ...] = get_args(ProvisionStatus)
+FUNDING_SOURCES: tuple[str, ...] = get_args(FundingSource)
 
 
 class _Value(BaseModel):
@@ -167,18 +173,6 @@ class Identity(_Value):
     address: str | None = None
 
 
-CHILD_SCHEMAS: dict[str, type[_Value]] = {
-    "phenotypic_features": PhenotypicFeature,
-    "diagnoses": Diagnosis,
-    "interpretations": Interpretation,
-    "genetic_findings": GeneticFinding,
-    "measurements": Measurement,
-    "family_relations": FamilyRelation,
-    "treatments": Treatment,
-    "drug_provisions": DrugProvision,
-    "samples": Sample,
-    "visits": Visit,
-}
 IDENTITY_FIELDS: tuple[str, ...] = tuple(Identity.model_fields)
 
 
@@ -213,6 +207,13 @@ class _PatientFields(_Value):
     visits: list[Visit] = []
 
 
+# The patient's child lists (field name -> item schema), read off the fields above.
+CHILD_SCHEMAS: dict[str, type[_Value]] = {
+    name: args[0] for name, f in _PatientFields.model_fields.items()
+    if get_origin(f.annotation) is list and (args := get_args(f.annotation)) and issubclass(args[0], _Value)
+}
+
+
 class PatientCreate(_PatientFields):
     pseudonym: str = Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$", examples=["RDX-000123"])
 
@@ -223,12 +224,20 @@ def _all_optional(name: str, base: type[BaseModel], doc: str, **extra: Any) -> t
     return create_model(name, __base__=_Value, __doc__=doc, **fields)
 
 
-PatientUpdate = _all_optional(
-    "PatientUpdate", PatientCreate,
-    "A partial update: only the fields given change (a list replaces the whole list). ``version`` must be the "
-    "version you read; if someone saved in between, the update is refused (409) instead of overwriting them.",
-    version=(int, Field(ge=1)),
-)
+if TYPE_CHECKING:  # the type checker's view of the model made below: PatientCreate's fields, all optional
+
+    class PatientUpdate(_Value):
+        version: int
+
+        def __init__(self, *, version: int, **fields: Any) -> None: ...
+        def __getattr__(self, name: str) -> Any: ...
+else:
+    PatientUpdate = _all_optional(
+        "PatientUpdate", PatientCreate,
+        "A partial update: only the fields given change (a list replaces the whole list). ``version`` must be the "
+        "version you read; if someone saved in between, the update is refused (409) instead of overwriting them.",
+        version=(int, Field(ge=1)),
+    )
 
 
 class PatientPublic(_PatientFields):

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from raredx.app.http import services
 from raredx.registry.errors import AuthenticationError
 from raredx.web import _i18n
 from raredx.web._render import redirect, render
@@ -21,7 +22,7 @@ def home(request: Request) -> Response:
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/patients") -> Response:  # noqa: A002 - the usual name
+def login_page(request: Request, next: str = "/patients") -> Response:
     try:
         web_actor(request)
         return redirect(request, safe_next(next))
@@ -31,10 +32,9 @@ def login_page(request: Request, next: str = "/patients") -> Response:  # noqa: 
 
 @router.post("/login", dependencies=[CsrfChecked])
 def login(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
-          next: Annotated[str, Form()] = "/patients") -> Response:  # noqa: A002
-    state = request.app.state
+          next: Annotated[str, Form()] = "/patients") -> Response:
     try:
-        actor = state.registry.authenticate(username, password, demo_mode=state.settings.demo)
+        actor = services(request).authenticate(username, password)
     except AuthenticationError:
         # the same answer for an unknown user and a wrong password; the user name is kept in the form
         return render(request, "login.html", next=safe_next(next), username=username, error="login.failed")
@@ -51,7 +51,7 @@ def logout(request: Request) -> Response:
 
 
 @router.get("/lang/{code}")
-def switch_language(request: Request, code: str, next: str = "/patients") -> Response:  # noqa: A002
+def switch_language(request: Request, code: str, next: str = "/patients") -> Response:
     response = redirect(request, safe_next(next))
     if code in _i18n.LANGUAGES:
         response.set_cookie(_i18n.COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", path="/",

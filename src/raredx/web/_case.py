@@ -12,8 +12,8 @@ from typing import Any
 from raredx.core import RareDx
 from raredx.engine import Case, Differential
 from raredx.errors import InputError
+from raredx.ontology import onset as onsets
 from raredx.registry.schemas import PhenotypicFeature
-from raredx.web._forms import ONSETS
 
 SUGGESTIONS = 5
 
@@ -31,9 +31,10 @@ def _feature(rdx: RareDx, term_id: str, excluded: bool, onset: str | None = None
     res = onto.resolve(term_id.strip(), "the phenotype")
     onset_json = None
     if onset:
-        if onset not in ONSETS or onto.index(onset) is None:
+        index = onto.index(onset)
+        if onset not in onsets.CHOICES or index is None:
             raise InputError(f"onset {onset!r} is not one of the HPO onset terms offered; choose one from the list.")
-        onset_json = {"ontologyClass": {"id": onset, "label": onto.labels[onto.index(onset)]}}  # type: ignore[index]
+        onset_json = {"ontologyClass": {"id": onset, "label": onto.labels[index]}}
     return PhenotypicFeature(hpo_id=res.term_id, label=onto.labels[res.index], excluded=excluded, onset=onset_json)
 
 
@@ -85,7 +86,7 @@ def features_from_form(rdx: RareDx, form: Any) -> tuple[PhenotypicFeature, ...]:
     """The quick diagnosis keeps its terms as hidden ``term`` fields: ``HP:id|excluded(0/1)|onset``."""
     out: list[PhenotypicFeature] = []
     for value in form.getlist("term"):
-        term, excluded, onset = (str(value).split("|") + ["", ""])[:3]
+        term, excluded, onset = ([*str(value).split("|"), "", ""])[:3]
         _put(out, _feature(rdx, term, excluded == "1", onset or None))
     return tuple(out)
 
@@ -97,11 +98,6 @@ def diagnose(rdx: RareDx, case: Case, skip: tuple[str, ...]) -> tuple[Differenti
     result = rdx.diagnose(case, top=10, strict=False, suggestions=SUGGESTIONS + len(skip))
     suggestions = [s for s in result.next_best_phenotypes if s.term_id not in skip][:SUGGESTIONS]
     return result, suggestions
-
-
-def quick_case(features: tuple[PhenotypicFeature, ...], sex: str | None) -> Case:
-    return Case(observed=tuple(f.hpo_id for f in features if not f.excluded),
-                excluded=tuple(f.hpo_id for f in features if f.excluded), sex=sex or None, id="quick")
 
 
 def highlight(text: str, terms: list[Any]) -> list[tuple[str, Any]]:

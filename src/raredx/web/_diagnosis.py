@@ -9,6 +9,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from raredx.app import case_of_features
+from raredx.app.http import services
 from raredx.errors import InputError
 from raredx.extract import LANGUAGES
 from raredx.registry import Permission
@@ -22,7 +24,7 @@ MAX_TEXT = 200_000
 
 def _workspace(request: Request, template: str, features: tuple[Any, ...], skip: tuple[str, ...], sex: str | None,
                focus_search: bool = False) -> Response:
-    result, suggestions = _case.diagnose(request.app.state.rdx, _case.quick_case(features, sex), skip)
+    result, suggestions = _case.diagnose(services(request).rdx, case_of_features(features, sex=sex, id="quick"), skip)
     return render(request, template, features=features, skip=skip, sex=sex or "", result=result,
                   suggestions=suggestions, focus_search=focus_search, case_url="/diagnose", p=None)
 
@@ -34,7 +36,7 @@ def quick_page(request: Request, actor: WebActor) -> Response:
 
 
 def _quick_edit(request: Request, form: Any) -> Response:
-    rdx = request.app.state.rdx
+    rdx = services(request).rdx
     edit = _case.apply(rdx, _case.features_from_form(rdx, form), form)
     sex = str(form.get("sex") or "") or None
     return _workspace(request, "_workspace.html", edit.features, edit.skip, sex, edit.focus_search)
@@ -50,7 +52,7 @@ async def quick_edit(request: Request, actor: WebActor) -> Response:
 def suggest(request: Request, _actor: WebActor, q: Annotated[str, Query(max_length=200)] = "") -> Response:
     """Autocomplete options (an ARIA listbox); ``Server-Timing`` says how long the search took."""
     t0 = time.perf_counter()
-    hits = request.app.state.terms.search(q, 12) if q.strip() else []
+    hits = services(request).terms.search(q, 12) if q.strip() else []
     ms = (time.perf_counter() - t0) * 1000
     return render(request, "_options.html", hits=hits, q=q, headers={"Server-Timing": f"search;dur={ms:.2f}"})
 
@@ -66,6 +68,6 @@ def from_text(request: Request, actor: WebActor, text: Annotated[str, Form()] = 
         raise InputError(f"the text is longer than {MAX_TEXT:,} characters; paste a shorter part.")
     if lang not in LANGUAGES:
         raise InputError(f"language {lang!r}: choose one of {', '.join(LANGUAGES)}.")
-    terms = [t for t in request.app.state.rdx.extractor.extract(text, lang) if not t.onset]
+    terms = [t for t in services(request).rdx.extractor.extract(text, lang) if not t.onset]
     return render(request, "_text_terms.html", pieces=_case.highlight(text, terms), terms=terms,
                   target=target if target.startswith("/patients/") or target == "/diagnose" else "/diagnose")

@@ -9,11 +9,18 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from raredx.registry.schemas import DIAGNOSIS_STATUSES, PROVISION_STATUSES
+from raredx.genomics import ACMG_CLASSES, ZYGOSITIES
+from raredx.registry.schemas import (
+    DIAGNOSIS_BASES,
+    DIAGNOSIS_STATUSES,
+    FUNDING_SOURCES,
+    PROVISION_STATUSES,
+    SEXES,
+    VITAL_STATUSES,
+)
 
-ZYGOSITY = {"heterozygous": "GENO:0000135", "homozygous": "GENO:0000136", "hemizygous": "GENO:0000134"}
-ACMG = ("PATHOGENIC", "LIKELY_PATHOGENIC", "UNCERTAIN_SIGNIFICANCE", "LIKELY_BENIGN", "BENIGN")
-ONSETS = ("HP:0030674", "HP:0003577", "HP:0003623", "HP:0003593", "HP:0011463", "HP:0003621", "HP:0003581")
+# GENO ids of the zygosities (allelic states) the form offers
+ZYGOSITY = dict(zip(ZYGOSITIES, ("GENO:0000135", "GENO:0000136", "GENO:0000134"), strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +36,10 @@ class Field:
 DEMOGRAPHICS = (
     Field("pseudonym", required=True),
     Field("family_name", identity=True), Field("given_name", identity=True), Field("patronymic", identity=True),
-    Field("sex", "select", ("FEMALE", "MALE", "OTHER_SEX", "UNKNOWN_SEX")),
+    Field("sex", "select", SEXES),
     Field("date_of_birth", "date", identity=True),
     Field("region"),
-    Field("vital_status", "select", ("ALIVE", "DECEASED", "UNKNOWN_STATUS")),
+    Field("vital_status", "select", VITAL_STATUSES),
     Field("date_of_death", "date"),
     Field("first_contact_date", "date"),
     Field("national_id", identity=True), Field("insurance_policy", identity=True),
@@ -45,12 +52,12 @@ DEMOGRAPHICS = (
 ITEMS: dict[str, tuple[Field, ...]] = {
     "genetic_findings": (
         Field("gene_symbol", required=True), Field("hgvs"),
-        Field("zygosity_label", "select", tuple(ZYGOSITY)), Field("acmg_class", "select", ACMG),
+        Field("zygosity_label", "select", tuple(ZYGOSITY)), Field("acmg_class", "select", ACMG_CLASSES),
         Field("testing_lab"), Field("tested_on", "date"),
     ),
     "diagnoses": (
         Field("disease_id", required=True), Field("label"), Field("icd10"),
-        Field("status", "select", DIAGNOSIS_STATUSES, required=True), Field("basis", "select", ("clinical", "molecular", "both")),
+        Field("status", "select", DIAGNOSIS_STATUSES, required=True), Field("basis", "select", DIAGNOSIS_BASES),
         Field("diagnosed_on", "date"),
     ),
     "treatments": (
@@ -62,7 +69,7 @@ ITEMS: dict[str, tuple[Field, ...]] = {
         Field("status", "select", PROVISION_STATUSES, required=True),
         Field("need_identified_on", "date"), Field("requested_on", "date"), Field("decided_on", "date"),
         Field("dispensed_on", "date"), Field("prescription_number"), Field("quantity"),
-        Field("funding_source", "select", ("federal", "regional", "insurance", "charity", "hospital", "other")),
+        Field("funding_source", "select", FUNDING_SOURCES),
     ),
 }
 

@@ -25,8 +25,8 @@ def catalogue(lang: str) -> dict[str, str]:
 
 def negotiate(cookie: str | None, accept_language: str | None) -> str:
     """The language: the cookie if it names one we have, else the best of Accept-Language, else English."""
-    if cookie in LANGUAGES:
-        return cookie  # type: ignore[return-value]
+    if cookie is not None and cookie in LANGUAGES:
+        return cookie
     best: tuple[float, str] | None = None
     for part in (accept_language or "").split(","):
         tag, _, params = part.strip().partition(";")
@@ -65,10 +65,11 @@ class Translator:
         if value is None or value == "":
             return ""
         if isinstance(value, str):
+            text = value
             try:
-                value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+                value = dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
             except ValueError:
-                return value
+                return text
         day = value.date() if isinstance(value, dt.datetime) else value
         if self.lang == "ru":
             text = day.strftime("%d.%m.%Y")

@@ -1,15 +1,18 @@
-"""Mount the workbench into the service's FastAPI app (called by :func:`raredx.api.create_app`)."""
+"""Mount the workbench into the service's FastAPI app (done by :func:`raredx.server.create_app`)."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from importlib import resources
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
+AnyHandler = Callable[[Request, Any], Response | Awaitable[Response]]  # what FastAPI keeps
 
 
 def install(app: FastAPI) -> None:
@@ -21,13 +24,14 @@ def install(app: FastAPI) -> None:
     static = resources.files("raredx.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
-    def either(json_handler: Handler) -> Handler:
+    def either(json_handler: AnyHandler) -> Handler:
         async def handle(request: Request, exc: Exception) -> Response:
             if _render.is_web(request):
                 return await _render.web_error(request, exc)
-            return await json_handler(request, exc)
+            response = json_handler(request, exc)
+            return await response if inspect.isawaitable(response) else response
 
         return handle
 
     for exc_type, handler in list(app.exception_handlers.items()):
-        app.add_exception_handler(exc_type, either(handler))  # type: ignore[arg-type]
+        app.add_exception_handler(exc_type, either(handler))

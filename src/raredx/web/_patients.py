@@ -12,10 +12,13 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from raredx.app import case_for_patient
+from raredx.app.http import services
+from raredx.engine import Differential, Suggestion
 from raredx.errors import InputError, RaredxError
 from raredx.registry import Actor, PatientCreate, PatientFilter, Permission, Registry
 from raredx.registry.errors import ConflictError, NotFoundError
-from raredx.registry.schemas import CHILD_SCHEMAS, DIAGNOSIS_STATUSES, PROVISION_STATUSES, PatientUpdate
+from raredx.registry.schemas import CHILD_SCHEMAS, DIAGNOSIS_STATUSES, PROVISION_STATUSES, Diagnosis, PatientUpdate
 from raredx.web import _case, _forms
 from raredx.web._render import redirect, render
 from raredx.web._session import CsrfChecked, WebActor
@@ -26,7 +29,7 @@ FILTERS = ("pseudonym", "disease", "gene", "hpo", "region", "diagnosis_status", 
 
 
 def _registry(request: Request) -> Registry:
-    return request.app.state.registry
+    return services(request).registry
 
 
 @router.get("")
@@ -75,9 +78,10 @@ def _body(request: Request, actor: Actor, pid: int, *, template: str = "_patient
     """The patient page (or its body, for htmx): the record, and the differential of its phenotype."""
     reg = _registry(request)
     p = reg.get_patient(actor, pid)
-    result, suggestions = None, []
+    result: Differential | None = None
+    suggestions: list[Suggestion] = []
     if actor.can(Permission.DIAGNOSE):
-        result, suggestions = _case.diagnose(request.app.state.rdx, reg.case_for(actor, pid), skip)
+        result, suggestions = _case.diagnose(services(request).rdx, case_for_patient(reg, actor, pid), skip)
     items = {kind: [_forms.item_values(kind, it) for it in getattr(p, kind)] for kind in _forms.ITEMS}
     return render(request, template, p=p, result=result, suggestions=suggestions, skip=skip, items=items,
                   item_fields=_forms.ITEMS, demographics=_forms.DEMOGRAPHICS, demo_values=_demo_values(p),
@@ -109,7 +113,7 @@ def _save(request: Request, actor: Actor, pid: int, form: Any, **changes: Any) -
 
 def _edit_case(request: Request, actor: WebActor, pid: int, form: Any) -> Response:
     p = _registry(request).get_patient(actor, pid)
-    edit = _case.apply(request.app.state.rdx, tuple(p.phenotypic_features), form)
+    edit = _case.apply(services(request).rdx, tuple(p.phenotypic_features), form)
     notice = _save(request, actor, pid, form, phenotypic_features=list(edit.features)) if edit.changed else None
     return _body(request, actor, pid, skip=edit.skip, focus_search=edit.focus_search, notice=notice)
 
@@ -176,7 +180,7 @@ def _record(request: Request, actor: Actor, pid: int, form: Any) -> Response:
             diagnoses[n] = d.model_copy(update={"status": status})
             break
     else:
-        diagnoses.append(CHILD_SCHEMAS["diagnoses"].model_validate(
+        diagnoses.append(Diagnosis.model_validate(
             {"disease_id": preferred, "label": str(form.get("label") or "") or None, "status": status, "basis": "clinical"}))
     return _body(request, actor, pid, notice=_save(request, actor, pid, form, diagnoses=diagnoses) or "notice.recorded")
 

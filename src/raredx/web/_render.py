@@ -14,7 +14,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from raredx.app.http import services
 from raredx.errors import RaredxError
+from raredx.ontology import onset
 from raredx.registry import Permission
 from raredx.web import _i18n
 from raredx.web._session import LoginRequired, csrf_token, finish, login_url
@@ -35,6 +37,7 @@ def environment() -> Environment:
     env = Environment(loader=PackageLoader("raredx.web", "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.globals["external_links"] = external_links
+    env.globals["onsets"] = onset.CHOICES  # the onset terms a feature may be given
     return env
 
 
@@ -66,7 +69,7 @@ def translator(request: Request) -> _i18n.Translator:
 
 def context(request: Request, **values: Any) -> dict[str, Any]:
     actor = getattr(request.state, "actor", None)
-    settings = request.app.state.settings
+    settings = services(request).settings
     return {
         "request": request,
         "t": translator(request),
@@ -86,7 +89,7 @@ def render(request: Request, template: str, status: int = 200, headers: dict[str
            **values: Any) -> HTMLResponse:
     html = environment().get_template(template).render(context(request, **values))
     response = HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
-    return finish(request, response)  # type: ignore[return-value]
+    return finish(request, response)
 
 
 def redirect(request: Request, url: str) -> Response:
@@ -98,8 +101,7 @@ def redirect(request: Request, url: str) -> Response:
 
 def is_web(request: Request) -> bool:
     path = request.url.path
-    return not (path.startswith("/api/") or path in ("/api", "/docs", "/redoc", "/openapi.json")
-                or path.startswith("/docs/"))
+    return not (path.startswith(("/api/", "/docs/")) or path in ("/api", "/docs", "/redoc", "/openapi.json"))
 
 
 async def web_error(request: Request, exc: Exception) -> Response:

@@ -1,4 +1,4 @@
-"""The browser session: the API's signed bearer token kept in an HttpOnly cookie, and CSRF protection.
+"""The browser session: the service's signed bearer token kept in an HttpOnly cookie, and CSRF protection.
 
 CSRF: every page gets a random nonce in the ``rdx_csrf`` cookie; forms and htmx requests send
 ``HMAC(signing key, nonce)`` (hidden field ``csrf`` or header ``X-CSRF-Token``). A page on another site can
@@ -10,15 +10,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
 
-from raredx.api.deps import current_actor
+from raredx.app.http import services
 from raredx.registry import Actor
 from raredx.registry.errors import AuthenticationError, PermissionDeniedError
 
+R = TypeVar("R", bound=Response)
 SESSION_COOKIE = "rdx_session"
 CSRF_COOKIE = "rdx_csrf"
 CSRF_FIELD = "csrf"
@@ -42,11 +43,11 @@ def csrf_nonce(request: Request) -> str:
 
 
 def csrf_token(request: Request) -> str:
-    key = request.app.state.signer.secret.encode()
+    key = services(request).signer.secret.encode()
     return hmac.new(key, b"csrf:" + csrf_nonce(request).encode(), hashlib.sha256).hexdigest()
 
 
-def finish(request: Request, response: Response) -> Response:
+def finish(request: Request, response: R) -> R:
     """Set the CSRF nonce cookie if this request made one."""
     nonce = getattr(request.state, "new_csrf_nonce", None)
     if nonce:
@@ -71,9 +72,8 @@ def web_actor(request: Request) -> Actor:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise LoginRequired("please sign in.")
-    state = request.app.state
     try:
-        actor = current_actor(state.registry, state.signer, state.settings, token)
+        actor = services(request).actor(token)
     except AuthenticationError as exc:
         raise LoginRequired(str(exc)) from exc
     request.state.actor = actor
@@ -85,8 +85,9 @@ CsrfChecked = Depends(check_csrf)
 
 
 def start_session(request: Request, response: Response, actor: Actor) -> None:
-    token = request.app.state.signer.issue(actor)
-    minutes = request.app.state.settings.token_minutes
+    svc = services(request)
+    token = svc.signer.issue(actor)
+    minutes = svc.settings.token_minutes
     response.set_cookie(SESSION_COOKIE, token, max_age=minutes * 60, httponly=True, samesite="strict",
                         secure=_secure(request), path="/")
 

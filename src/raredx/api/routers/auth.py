@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
-from raredx.api.deps import CurrentActor, RegistryDep, SettingsDep, SignerDep, requires
+from raredx.api.deps import CurrentActor, RegistryDep, ServicesDep, requires
 from raredx.api.schemas import Token, UserCreate, UserPublic
 from raredx.registry import Permission
 
@@ -13,10 +13,8 @@ router = APIRouter(prefix="/api", tags=["auth"])
 
 
 @router.post("/auth/token", response_model=Token, summary="Exchange user name and password for a bearer token")
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], registry: RegistryDep, signer: SignerDep,
-          settings: SettingsDep) -> Token:
-    actor = registry.authenticate(form.username, form.password, demo_mode=settings.demo)
-    return Token(access_token=signer.issue(actor))
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], svc: ServicesDep) -> Token:
+    return Token(access_token=svc.signer.issue(svc.authenticate(form.username, form.password)))
 
 
 @router.get("/auth/me", summary="Who the token belongs to")

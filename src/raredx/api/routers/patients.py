@@ -15,6 +15,7 @@ from raredx.api.schemas import (
     PatientUpdate,
     Revision,
 )
+from raredx.app import case_for_patient
 
 router = APIRouter(prefix="/api/patients", tags=["patients"])
 
@@ -37,7 +38,7 @@ def get_patient(patient_id: int, registry: RegistryDep, actor: CurrentActor) -> 
 
 @router.patch("/{patient_id}", response_model=PatientPublic,
               summary="Change some fields; send the version you read (409 if someone saved in between)")
-def update_patient(patient_id: int, body: PatientUpdate, registry: RegistryDep, actor: CurrentActor) -> PatientPublic:  # type: ignore[valid-type]
+def update_patient(patient_id: int, body: PatientUpdate, registry: RegistryDep, actor: CurrentActor) -> PatientPublic:
     return registry.update_patient(actor, patient_id, body)
 
 
@@ -70,5 +71,4 @@ def export_phenopacket(patient_id: int, registry: RegistryDep, actor: CurrentAct
 @router.post("/{patient_id}/diagnose", summary="Rank diseases for the stored phenotype (same JSON as raredx diagnose)")
 def diagnose_patient(patient_id: int, registry: RegistryDep, rdx: RdxDep, actor: CurrentActor,
                      top: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
-    case = registry.case_for(actor, patient_id)
-    return rdx.diagnose(case, top=top, strict=False).to_dict()
+    return rdx.diagnose(case_for_patient(registry, actor, patient_id), top=top, strict=False).to_dict()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from raredx import __version__
-from raredx.api.deps import CurrentActor, RdxDep, RegistryDep, SettingsDep, requires
+from raredx.api.deps import CurrentActor, RdxDep, RegistryDep, ServicesDep, SettingsDep, requires
 from raredx.api.schemas import AuditRecord, DiagnoseRequest, HealthOut, TermHitOut
+from raredx.io import case_from_phenopacket
 from raredx.registry import Permission
 
 router = APIRouter(prefix="/api", tags=["service"])
@@ -19,8 +20,6 @@ router = APIRouter(prefix="/api", tags=["service"])
              summary="Rank diseases for a phenopacket-shaped phenotype (the JSON of raredx diagnose --format json)")
 def diagnose(body: DiagnoseRequest, rdx: RdxDep, top: Annotated[int, Query(ge=1, le=100)] = 10,
              lenient: Annotated[bool, Query(description="skip unknown HPO ids instead of answering 422")] = False) -> Response:
-    from raredx.io.phenopackets import case_from_phenopacket
-
     case = case_from_phenopacket(body.model_dump(), "the request body")
     # plain dataclasses of str/float/tuple: json.dumps directly, without FastAPI's generic encoder (4 ms a call)
     return Response(json.dumps(rdx.diagnose(case, top=top, strict=not lenient).to_dict(), ensure_ascii=False),
@@ -33,9 +32,9 @@ def statistics(registry: RegistryDep, actor: CurrentActor) -> dict[str, Any]:
 
 
 @router.get("/terms", response_model=list[TermHitOut], summary="HPO term search for autocomplete (prefix, typo-tolerant)")
-def terms(request: Request, _actor: CurrentActor, q: Annotated[str, Query(min_length=1, max_length=200)],
+def terms(svc: ServicesDep, _actor: CurrentActor, q: Annotated[str, Query(min_length=1, max_length=200)],
           limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[TermHitOut]:
-    return [TermHitOut(id=h.id, label=h.label, matched=h.matched, score=h.score) for h in request.app.state.terms.search(q, limit)]
+    return [TermHitOut(id=h.id, label=h.label, matched=h.matched, score=h.score) for h in svc.terms.search(q, limit)]
 
 
 @router.get("/audit", response_model=list[AuditRecord], summary="The audit log, newest first")

@@ -14,7 +14,10 @@ target_metadata = Base.metadata
 def run() -> None:
     conn = config.attributes.get("connection")
     if conn is None:  # plain `alembic` command line (e.g. autogenerate for a new revision)
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))  # type: ignore[arg-type]
+        url = config.get_main_option("sqlalchemy.url")
+        if not url:
+            raise SystemExit("no sqlalchemy.url in the Alembic configuration; give one, or run raredx registry migrate.")
+        engine = create_engine(url)
         with engine.begin() as conn:
             context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
             context.run_migrations()

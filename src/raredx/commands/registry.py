@@ -7,30 +7,31 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from raredx.commands._options import CacheDir, DatabaseUrl, DataDir, RegistryDir
+
+if TYPE_CHECKING:
+    from raredx.config import Settings
+    from raredx.registry import Registry
 
 log = logging.getLogger(__name__)
 
 user_app = typer.Typer(help="Users of the registry service and their roles.", no_args_is_help=True)
 registry_app = typer.Typer(help="The registry database: migrate, import and export phenopackets.", no_args_is_help=True)
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", envvar="RAREDX_DATA_DIR", help="Knowledge-base release files (default: newest installed, else bundled).")]
-CacheDir = Annotated[Path | None, typer.Option("--cache-dir", envvar="RAREDX_CACHE_DIR", help="Where the compiled index is cached.")]
-RegistryDir = Annotated[Path | None, typer.Option("--registry-dir", envvar="RAREDX_REGISTRY_DIR", help="Where the SQLite registry and the token key live (default: $XDG_DATA_HOME/raredx/registry).")]
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", envvar="RAREDX_DATABASE_URL", help="sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB (default: SQLite in the registry dir).")]
-
-
-def _settings(registry_dir: Path | None, database_url: str | None, **extra: object):  # type: ignore[no-untyped-def]
-    from raredx.registry import Settings
+def _settings(registry_dir: Path | None, database_url: str | None, **extra: object) -> Settings:
+    """The options given; for the others, Settings reads RAREDX_* variables and its defaults."""
+    from raredx.config import Settings
 
     values = {k: v for k, v in {"registry_dir": registry_dir, "database_url": database_url, **extra}.items() if v is not None}
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings.model_validate(values)
 
 
 def _registry(registry_dir: Path | None, database_url: str | None, *, ontology: bool = False,
-              data_dir: Path | None = None, cache_dir: Path | None = None):  # type: ignore[no-untyped-def]
+              data_dir: Path | None = None, cache_dir: Path | None = None) -> Registry:
     from raredx.registry import Registry
 
     settings = _settings(registry_dir, database_url)
@@ -49,14 +50,14 @@ def serve(
     cache_dir: CacheDir = None,
     registry_dir: RegistryDir = None,
     database_url: DatabaseUrl = None,
-    demo: Annotated[bool, typer.Option("--demo", envvar="RAREDX_DEMO", help="Demo mode: the published demo passwords work (see raredx demo).")] = False,
+    demo: Annotated[bool, typer.Option("--demo", help="Demo mode: the published demo passwords work (see raredx demo) [env: RAREDX_DEMO].")] = False,
 ) -> None:
     """Start the registry and diagnosis service (FastAPI; OpenAPI docs at /docs)."""
     import uvicorn
 
-    from raredx.api import create_app
+    from raredx.server import create_app
 
-    settings = _settings(registry_dir, database_url, data_dir=data_dir, cache_dir=cache_dir, demo=demo)
+    settings = _settings(registry_dir, database_url, data_dir=data_dir, cache_dir=cache_dir, demo=demo or None)
     app = create_app(settings)
     typer.echo(f"raredx service on http://{host}:{port} (API docs at /docs); database {_safe(settings.url)}", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
@@ -121,14 +122,14 @@ def registry_import(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Import phenopackets; good records are saved, bad ones reported (record, field, reason) and left out."""
-    from raredx.registry import SYSTEM
+    from raredx.registry import SYSTEM, check_policy
 
     reg = _registry(registry_dir, database_url, ontology=True, data_dir=data_dir, cache_dir=cache_dir)
-    result = reg.import_phenopackets(SYSTEM, source, policy=policy)  # type: ignore[arg-type]
+    result = reg.import_phenopackets(SYSTEM, source, policy=check_policy(policy))
     if report:
         report.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
     for issue in result.issues[:20]:
-        typer.echo(str(issue), err=True)
+        typer.echo(f"{issue.severity}: {issue}", err=True)
     if len(result.issues) > 20:
         typer.echo(f"... {len(result.issues) - 20} more issues" + (f" in {report}" if report else " (see --report)"), err=True)
     typer.echo(f"{result.imported} of {result.records} records imported, {result.rejected} rejected ({policy})")
@@ -170,13 +171,12 @@ def demo(
     """Build a demo registry: imported phenopackets plus synthetic registry fields, and demo users."""
     import random
 
+    from raredx.config import dev_phenopackets
     from raredx.errors import InputError
     from raredx.registry import SYSTEM
     from raredx.registry._demo import DEMO_USERS, add_synthetic_fields, demo_password
 
-    source = phenopackets or next((p for p in (Path("dev-phenopackets.zip"),
-                                               Path(__file__).resolve().parents[4] / "shared/data/phenopacket-store/dev-phenopackets.zip",
-                                               Path("../shared/data/phenopacket-store/dev-phenopackets.zip")) if p.exists()), None)
+    source = phenopackets or dev_phenopackets()
     if source is None:
         raise InputError("no phenopackets to build the demo from: give a ZIP or directory, e.g. raredx demo dev-phenopackets.zip")
     reg = _registry(registry_dir, database_url, ontology=True, data_dir=data_dir, cache_dir=cache_dir)

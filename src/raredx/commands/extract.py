@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from raredx.commands._options import CacheDir, DataDir
 from raredx.errors import InputError
-from raredx.extract._extractor import LANGUAGES, Extractor
-from raredx.extract._io import expand_inputs, read_text
-from raredx.extract._model import ExtractedTerm, observed_and_excluded, onset_of
+from raredx.extract import LANGUAGES, ExtractedTerm, Extractor, observed_and_excluded, onset_of, read_text
+from raredx.extract._io import expand_inputs
 
 FORMATS = ("table", "json", "jsonl", "phenopacket")
 
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", envvar="RAREDX_DATA_DIR", help="Directory with the release files.")]
-CacheDir = Annotated[Optional[Path], typer.Option("--cache-dir", envvar="RAREDX_CACHE_DIR", help="Where the compiled lexicon is cached.")]
 Lang = Annotated[str, typer.Option("--lang", "-l", help="en, ru, or auto (both lexicons; mixed-language notes).")]
 
 
@@ -57,7 +55,7 @@ def extract(
 
 def extract_eval(
     corpus_dir: Annotated[Path, typer.Argument(help="A corpus in the GSC+ layout: corpus/<id> texts, ann/<id> annotations.")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write the JSON summary (with per-document errors) here.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the JSON summary (with per-document errors) here.")] = None,
     lang: Lang = "auto",
     include_excluded: Annotated[bool, typer.Option("--include-excluded", help="Count negated terms as found too.")] = False,
     include_family: Annotated[bool, typer.Option("--include-family", help="Count terms said of relatives as found too.")] = False,
@@ -126,7 +124,7 @@ def _phenopacket(file: str, terms: list[ExtractedTerm]) -> dict[str, object]:
         "subject": {"id": name},
         "phenotypicFeatures": features,
         "metaData": {
-            "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "createdBy": "raredx extract",
             "resources": [{"id": "hp", "name": "human phenotype ontology", "namespacePrefix": "HP",
                            "url": "http://purl.obolibrary.org/obo/hp.owl", "iriPrefix": "http://purl.obolibrary.org/obo/HP_"}],

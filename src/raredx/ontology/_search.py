@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from raredx.ontology import PHENOTYPIC_ABNORMALITY, Ontology
+from raredx.ontology._ontology import PHENOTYPIC_ABNORMALITY, Ontology
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -82,18 +82,18 @@ class TermIndex:
         tokens = _WORD.findall(query.lower())
         if not tokens:
             return []
-        scores: dict[int, float] | None = None
-        for t in tokens:
+        scores: dict[int, float] = {}
+        for k, t in enumerate(tokens):
             here: dict[int, float] = {}
             for w, q in self._words(t).items():
                 for n in self.postings[w]:
                     if q > here.get(n, 0.0):
                         here[n] = q
-            scores = here if scores is None else {n: s + here[n] for n, s in scores.items() if n in here}
+            scores = here if k == 0 else {n: s + here[n] for n, s in scores.items() if n in here}
             if not scores:
                 return []
         best: dict[int, TermHit] = {}
-        for n, s in scores.items():  # type: ignore[union-attr]
+        for n, s in scores.items():
             i, text, is_label = self.names[n]
             score = s / len(tokens) + (0.05 if is_label else 0.0) - 0.002 * len(text)
             if text.lower() == query.lower():

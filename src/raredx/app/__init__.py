@@ -1,0 +1,22 @@
+"""The use cases that the interfaces share (``cli``, ``api``, ``web`` -> ``app`` -> ``registry``, ``engine``,
+``extract``, ``genomics`` -> ``kb`` -> ``ontology``): the services a server opens once (:class:`Services`),
+a bearer token -> the acting user, a stored patient -> the engine's case, and a phenopacket upload (one size
+limit, one type check, one message) -> an import report. The HTTP shell that the API and the workbench are
+installed into is :mod:`raredx.app.http`; neither interface imports the other.
+"""
+
+from raredx.app._cases import case_for_patient, case_of, case_of_features
+from raredx.app._services import DEMO_BANNER, Services
+from raredx.app._uploads import KeptUploads, discard_upload, import_upload, store_upload
+
+__all__ = [
+    "DEMO_BANNER",
+    "KeptUploads",
+    "Services",
+    "case_for_patient",
+    "case_of",
+    "case_of_features",
+    "discard_upload",
+    "import_upload",
+    "store_upload",
+]

@@ -1,0 +1,75 @@
+"""What a server opens once and every request uses: settings, the core object, the registry, the token signer,
+the HPO term index and the uploads kept for confirmation."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from raredx.app._uploads import KeptUploads
+from raredx.config import Settings
+from raredx.core import RareDx
+from raredx.ontology import TermIndex
+from raredx.registry import Actor, Registry
+from raredx.registry.errors import AuthenticationError
+from raredx.registry.security import TokenSigner, load_or_create_secret
+
+log = logging.getLogger(__name__)
+
+DEMO_BANNER = ("DEMO MODE: the demo users' published passwords work and the data are synthetic. "
+               "Never use demo mode for real patients.")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    rdx: RareDx
+    registry: Registry
+    signer: TokenSigner
+    terms: TermIndex
+    uploads: KeptUploads = field(default_factory=KeptUploads)
+    owns_registry: bool = False
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, *, rdx: RareDx | None = None,
+             registry: Registry | None = None) -> Services:
+        """Load what is not given from ``settings``: the knowledge base and engine (built now, not at the first
+        request), the registry (migrated), the token key (made once, kept in the registry dir)."""
+        settings = settings or Settings()
+        rdx = rdx or RareDx.load(settings.data_dir, cache_dir=settings.cache_dir)
+        rdx.engine  # noqa: B018 - build the engine before the first request
+        kb = rdx.kb
+
+        def equivalent_ids(disease_id: str) -> tuple[str, ...]:
+            c = kb.concept(disease_id)
+            return tuple(c.ids) if c is not None else (disease_id,)
+
+        owns = registry is None
+        reg = registry or Registry.open(settings.url, ontology=kb.ontology, equivalent_ids=equivalent_ids)
+        if reg.ontology is None:
+            reg.ontology, reg.equivalent_ids = kb.ontology, equivalent_ids
+        secret = settings.secret_key or load_or_create_secret(settings.registry_dir / "token-key")
+        if settings.demo:
+            log.warning(DEMO_BANNER)
+        return cls(settings, rdx, reg, TokenSigner(secret, settings.token_minutes), TermIndex(kb.ontology),
+                   owns_registry=owns)
+
+    def close(self) -> None:
+        self.uploads.clear()
+        if self.owns_registry:
+            self.registry.close()
+
+    def authenticate(self, username: str, password: str) -> Actor:
+        """The user, if the password is right (demo users only in demo mode)."""
+        return self.registry.authenticate(username, password, demo_mode=self.settings.demo)
+
+    def actor(self, token: str | None) -> Actor:
+        """The user a bearer token (the API's header, the workbench's cookie) belongs to, as they are now."""
+        if not token:
+            raise AuthenticationError("not authenticated: send 'Authorization: Bearer TOKEN' (get one from "
+                                      "POST /api/auth/token).")
+        claimed = self.signer.verify(token)
+        actor = self.registry.active_actor(claimed.username, demo_mode=self.settings.demo)
+        if actor is None:
+            raise AuthenticationError(f"user {claimed.username!r} no longer exists or is disabled; ask an admin.")
+        return actor

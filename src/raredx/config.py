@@ -1,0 +1,107 @@
+"""Every setting of raredx in one place: the paths it reads and writes, the ``RAREDX_*`` environment variables
+and the service's :class:`Settings`.
+
+Each value is found the same way (gpsea's ``get_cache_dir_path`` is the model): an explicit argument (a
+command-line option, a keyword argument), then its environment variable, then the default. The library's path
+functions below do it with :func:`resolve`; :class:`Settings` does it for the service (pydantic-settings reads
+``RAREDX_<FIELD>``). Every variable is a field of :class:`Settings`, so the field list is the list of variables
+(``tests/test_docs.py`` checks that each is documented in the README).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "RAREDX_"
+DATA_DIR_VAR = "RAREDX_DATA_DIR"
+CACHE_DIR_VAR = "RAREDX_CACHE_DIR"
+DEV_PHENOPACKETS = Path("shared", "data", "phenopacket-store", "dev-phenopackets.zip")  # beside the checkout
+
+
+def resolve(explicit: str | Path | None, variable: str, default: Callable[[], Path]) -> Path:
+    """``explicit`` if given, else the environment variable ``variable`` if set, else ``default()``."""
+    if explicit is not None:
+        return Path(explicit)
+    value = os.environ.get(variable)
+    return Path(value) if value else default()
+
+
+def _xdg(variable: str, fallback: str) -> Path:
+    """``$XDG_DATA_HOME/raredx`` or ``$XDG_CACHE_HOME/raredx`` (with the XDG fallbacks under the home directory)."""
+    return Path(os.environ.get(variable) or Path.home() / fallback) / "raredx"
+
+
+def user_data_home() -> Path:
+    return _xdg("XDG_DATA_HOME", ".local/share")
+
+
+def cache_dir(explicit: str | Path | None = None) -> Path:
+    """The compiled knowledge base, engine profiles and extraction lexicon: ``--cache-dir``, ``RAREDX_CACHE_DIR``,
+    ``$XDG_CACHE_HOME/raredx``."""
+    return resolve(explicit, CACHE_DIR_VAR, lambda: _xdg("XDG_CACHE_HOME", ".cache"))
+
+
+def data_dir(explicit: str | Path | None = None) -> Path | None:
+    """The knowledge-base release files given by ``--data-dir`` or ``RAREDX_DATA_DIR``; ``None`` when neither is
+    (then :func:`raredx.kb.resolve_data_dir` takes the installed release, else the bundled one)."""
+    value = explicit if explicit is not None else os.environ.get(DATA_DIR_VAR) or None
+    return Path(value) if value is not None else None
+
+
+def releases_dir() -> Path:
+    """Where ``raredx data update`` installs newer releases."""
+    return user_data_home() / "releases"
+
+
+def bundled_data_dir() -> Path:
+    """The releases shipped inside the package."""
+    return Path(str(resources.files("raredx.kb") / "data"))
+
+
+def default_registry_dir() -> Path:
+    return user_data_home() / "registry"
+
+
+def dev_phenopackets(start: Path | None = None) -> Path | None:
+    """The development phenopackets (``dev-phenopackets.zip``): in the working directory, else in ``shared/``
+    beside the checkout (found from ``start``, default the working directory, and from this file); None if absent."""
+    here = (start or Path.cwd()).resolve()
+    candidates = [here / DEV_PHENOPACKETS.name, *(p.parent / DEV_PHENOPACKETS for p in (here, *here.parents))]
+    candidates += [p.parent / DEV_PHENOPACKETS for p in Path(__file__).resolve().parents]
+    return next((p for p in candidates if p.is_file()), None)
+
+
+class Settings(BaseSettings):
+    """The service's settings (``raredx serve`` and the registry commands): keyword arguments (the CLI passes its
+    options), then ``RAREDX_<NAME>`` environment variables, then these defaults."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in registry_dir.")
+    registry_dir: Path = Field(default_factory=default_registry_dir,
+                               description="Where the SQLite registry and the token key live.")
+    data_dir: Path | None = Field(default=None, description="Knowledge-base release files (as for raredx diagnose).")
+    cache_dir: Path | None = Field(default=None, description="Compiled knowledge base and engine profiles.")
+    secret_key: str | None = Field(default=None, description="Token-signing key; default: made once, kept in registry_dir.")
+    token_minutes: int = Field(default=60, ge=1, description="Lifetime of a bearer token or a web session.")
+    max_upload_mb: int = Field(default=100, ge=1, description="Largest phenopacket upload (API and workbench).")
+    demo: bool = Field(default=False, description="Demo mode: the demo users' published passwords work.")
+
+    @property
+    def url(self) -> str:
+        return self.database_url or f"sqlite:///{self.registry_dir / 'registry.sqlite3'}"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 2**20
+
+    @classmethod
+    def variables(cls) -> list[str]:
+        """The ``RAREDX_*`` environment variables, one per setting."""
+        return [ENV_PREFIX + name.upper() for name in cls.model_fields]

@@ -1,0 +1,17 @@
+"""The service ``raredx serve`` runs: the REST API (:mod:`raredx.api`) and the clinician workbench
+(:mod:`raredx.web`) in one FastAPI app, over the services of :mod:`raredx.app`. The one place that knows both."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from raredx.config import Settings
+from raredx.core import RareDx
+from raredx.registry import Registry
+
+
+def create_app(settings: Settings | None = None, *, rdx: RareDx | None = None, registry: Registry | None = None) -> FastAPI:
+    """The API and the workbench; ``rdx`` and ``registry`` default to loading from ``settings`` at start-up."""
+    from raredx import api, web
+
+    return api.create_app(settings, rdx=rdx, registry=registry, install=(web.install,))
