@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 from conftest import BAD, PHENOPACKETS
 
-from raredx.benchmark import CaseRank, pessimistic_rank, run_benchmark, summarise
+from raredx.benchmark import BenchmarkOptions, CaseRank, pessimistic_rank, run_benchmark, summarise
 
 REQUIRED_KEYS = {
     "n_cases", "n_skipped", "top1", "top3", "top10", "mrr", "median_rank", "seconds_per_case_median",
     "seconds_total", "kb_version",
 }
-RANKS_HEADER = ["case_id", "true_id", "rank", "n_observed", "n_excluded", "seconds", "probability"]
+RANKS_HEADER = ["case_id", "true_id", "rank", "n_observed", "n_excluded", "seconds", "probability", "top1_probability",
+                "subset"]
 
 
 def read_tsv(path) -> list[dict[str, str]]:
@@ -121,7 +122,7 @@ def test_masking_the_source_publication_lowers_the_truth(toy_engine, tmp_path):
     one.mkdir()
     shutil.copy(PHENOPACKETS / "toy_tall_pmid_case.json", one)
     plain = run_benchmark(toy_engine, one, tmp_path / "plain")
-    masked = run_benchmark(toy_engine, one, tmp_path / "masked", mask_source=True)
+    masked = run_benchmark(toy_engine, one, tmp_path / "masked", BenchmarkOptions(mask_source=True))
     assert masked["masked"] is True
     (p,), (m,) = read_tsv(tmp_path / "plain" / "ranks.tsv"), read_tsv(tmp_path / "masked" / "ranks.tsv")
     assert int(m["rank"]) > int(p["rank"])
@@ -131,9 +132,31 @@ def test_masking_the_source_publication_lowers_the_truth(toy_engine, tmp_path):
 
 def test_limit_and_progress_callback(toy_engine, tmp_path):
     seen: list[int] = []
-    summary = run_benchmark(toy_engine, PHENOPACKETS, tmp_path, limit=2, on_case=seen.append)
+    summary = run_benchmark(toy_engine, PHENOPACKETS, tmp_path, BenchmarkOptions(limit=2), on_case=seen.append)
     assert seen == [0, 1]
     assert summary["n_cases"] + summary["n_skipped"] == 2
+
+
+def test_cases_are_split_into_cited_and_unseen(bench):
+    summary, out = bench
+    rows = {r["case_id"]: r for r in read_tsv(out / "ranks.tsv")}
+    # their PMIDs are references of their disease's annotations: the knowledge base has read about these patients
+    cited = {"PMID_11111111_Individual_1", "toy-marfan-1", "toy-focal-epilepsy-5"}
+    assert {k for k, r in rows.items() if r["subset"] == "cited"} == cited
+    assert {r["subset"] for k, r in rows.items() if k not in cited} == {"unseen"}
+    subsets = summary["subsets"]
+    assert set(subsets) == {"cited", "unseen"}
+    assert (subsets["cited"]["n_cases"], subsets["unseen"]["n_cases"]) == (3, 2)
+    for s in subsets.values():
+        assert {"top1", "top10", "mrr", "top1_calibration_error"} <= set(s)
+    unseen = [int(r["rank"]) for r in rows.values() if r["subset"] == "unseen"]
+    assert subsets["unseen"]["top1"] == pytest.approx(np.mean(np.array(unseen) <= 1), abs=1e-4)
+
+
+def test_reliability_diagram_is_written(bench):
+    _, out = bench
+    png = (out / "calibration.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
 
 
 def test_summarise_without_cases():

@@ -45,7 +45,7 @@ def test_diagnose_json_with_options(run_cli):
     assert len(data["diseases"]) == 3
     top = data["diseases"][0]
     assert top["name"] == "Marfan syndrome"
-    excluded = [e for e in top["evidence"] if e["excluded"]]
+    excluded = [e for e in top["evidence"] + top["not_counted"] if e["excluded"]]
     assert [e["term_id"] for e in excluded] == ["HP:0001250"]
 
 
@@ -91,7 +91,8 @@ def test_diagnose_a_term_tsv(run_cli, tmp_path):
     data = json.loads(r.stdout)
     assert data["case_id"] == "patient"
     assert data["diseases"][0]["name"] == "Marfan syndrome"
-    assert any(e["excluded"] and e["term_id"] == "HP:0001250" for e in data["diseases"][0]["evidence"])
+    first = data["diseases"][0]
+    assert any(e["excluded"] and e["term_id"] == "HP:0001250" for e in first["evidence"] + first["not_counted"])
 
 
 def test_diagnose_lenient_skips_unknown_ids(run_cli):
@@ -212,7 +213,7 @@ def test_data_info(run_cli):
         assert key in r.stdout and name in r.stdout
     for version in ("2026-06-06", "2026-06-23", "2025-12-09", "2026-08-04"):
         assert version in r.stdout
-    assert "16 disease concepts, 65 phenotype annotations (+6 read from disease names), 52 HPO terms" in r.stdout
+    assert "16 disease concepts, 65 phenotype annotations (+6 read from disease names, +0 from Orphanet's definitions), 52 HPO terms" in r.stdout
 
 
 def test_version(run_cli):

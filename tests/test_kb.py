@@ -6,6 +6,7 @@ import gzip
 import logging
 import shutil
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from raredx.kb import (
     build_knowledge_base,
     find_source_files,
     load_knowledge_base,
+    sha256,
 )
 from raredx.kb._readers import parse_frequency
 
@@ -393,3 +395,34 @@ def test_name_annotations_are_never_masked(toy_kb):
     rows = a.from_name.nonzero()[0]
     assert len(rows) > 0
     assert all(a.ref_ptr[r] == a.ref_ptr[r + 1] for r in rows)  # no references at all
+
+
+# -- phenotypes of Orphanet's definitions -----------------------------------------------------------
+def _definition_terms(directory: Path, product1_sha: str, rows: list[tuple[str, str]]) -> None:
+    lines = [f"# raredx: HPO terms in Orphanet definitions; product1 sha256 {product1_sha}"]
+    (directory / "orphanet_definition_terms.tsv").write_text(
+        "\n".join(lines + [f"{o}\t{t}\twords" for o, t in rows]) + "\n")
+
+
+def test_definition_terms_become_annotations_the_concept_lacks(toy_copy: Path) -> None:
+    files = find_source_files(toy_copy)
+    _definition_terms(toy_copy, sha256(files["orphanet_product1"]), [
+        ("ORPHA:558", "HP:0000365"),  # hearing impairment: new for Marfan
+        ("ORPHA:558", "HP:0001166"),  # arachnodactyly: Marfan is annotated with it already
+        ("ORPHA:558", "HP:0001167"),  # abnormal finger morphology: implied by arachnodactyly
+        ("ORPHA:999999", "HP:0001250"),  # no such disorder
+    ])
+    kb = build_knowledge_base(find_source_files(toy_copy))
+    a = kb.annotations
+    marfan = kb.concept("ORPHA:558").index
+    rows = np.flatnonzero(a.from_definition)
+    assert [(int(a.concept[r]), kb.ontology.ids[a.term[r]]) for r in rows] == [(marfan, "HP:0000365")]
+    assert np.isnan(a.frequency[rows]).all() and not a.from_name[rows].any()
+    assert {s.key for s in kb.sources} >= {"orphanet_definitions"}  # in the fingerprint: a change rebuilds
+
+
+def test_definition_terms_of_another_release_are_not_used(toy_copy: Path, caplog: pytest.LogCaptureFixture) -> None:
+    _definition_terms(toy_copy, "0" * 64, [("ORPHA:558", "HP:0000365")])
+    kb = build_knowledge_base(find_source_files(toy_copy))
+    assert not kb.annotations.from_definition.any()
+    assert "derived from another en_product1" in caplog.text

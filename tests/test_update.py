@@ -50,3 +50,16 @@ def test_installed_release_is_preferred_to_the_bundled_one(tmp_path: Path, monke
     assert resolve_data_dir().name == "data"  # bundled
     update_releases(TOY, cache=tmp_path / "cache")
     assert resolve_data_dir() == tmp_path / "raredx" / "releases"
+
+
+def test_update_derives_the_terms_of_orphanets_definitions(tmp_path: Path) -> None:
+    from raredx.extract import DEFINITIONS_FILE, write_definition_terms
+    from raredx.kb import find_source_files, sha256
+    from raredx.kb._readers import read_definition_terms
+
+    target = tmp_path / "releases"
+    update_releases(TOY, target=target, cache=tmp_path / "cache", derive=write_definition_terms)
+    derived = target / DEFINITIONS_FILE
+    mined_from, _ = read_definition_terms(derived)
+    assert mined_from == sha256(find_source_files(target)["orphanet_product1"])
+    assert find_source_files(target)["orphanet_definitions"] == derived

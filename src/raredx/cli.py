@@ -122,7 +122,7 @@ def _genotype(vcf: Path | None, build: str, sample: str | None, ped: Path | None
 @app.command()
 def benchmark(
     phenopackets: Annotated[Path, typer.Argument(help="A ZIP or directory of phenopacket JSON files (nested folders allowed).")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Directory for summary.json, ranks.tsv and skipped.tsv.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for summary.json, ranks.tsv, skipped.tsv and calibration.png.")],
     mask_source_publication: Annotated[bool, typer.Option("--mask-source-publication", help="Leave out annotations whose only reference is the case's own publication.")] = False,
     limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many phenopackets.")] = None,
     candidate_genes: Annotated[int | None, typer.Option("--candidate-genes", min=0, help="Give each case its causal gene(s) plus N decoy genes; adds gene_top1/gene_top10.")] = None,
@@ -130,24 +130,25 @@ def benchmark(
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
-    """Rank every case of a phenopacket collection; report top-k accuracy, MRR and speed."""
+    """Rank every case of a phenopacket collection; report top-k accuracy, MRR, calibration and speed, for all
+    cases and for the cited and unseen subsets (summary.json, ranks.tsv, calibration.png)."""
     import json
     import time
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from raredx.benchmark import BenchmarkOptions
+
     t0 = time.perf_counter()
     rdx = _load(data_dir, cache_dir)
     rdx.engine  # noqa: B018 - the load is part of the measured wall time
     show = err.is_terminal and not os.environ.get("CI")
+    options = BenchmarkOptions(mask_source_publication, limit, candidate_genes, seed)
     with Progress(TextColumn("ranking cases"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, disable=not show, transient=True) as progress:
         task = progress.add_task("cases", total=limit)
-        summary = rdx.benchmark(phenopackets, out_dir, mask_source=mask_source_publication, limit=limit,
-                                on_case=lambda n: progress.update(task, completed=n + 1),
-                                candidate_genes=candidate_genes, seed=seed)
-    summary["seconds_wall_including_load"] = round(time.perf_counter() - t0, 3)
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        summary = rdx.benchmark(phenopackets, out_dir, options, started=t0,
+                                on_case=lambda n: progress.update(task, completed=n + 1))
     typer.echo(json.dumps(summary, indent=2))
 
 
@@ -166,9 +167,10 @@ def data_info(data_dir: DataDir = None, cache_dir: CacheDir = None) -> None:
     for s in kb.sources:
         table.add_row(s.key, s.file, s.version, s.sha256[:12], s.url)
     out.print(table)
-    named = int(kb.annotations.from_name.sum())
-    out.print(f"{len(kb.concepts)} disease concepts, {len(kb.annotations) - named} phenotype annotations "
-              f"(+{named} read from disease names), {len(kb.ontology)} HPO terms; fingerprint {kb.fingerprint}")
+    named, defined = int(kb.annotations.from_name.sum()), int(kb.annotations.from_definition.sum())
+    out.print(f"{len(kb.concepts)} disease concepts, {len(kb.annotations) - named - defined} phenotype annotations "
+              f"(+{named} read from disease names, +{defined} from Orphanet's definitions), {len(kb.ontology)} HPO "
+              f"terms; fingerprint {kb.fingerprint}")
 
 
 @data_app.command("update")
@@ -176,10 +178,12 @@ def data_update(
     from_dir: Annotated[Path | None, typer.Option("--from", help="Install releases from this directory instead of downloading.")] = None,
     cache_dir: CacheDir = None,
 ) -> None:
-    """Fetch the newest official releases, check that they build, and install them."""
+    """Fetch the newest official releases, derive the terms of Orphanet's definitions, check that they build,
+    and install them."""
+    from raredx.extract import write_definition_terms
     from raredx.kb import update_releases
 
-    kb = update_releases(from_dir, cache=cache_dir)
+    kb = update_releases(from_dir, cache=cache_dir, derive=write_definition_terms)
     out.print(f"installed: {kb.version} ({len(kb.concepts)} disease concepts)")
 
 

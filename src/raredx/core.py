@@ -8,11 +8,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from raredx.engine import Case, DiagnosisEngine, Differential, Params
+from raredx.engine import Case, DiagnosisEngine, Differential, Params, RankedDisease
 from raredx.errors import InputError
 from raredx.kb import KnowledgeBase, load_knowledge_base
 
 if TYPE_CHECKING:
+    from raredx.benchmark import BenchmarkOptions
     from raredx.extract import Extractor
     from raredx.genomics import Genotype
 
@@ -101,18 +102,15 @@ class RareDx:
         """Rank every disease concept for ``case``; the ``top`` first come with their evidence."""
         return self.engine.diagnose(case, top=top, strict=strict, mask_source=mask_source, suggestions=suggestions)
 
-    def benchmark(
-        self,
-        phenopackets: str | Path,
-        out_dir: str | Path,
-        *,
-        mask_source: bool = False,
-        limit: int | None = None,
-        on_case: Callable[[int], None] | None = None,
-        candidate_genes: int | None = None,
-        seed: int = 0,
-    ) -> dict[str, object]:
-        from raredx.benchmark import run_benchmark
+    def explain(self, case: Case, disease_id: str, *, strict: bool = True, mask_source: bool = False) -> RankedDisease:
+        """One disease as it stands in ``case``'s differential, wherever it ranks (see
+        :meth:`raredx.engine.DiagnosisEngine.explain`)."""
+        return self.engine.explain(case, disease_id, strict=strict, mask_source=mask_source)
 
-        return run_benchmark(self.engine, phenopackets, out_dir, mask_source=mask_source, limit=limit, on_case=on_case,
-                             candidate_genes=candidate_genes, seed=seed)
+    def benchmark(self, phenopackets: str | Path, out_dir: str | Path, options: BenchmarkOptions | None = None, *,
+                  on_case: Callable[[int], None] | None = None, started: float | None = None) -> dict[str, object]:
+        """:func:`raredx.benchmark.run_benchmark` with this object's engine."""
+        from raredx.benchmark import BenchmarkOptions, run_benchmark
+
+        return run_benchmark(self.engine, phenopackets, out_dir, options or BenchmarkOptions(), on_case=on_case,
+                             started=started)

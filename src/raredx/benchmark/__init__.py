@@ -1,5 +1,23 @@
-"""Benchmarks: ranking accuracy and speed on phenopacket collections."""
+"""Benchmarks: ranking accuracy, calibration and speed on phenopacket collections."""
 
-from raredx.benchmark._runner import CaseRank, pessimistic_rank, run_benchmark, summarise
+from raredx.benchmark._runner import (
+    SUBSETS,
+    BenchmarkOptions,
+    CaseRank,
+    calibration_error,
+    cited_pmids,
+    pessimistic_rank,
+    run_benchmark,
+    summarise,
+)
 
-__all__ = ["CaseRank", "pessimistic_rank", "run_benchmark", "summarise"]
+__all__ = [
+    "SUBSETS",
+    "BenchmarkOptions",
+    "CaseRank",
+    "calibration_error",
+    "cited_pmids",
+    "pessimistic_rank",
+    "run_benchmark",
+    "summarise",
+]

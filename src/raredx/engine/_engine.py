@@ -1,59 +1,65 @@
-"""The differential-diagnosis engine: load once, rank every disease concept for many cases."""
+"""The differential-diagnosis engine: load once, rank every disease concept for many cases.
+
+Two stages (docs/method.md): a likelihood-ratio-style score of every concept's profile, then a model learned on
+patients the knowledge base has never read about re-ranks the leading candidates and gives calibrated
+probabilities.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from raredx.engine._case import Case
+from raredx.engine._compile import Profiles
 from raredx.engine._explain import explain, next_best_phenotypes
+from raredx.engine._features import FEATURES, ConceptStatics, ProfileStats, candidate_features
 from raredx.engine._params import Params
+from raredx.engine._prepare import CasePreparer, PreparedCase
 from raredx.engine._profiles import ProfileMatrix
+from raredx.engine._ranker import RankerModel
 from raredx.engine._result import Differential, RankedDisease, RankedGene
-from raredx.genomics import Genotype, GenotypeScorer
-from raredx.errors import InputError, UnknownTermError
-from raredx.kb import (
-    SEX_FEMALE,
-    SEX_MALE,
-    KnowledgeBase,
-    age_bin,
-    atomic_save_npz,
-    bins_label,
-    cache_dir,
-    hpo_onset_bins,
-    parse_iso_age,
-)
-from raredx.ontology import MODE_OF_INHERITANCE, ONSET
+from raredx.errors import InputError
+from raredx.genomics import DiseaseGenotype, GeneEvidence, GenotypeScorer
+from raredx.kb import KnowledgeBase, bins_label
 
-log = logging.getLogger(__name__)
-
-MIN_TERMS = 3  # fewer observed terms than this draws a warning
-GENERAL_IC = 3.0
-ENGINE_FORMAT = 2  # bump when the compiled profile layout changes  # a case whose most specific term has less information than this is "only general terms"
+NEXT_BEST_OVER = 10  # next-best phenotypes separate this many leading candidates
 
 
 @dataclass(frozen=True, slots=True)
-class PreparedCase:
-    """A case resolved against the ontology: term indices, onset bins, and the warnings raised."""
+class Stage1:
+    """First-stage scores of every concept for a case (``-inf``: not rankable), and the masked profiles."""
 
-    id: str
-    observed: tuple[int, ...]  # used for scoring
-    observed_all: tuple[int, ...]  # as given (resolved), for explanations
-    excluded: tuple[int, ...]
-    sex: str | None
-    onset_bins: int  # 0 = unknown
-    age_bins: int  # age at last encounter, 0 = unknown
-    inheritance: tuple[str, ...]
-    warnings: tuple[str, ...]
-    source_pmids: tuple[int, ...]
-    genotype: Genotype | None = None
+    scores: np.ndarray
+    phenotype: np.ndarray  # the phenotype part of the scores (without genotype evidence)
+    masked: np.ndarray  # concepts whose profile was masked
+    masked_matrix: ProfileMatrix | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """The probability and first-stage score of every concept; the differential is ordered by probability
+    (ties by score). Concepts that cannot be ranked have probability 0 and score ``-inf``."""
+
+    probability: np.ndarray
+    score: np.ndarray  # the sum of the concept's evidence
+    n_ranked: int
+
+    def top(self, k: int) -> np.ndarray:
+        """The ``k`` most probable concepts (at most the ranked ones), most probable first."""
+        k = max(0, min(k, self.n_ranked))
+        if k == 0:
+            return np.zeros(0, np.int64)
+        some = np.argpartition(-self.probability, k - 1)[:k] if k < len(self.probability) else np.arange(k)
+        return some[np.lexsort((-self.score[some], -self.probability[some]))][:k]
+
+    def rank_of(self, concept: int) -> int:
+        """1 + the concepts more probable than ``concept`` + those as probable (a pessimistic rank)."""
+        p = self.probability[concept]
+        return int(np.count_nonzero(self.probability > p) + np.count_nonzero(self.probability == p))
 
 
 class DiagnosisEngine:
@@ -63,153 +69,107 @@ class DiagnosisEngine:
     >>> engine.diagnose(Case(observed=("HP:0001166",)))   # doctest: +SKIP
     """
 
-    def __init__(self, kb: KnowledgeBase, params: Params | None = None, *, cache: str | Path | None | bool = None) -> None:
-        """``cache``: directory for the compiled profiles (default: the knowledge-base cache; False: none)."""
+    def __init__(self, kb: KnowledgeBase, params: Params | None = None, *, cache: str | Path | bool | None = None,
+                 ranker: RankerModel | bool | None = None) -> None:
+        """``cache``: directory for the compiled profiles (default: the knowledge-base cache; False: none).
+        ``ranker``: the second stage (default: the shipped model; False: the first stage alone). It is not used
+        for a knowledge base with fewer rankable diseases than the model has candidates."""
         self.kb = kb
         self.ontology = kb.ontology
         self.params = params or Params.fitted()
-        a = kb.annotations
-        n = len(kb.concepts)
-        self.n_concepts = n
-        self._rows_by_concept = np.argsort(a.concept, kind="stable")
-        self._concept_ptr = np.searchsorted(a.concept[self._rows_by_concept], np.arange(n + 1))
-
-        # one profile per concept, plus male / female variants where annotations are sex-specific
-        own_sexed = set(np.unique(a.concept[a.sex > 0]).tolist())
-        sexed = np.array(
-            [c.index for c in kb.concepts if c.index in own_sexed or own_sexed.intersection(c.broader)], dtype=np.int64
-        )
-        self._select = {None: np.arange(n)}
-        for k, sex in enumerate(("male", "female")):
-            sel = np.arange(n)
-            sel[sexed] = n + k * len(sexed) + np.arange(len(sexed))
-            self._select[sex] = sel
-
-        self._background = background_terms(kb)
-
-        def build() -> ProfileMatrix:
-            parts = [self._profile_rows(np.arange(n), None), self._profile_rows(sexed, "male"),
-                     self._profile_rows(sexed, "female")]
-            offset = np.cumsum([0, n, len(sexed)])
-            return ProfileMatrix.compile(
-                self.ontology, n + 2 * len(sexed), np.concatenate([p[0] + o for p, o in zip(parts, offset)]),
-                *(np.concatenate([p[i] for p in parts]) for i in (1, 2, 3)), self.params, ic_profiles=n,
-                background=self._background,
-            )
-
-        self.matrix = _cached(kb, self.params, cache, build)
+        self.profiles = Profiles(kb, self.params, cache)
+        self.matrix = self.profiles.matrix
+        self.n_concepts = len(kb.concepts)
+        self.n_ranked = int(self.profiles.rankable.sum())
+        model = RankerModel.load() if ranker is None or ranker is True else (ranker or None)
+        # the model chooses among its number of candidates of a full knowledge base; with fewer diseases than
+        # that (a toy or a partial knowledge base) its features mean something else, and the first stage decides
+        self.ranker = model if model is not None and self.n_ranked >= model.candidates else None
         self.onset_mask = np.array([c.onset_bins for c in kb.concepts], dtype=np.int64)
-        self._pmid_rows = _rows_by_pmid(a.ref_ptr, a.ref_pmid)
-        self._phenotype = self.ontology.phenotype_mask
-        self._onset_branch = self.ontology.branch_mask(ONSET)
-        self._moi_branch = self.ontology.branch_mask(MODE_OF_INHERITANCE)
+        self._preparer = CasePreparer(self.ontology, self.matrix.ic, self.params.drop_redundant)
 
-    # -- input -----------------------------------------------------------------------------------
     def prepare(self, case: Case, *, strict: bool = True) -> PreparedCase:
         """Resolve a case's terms. Unknown ids raise (strict) or are skipped with a warning (lenient)."""
-        o = self.ontology
-        warnings: list[str] = []
-        onset_bins = _parse_onset(o, case.onset, "onset") if case.onset else 0
-        age_bins = _parse_onset(o, case.age, "age") if case.age else 0
-        inheritance: list[str] = []
-
-        def resolve(ids: tuple[str, ...], kind: str) -> list[int]:
-            out: list[int] = []
-            for tid in ids:
-                try:
-                    res = o.resolve(tid, where=f"{kind} terms")
-                except UnknownTermError:
-                    if strict:
-                        raise
-                    warnings.append(f"{tid}: not in HPO {o.version}; skipped.")
-                    continue
-                t = res.index
-                if res.replaced:
-                    warnings.append(f"{res.replaced} is an alternative or obsolete id; used {res.term_id} ({o.labels[t]}).")
-                if not self._phenotype[t]:
-                    nonlocal onset_bins
-                    if kind == "observed" and self._onset_branch[t]:
-                        onset_bins = onset_bins or hpo_onset_bins(o, t)
-                    elif kind == "observed" and self._moi_branch[t]:
-                        inheritance.append(o.ids[t])
-                    else:
-                        warnings.append(
-                            f"{o.ids[t]} ({o.labels[t]}) is not a phenotypic abnormality; not used as a {kind} phenotype."
-                        )
-                    continue
-                if t not in out:
-                    out.append(t)
-            return out
-
-        observed = resolve(case.observed, "observed")
-        excluded = resolve(case.excluded, "excluded")
-        if not observed:
-            raise InputError(
-                f"case {case.id or '(unnamed)'}: no observed phenotypic abnormality terms "
-                "(HPO terms under HP:0000118); give at least one observed term."
-            )
-        anc = {t: set(o.ancestors(t).tolist()) for t in observed}
-        for e in excluded:
-            for t in observed:
-                if e in anc[t]:
-                    rel = "the same term" if e == t else f"an ancestor of observed {o.ids[t]} ({o.labels[t]})"
-                    warnings.append(f"contradiction: excluded {o.ids[e]} ({o.labels[e]}) is {rel}.")
-        implied = {a for t in observed for a in anc[t] if a != t}
-        redundant = [t for t in observed if t in implied]
-        if redundant:
-            warnings.append(
-                "redundant: "
-                + ", ".join(f"{o.ids[t]} ({o.labels[t]})" for t in redundant)
-                + " implied by more specific observed terms"
-                + ("; counted once." if self.params.drop_redundant else ".")
-            )
-        scored = [t for t in observed if t not in implied] if self.params.drop_redundant else observed
-        ic = self.matrix.ic
-        if len(scored) < MIN_TERMS:
-            warnings.append(
-                f"only {len(scored)} specific observed term(s): the ranking is weakly determined; "
-                "add more findings or excluded findings."
-            )
-        if max(float(ic[t]) for t in scored) < GENERAL_IC:
-            warnings.append("only very general terms were given: add specific findings to narrow the differential.")
-        return PreparedCase(
-            id=case.id,
-            observed=tuple(scored),
-            observed_all=tuple(observed),
-            excluded=tuple(excluded),
-            sex=case.sex,
-            onset_bins=onset_bins,
-            age_bins=age_bins,
-            inheritance=tuple(inheritance),
-            warnings=tuple(warnings) + (case.genotype.warnings if case.genotype else ()),
-            source_pmids=tuple(case.source_pmids),
-            genotype=case.genotype or None,
-        )
-
-    # -- scoring ----------------------------------------------------------------------------------
-    def scores(self, case: PreparedCase, *, mask_source: bool = False) -> np.ndarray:
-        """Score of every concept (higher is better). ``mask_source`` leaves out annotations whose only
-        references are the case's own publications (``case.source_pmids``)."""
-        sel = self._select[case.sex]
-        onset = self._onset_scores(case)
-        obs, exc = list(case.observed), list(case.excluded)
-        hub = self.params.background_weight * len(obs)
-        s = (self.matrix.score(obs, exc) - hub * self.matrix.background)[sel] + onset
-        if mask_source and case.source_pmids:
-            concepts, matrix = self._masked_profiles(case)
-            if len(concepts):
-                s[concepts] = matrix.score(obs, exc) - hub * matrix.background + onset[concepts]
-        if case.genotype:
-            s += self.genotype_scorer.disease_scores(case.genotype, case.sex)[0]
-        return s
+        return self._preparer.prepare(case, strict=strict)
 
     @cached_property
     def genotype_scorer(self) -> GenotypeScorer:
         return GenotypeScorer(self.kb)
 
+    @cached_property
+    def _statics(self) -> np.ndarray:
+        return ConceptStatics(self.kb).table
+
+    # -- stage 1 ----------------------------------------------------------------------------------
+    def stage1(self, case: PreparedCase, *, mask_source: bool = False) -> Stage1:
+        """First-stage score of every concept. ``mask_source`` leaves out annotations whose only references
+        are the case's own publications (``case.source_pmids``)."""
+        sel = self.profiles.select[case.sex]
+        onset = self._onset_scores(case)
+        obs, exc = list(case.observed), list(case.excluded)
+        hub = self.params.background_weight * len(obs)
+        s = (self.matrix.score(obs, exc) - hub * self.matrix.background)[sel] + onset
+        masked, mm = (self.profiles.masked(case.source_pmids, case.sex) if mask_source and case.source_pmids
+                      else (np.zeros(0, np.int64), None))
+        if mm is not None:
+            s[masked] = mm.score(obs, exc) - hub * mm.background + onset[masked]
+        s[~self.profiles.rankable] = -np.inf
+        phenotype = s
+        if case.genotype:
+            s = s + self.genotype_scorer.disease_scores(case.genotype, case.sex)[0]
+        return Stage1(s, phenotype, masked, mm)
+
+    def scores(self, case: PreparedCase, *, mask_source: bool = False) -> np.ndarray:
+        """First-stage score of every concept (higher is better; ``-inf`` for concepts that cannot be ranked)."""
+        return self.stage1(case, mask_source=mask_source).scores
+
+    # -- stage 2 ----------------------------------------------------------------------------------
+    def candidates(self, case: PreparedCase, first: Stage1, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(the ``k`` best concepts of the first stage, best first; their :data:`FEATURES` rows)."""
+        s = first.scores
+        k = min(k, self.n_ranked)
+        top = np.argpartition(-s, k - 1)[:k] if k < len(s) else np.arange(len(s))
+        top = top[np.argsort(-s[top], kind="stable")]
+        out = np.zeros((len(top), len(FEATURES)), np.float32)
+        in_masked = np.isin(top, first.masked)
+        onset = self._onset_scores(case)
+        groups = [(~in_masked, self.profiles.stats, self.profiles.select[case.sex][top[~in_masked]])]
+        if first.masked_matrix is not None and in_masked.any():
+            groups.append((in_masked, ProfileStats(first.masked_matrix), np.searchsorted(first.masked, top[in_masked])))
+        for part, stats, rows in groups:
+            c = top[part]
+            out[part] = candidate_features(
+                stats, rows, case, score=first.phenotype[c], position=np.flatnonzero(part),
+                best_score=float(first.phenotype[top[0]]), onset=onset[c], statics=self._statics[c],
+            )
+        return top, out
+
+    def rank(self, case: PreparedCase, *, mask_source: bool = False) -> Ranking:
+        """Every rankable concept, most probable first (both stages)."""
+        first = self.stage1(case, mask_source=mask_source)
+        s = first.scores
+        prob = np.zeros(len(s))
+        rankable = np.isfinite(s)
+        if self.ranker is None:
+            z = np.where(rankable, s / self.params.temperature, -np.inf)
+            prob = np.exp(z - z.max())
+            prob /= prob.sum()
+        else:
+            top, x = self.candidates(case, first, self.ranker.candidates)
+            genotype = s[top] - first.phenotype[top]  # genotype evidence adds to the learned phenotype logit
+            p_top, outside = self.ranker.probabilities(self.ranker.logits(x, first.phenotype[top]) + genotype)
+            rest = rankable.copy()
+            rest[top] = False
+            if rest.any():
+                z = s[rest] / self.params.temperature
+                w = np.exp(z - z.max())
+                prob[rest] = outside * w / w.sum()
+            prob[top] = p_top
+        return Ranking(prob, s, int(rankable.sum()))
+
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
-        """Calibrated post-test probabilities (softmax with a temperature fitted on the dev set)."""
-        z = scores / self.params.temperature
+        """First-stage probabilities (softmax with the fitted temperature), for concepts without a second stage."""
+        z = np.where(np.isfinite(scores), scores / self.params.temperature, -np.inf)
         z = np.exp(z - z.max())
         return z / z.sum()
 
@@ -227,180 +187,75 @@ class DiagnosisEngine:
             return -p.onset_mismatch * ((om != 0) & (youngest > (case.age_bins << 1)))
         return np.zeros(len(om))
 
-    def _masked_profiles(self, case: PreparedCase) -> tuple[np.ndarray, ProfileMatrix]:
-        a = self.kb.annotations
-        pmids = set(case.source_pmids)
-        cand = [self._pmid_rows[p] for p in pmids if p in self._pmid_rows]
-        drop = np.unique(np.concatenate(cand)) if cand else np.zeros(0, np.int64)
-        drop = np.array(
-            [r for r in drop if set(a.ref_pmid[a.ref_ptr[r] : a.ref_ptr[r + 1]].tolist()) <= pmids], dtype=np.int64
-        )
-        concepts = np.unique(a.concept[drop]) if len(drop) else np.zeros(0, np.int64)
-        if not len(concepts):
-            return concepts, self.matrix
-        matrix = ProfileMatrix.compile(
-            self.ontology, len(concepts), *self._profile_rows(concepts, case.sex, drop), self.params,
-            ic=self.matrix.ic, dense=False, background=self._background,
-        )
-        return concepts, matrix
-
-    def _profile_rows(
-        self, concepts: np.ndarray, sex: str | None, drop: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Annotation rows of the profiles of ``concepts`` (profile i = concepts[i]) for a patient of
-        ``sex``, without the rows in ``drop``: (profile, term, frequency, negated).
-
-        A concept also inherits the phenotype annotations of the broader Orphanet disorders that include
-        it, at a fraction of their frequency, so a disease with few annotations of its own is still
-        matched by its group's features (its own annotations win where both exist)."""
-        a = self.kb.annotations
-        p = self.params
-        other = {"male": SEX_FEMALE, "female": SEX_MALE}.get(sex or "", -1)
-        parts: list[tuple[int, np.ndarray, bool]] = []
-        for i, c in enumerate(concepts.tolist()):
-            parts.append((i, self._rows_by_concept[self._concept_ptr[c] : self._concept_ptr[c + 1]], False))
-            if p.inherited_frequency > 0:
-                for b in self.kb.concepts[c].broader:
-                    parts.append((i, self._rows_by_concept[self._concept_ptr[b] : self._concept_ptr[b + 1]], True))
-        if not parts:
-            z = np.zeros(0, np.int64)
-            return z.astype(np.int32), z.astype(np.int32), z.astype(np.float32), z.astype(bool)
-        rows = np.concatenate([r for _, r, _ in parts])
-        profile = np.concatenate([np.full(len(r), i, np.int32) for i, r, _ in parts])
-        inherited = np.concatenate([np.full(len(r), inh) for _, r, inh in parts])
-        keep = (a.sex[rows] != other) & ~(inherited & a.negated[rows])
-        if p.name_frequency <= 0:
-            keep &= ~a.from_name[rows]
-        if drop is not None and len(drop):
-            keep &= ~np.isin(rows, drop)
-        rows, profile, inherited = rows[keep], profile[keep], inherited[keep]
-        freq = a.frequency[rows].copy()
-        freq[a.from_name[rows]] = p.name_frequency
-        freq[inherited] = np.where(np.isnan(freq[inherited]), p.default_frequency, freq[inherited]) * p.inherited_frequency
-        return profile, a.term[rows], freq, a.negated[rows]
-
     # -- the whole answer --------------------------------------------------------------------------
     def diagnose(
         self, case: Case, *, top: int = 10, strict: bool = True, mask_source: bool = False, suggestions: int = 5
     ) -> Differential:
+        """The differential: every rankable concept ranked, the ``top`` first with their evidence."""
         prepared = self.prepare(case, strict=strict)
-        scores = self.scores(prepared, mask_source=mask_source)
-        probs = self.probabilities(scores)
-        order = np.argsort(-scores, kind="stable")
-        profiles = self._select[prepared.sex]
-        why, gene_ev = ({}, {})
+        ranking = self.rank(prepared, mask_source=mask_source)
+        shown = ranking.top(top)
+        profiles = self.profiles.select[prepared.sex]
+        why: dict[int, DiseaseGenotype] = {}
+        gene_ev: dict[str, GeneEvidence] = {}
         if prepared.genotype:
             _, why, gene_ev = self.genotype_scorer.disease_scores(prepared.genotype, prepared.sex)
-        o = self.ontology
-        diseases = []
-        for rank, ci in enumerate(order[:top], 1):
-            c = self.kb.concepts[ci]
-            diseases.append(
-                RankedDisease(
-                    rank=rank,
-                    ids=c.ids,
-                    name=c.name,
-                    score=round(float(scores[ci]), 4),
-                    probability=round(float(probs[ci]), 6),
-                    evidence=explain(self.matrix, int(profiles[ci]), prepared),
-                    genes=c.genes,
-                    inheritance=tuple(o.labels[o.index(t)] for t in c.inheritance if o.index(t) is not None),
-                    onset=bins_label(c.onset_bins),
-                    genotype=(why.get(int(ci)) or self.genotype_scorer.explain_missing(int(ci))) if prepared.genotype else None,
-                )
-            )
-        nbp = next_best_phenotypes(self.matrix, profiles[order[:10]], probs[order[:10]], prepared, suggestions,
-                                   [self.kb.concepts[i].name for i in order[:10]])
+        onset = self._onset_scores(prepared)
+        diseases = tuple(self._ranked(rank, int(ci), ranking, prepared, why, float(onset[ci]))
+                         for rank, ci in enumerate(shown, 1))
+        lead = ranking.top(NEXT_BEST_OVER)
+        nbp = next_best_phenotypes(self.matrix, profiles[lead], ranking.probability[lead], prepared, suggestions,
+                                   [self.kb.concepts[i].name for i in lead])
         return Differential(
-            kb_version=self.kb.version,
-            case_id=prepared.id,
-            warnings=prepared.warnings,
-            diseases=tuple(diseases),
-            next_best_phenotypes=nbp,
-            n_ranked=self.n_concepts,
-            genes=self.rank_genes(scores, gene_ev, why, top=top) if prepared.genotype else (),
+            kb_version=self.kb.version, case_id=prepared.id, warnings=prepared.warnings, diseases=diseases,
+            next_best_phenotypes=nbp, n_ranked=ranking.n_ranked,
+            genes=self.rank_genes(ranking.probability, gene_ev, why, top=top) if prepared.genotype else (),
         )
 
-    def rank_genes(self, scores: np.ndarray, gene_ev: dict, why: dict, top: int | None = None) -> tuple[RankedGene, ...]:  # type: ignore[type-arg]
-        """Genes with genotype evidence, ranked by the best combined score of a disease they explain."""
+    def explain(self, case: Case, disease_id: str, *, strict: bool = True, mask_source: bool = False) -> RankedDisease:
+        """One disease as it stands in ``case``'s differential (its rank, probability and evidence), wherever it
+        ranks: "why is this disease not higher?". Raises :class:`InputError` for an id not in the knowledge base."""
+        concept = self.kb.concept(disease_id)
+        if concept is None:
+            raise InputError(f"disease {disease_id}: not in the knowledge base ({self.kb.version}); give an OMIM, "
+                             "ORPHA or MONDO id of an annotated disease.")
+        prepared = self.prepare(case, strict=strict)
+        ranking = self.rank(prepared, mask_source=mask_source)
+        why: dict[int, DiseaseGenotype] = {}
+        if prepared.genotype:
+            _, why, _ = self.genotype_scorer.disease_scores(prepared.genotype, prepared.sex)
+        onset = float(self._onset_scores(prepared)[concept.index])
+        return self._ranked(ranking.rank_of(concept.index), concept.index, ranking, prepared, why, onset)
+
+    def _ranked(self, rank: int, ci: int, ranking: Ranking, case: PreparedCase, why: dict[int, DiseaseGenotype],
+                onset_fit: float) -> RankedDisease:
+        c = self.kb.concepts[ci]
+        o = self.ontology
+        profile = int(self.profiles.select[case.sex][ci])
+        evidence, not_counted = explain(self.matrix, profile, case)
+        hub = self.params.background_weight * len(case.observed)
+        return RankedDisease(
+            rank=rank, ids=c.ids, name=c.name, score=round(float(ranking.score[ci]), 4),
+            probability=round(float(ranking.probability[ci]), 6), evidence=evidence, not_counted=not_counted,
+            genes=c.genes, gene_associations=c.gene_associations,
+            inheritance=tuple(o.labels[i] for i in (o.index(t) for t in c.inheritance) if i is not None),
+            onset=bins_label(c.onset_bins),
+            genotype=(why.get(ci) or self.genotype_scorer.explain_missing(ci)) if case.genotype else None,
+            onset_fit=round(onset_fit, 4),
+            background=round(-hub * float(self.matrix.background[profile]), 4),
+        )
+
+    def rank_genes(self, probability: np.ndarray, gene_ev: dict[str, GeneEvidence], why: dict[int, DiseaseGenotype],
+                   top: int | None = None) -> tuple[RankedGene, ...]:
+        """Genes with genotype evidence, ranked by the probability of the most probable disease they explain."""
         best: dict[str, tuple[float, int]] = {}
         for ci, d in why.items():
-            if d.gene and (d.gene not in best or scores[ci] > best[d.gene][0]):
-                best[d.gene] = (float(scores[ci]), ci)
-        floor = float(scores.min()) - 1.0  # genes explaining no disease rank last
-        rows = sorted(((best.get(g, (floor, -1)), g) for g in gene_ev), key=lambda r: (-r[0][0], r[1]))
+            if d.gene and (d.gene not in best or probability[ci] > best[d.gene][0]):
+                best[d.gene] = (float(probability[ci]), ci)
+        rows = sorted(((best.get(g, (-1.0, -1)), g) for g in gene_ev), key=lambda r: (-r[0][0], r[1]))
         out = []
-        for rank, ((score, ci), gene) in enumerate(rows[:top] if top else rows, 1):
+        for rank, ((p, ci), gene) in enumerate(rows[:top] if top else rows, 1):
             ev = gene_ev[gene]
-            out.append(RankedGene(rank, gene, round(score, 4), self.kb.concepts[ci].name if ci >= 0 else "",
+            out.append(RankedGene(rank, gene, round(max(p, 0.0), 6), self.kb.concepts[ci].name if ci >= 0 else "",
                                   tuple(str(s.variant.hgvs or s.variant.source) for s in ev.variants if s.pathogenicity > 0)))
         return tuple(out)
-
-
-def _cached(kb: KnowledgeBase, params: Params, cache: str | Path | None | bool, build: Callable[[], ProfileMatrix]) -> ProfileMatrix:
-    """The compiled profile matrix from the disk cache (keyed by the sources and the parameters), or built."""
-    if cache is False:
-        return build()
-    key = hashlib.sha256(json.dumps([ENGINE_FORMAT, kb.fingerprint, params.to_dict()]).encode()).hexdigest()[:16]
-    path = (cache_dir() if cache in (None, True) else Path(cache)) / f"engine-{key}.npz"  # type: ignore[arg-type]
-    if path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                return ProfileMatrix(kb.ontology, params, {k: z[k] for k in z.files})
-        except Exception as exc:  # a damaged cache is rebuilt, never fatal
-            log.warning("rebuilding the engine cache %s: %s", path, exc)
-    matrix = build()
-    try:
-        atomic_save_npz(path, matrix.arrays())
-    except OSError as exc:
-        log.warning("could not write the engine cache %s: %s", path, exc)
-    return matrix
-
-
-BACKGROUND_DRAWS = 2000
-
-
-def background_terms(kb: KnowledgeBase) -> tuple[np.ndarray, np.ndarray]:
-    """A typical patient finding, as (terms, weights): 2,000 draws (fixed seed) from all phenotype
-    annotations of the knowledge base, weighted by their frequency in their disease."""
-    a = kb.annotations
-    f = np.where(np.isnan(a.frequency), 0.5, a.frequency) * ~a.negated * ~a.from_name
-    weight = np.bincount(a.term, weights=f, minlength=len(kb.ontology))
-    terms = np.flatnonzero(weight > 0)
-    if not len(terms):
-        return np.zeros(0, np.int32), np.zeros(0)
-    draws = np.random.default_rng(0).choice(terms, BACKGROUND_DRAWS, p=weight[terms] / weight[terms].sum())
-    uniq, counts = np.unique(draws, return_counts=True)
-    return uniq.astype(np.int32), counts.astype(float)
-
-
-def _parse_onset(ontology, text: str, field: str) -> int:  # type: ignore[no-untyped-def]
-    text = text.strip()
-    if text.upper().startswith("HP:"):
-        res = ontology.resolve(text, where=field)
-        bins = hpo_onset_bins(ontology, res.index)
-        if not bins:
-            raise InputError(f"{field} {text} ({ontology.labels[res.index]}) is not an HPO onset term (under HP:0003674).")
-        return bins
-    years = parse_iso_age(text)
-    if years is None:
-        raise InputError(
-            f"{field} {text!r} is neither an ISO 8601 age (e.g. P3Y, P6M, P10D) nor an HPO onset term (e.g. HP:0003577)."
-        )
-    return age_bin(years)
-
-
-def _rows_by_pmid(ref_ptr: np.ndarray, ref_pmid: np.ndarray) -> dict[int, np.ndarray]:
-    """PubMed id -> annotation rows whose references are all PubMed ids and include it."""
-    n = len(ref_ptr) - 1
-    row_of_ref = np.repeat(np.arange(n), np.diff(ref_ptr))
-    bad = np.zeros(n, dtype=bool)
-    bad[row_of_ref[ref_pmid < 0]] = True
-    ok = (ref_pmid >= 0) & ~bad[row_of_ref]
-    pm, rows = ref_pmid[ok], row_of_ref[ok]
-    order = np.argsort(pm, kind="stable")
-    pm, rows = pm[order], rows[order]
-    if not len(pm):
-        return {}
-    cuts = np.flatnonzero(np.r_[True, pm[1:] != pm[:-1], True])
-    return {int(pm[s]): rows[s:e] for s, e in zip(cuts[:-1], cuts[1:])}

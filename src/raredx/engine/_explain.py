@@ -6,16 +6,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from raredx.engine._features import MATCHED
 from raredx.engine._profiles import _expand_to_ancestors
-from raredx.engine._result import Suggestion, TermEvidence
+from raredx.engine._result import MatchKind, Suggestion, TermEvidence
 
 if TYPE_CHECKING:
     from raredx.engine._engine import PreparedCase
     from raredx.engine._profiles import ProfileMatrix
 
-UNSPECIFIC_IC = 1.0  # a shared ancestor with less information than this is no match
-ABSENT_IF_UNANNOTATED = 0.02  # P(term | disease) for a term outside the disease's annotations
-MIN_SUGGESTION_IC = 2.0
 
 
 def _lookup(sorted_terms: np.ndarray, terms: np.ndarray) -> np.ndarray:
@@ -41,62 +39,83 @@ class _Annotations:
         return int(self.terms[k]), float(self.freqs[k])
 
 
-def explain(m: ProfileMatrix, p: int, case: PreparedCase) -> tuple[TermEvidence, ...]:
-    o, ic = m.ontology, m.ic
-    cterms, clogp = m.closure(p)
-    nots = m.not_terms(p)
-    anns = _Annotations(m, p)
-    gam = m.params.frequency_weight
-    out: list[TermEvidence] = []
+def explain(m: ProfileMatrix, p: int, case: PreparedCase) -> tuple[tuple[TermEvidence, ...], tuple[TermEvidence, ...]]:
+    """How each of the case's terms counted for profile ``p``: (the findings that counted, for first and then
+    against, then the observed ones the disease does not explain; the excluded findings that carried no weight)."""
+    x = _Explainer(m, p)
+    rows = [x.observed(t) for t in case.observed] + [x.excluded(t) for t in case.excluded]
+    weighted = [e for e in rows if e.contribution != 0 or not e.excluded]
+    weighted.sort(key=lambda e: (0 if e.contribution > 0 else 1 if e.contribution < 0 else 2, -abs(e.contribution)))
+    return tuple(weighted), tuple(e for e in rows if e.excluded and e.contribution == 0)
 
-    def ev(t: int, excluded: bool, match: str, contribution: float, ann: int | None = None,
-           freq: float | None = None, via: int | None = None) -> TermEvidence:
+
+class _Explainer:
+    """One profile's annotations, closure and NOT terms, to say how a patient term matched it."""
+
+    def __init__(self, m: ProfileMatrix, p: int) -> None:
+        self.m, self.p = m, p
+        self.anns = _Annotations(m, p)
+        self.closure_terms, _ = m.closure(p)
+        self.nots = m.not_terms(p).tolist()
+
+    def evidence(self, t: int, excluded: bool, match: MatchKind, contribution: float, ann: int | None = None,
+                 freq: float | None = None, via: int | None = None) -> TermEvidence:
+        o = self.m.ontology
         return TermEvidence(
-            term_id=o.ids[t], term_label=o.labels[t], excluded=excluded, match=match,  # type: ignore[arg-type]
-            contribution=round(float(contribution), 4),
+            term_id=o.ids[t], term_label=o.labels[t], excluded=excluded, match=match,
+            contribution=round(float(contribution), 4) + 0.0,  # never "-0.0"
             annotation_id=None if ann is None else o.ids[ann],
             annotation_label=None if ann is None else o.labels[ann],
             frequency=None if freq is None else round(float(freq), 4),
             via=None if via is None else o.ids[via],
+            via_label=None if via is None else o.labels[via],
         )
 
-    for t in case.observed:
-        anc = o.ancestors(t)
+    def _not_at_or_above(self, t: int) -> int | None:
+        anc = set(self.m.ontology.ancestors(t).tolist())
+        return next((n for n in self.nots if n in anc), None)
+
+    def _in_closure(self, t: int) -> bool:
+        return bool(_lookup(self.closure_terms, np.array([t]))[0] >= 0)
+
+    def observed(self, t: int) -> TermEvidence:
+        m, p = self.m, self.p
         contribution = float(m.observed_row(t)[p])
-        hit = [n for n in nots.tolist() if n in set(anc.tolist())]
-        if hit:
-            out.append(ev(t, False, "contradicted", contribution, ann=hit[0]))
-            continue
-        if _lookup(cterms, np.array([t]))[0] >= 0:  # the disease has the term itself or a descendant
-            best = anns.best_below(t)
-            kind = "exact" if best and best[0] == t else "disease term more specific"
-            out.append(ev(t, False, kind, contribution, *(best or (None, None))))
-            continue
-        pos = _lookup(cterms, anc)
+        negated = self._not_at_or_above(t)
+        if negated is not None:
+            return self.evidence(t, False, "contradicted", contribution, ann=negated)
+        if self._in_closure(t):  # the disease has the term itself or a descendant
+            best = self.anns.best_below(t)
+            kind: MatchKind = "exact" if best and best[0] == t else "disease term more specific"
+            return self.evidence(t, False, kind, contribution, *(best or (None, None)))
+        anc = m.ontology.ancestors(t)
+        pos = _lookup(self.closure_terms, anc)
         ok = pos >= 0
-        cand, lp = anc[ok], clogp[pos[ok]]
-        k = int(np.argmax(gam * lp + ic[cand])) if len(cand) else -1
-        a = int(cand[k]) if k >= 0 else -1
-        if a < 0 or ic[a] < UNSPECIFIC_IC:
-            out.append(ev(t, False, "unmatched", contribution))
-            continue
-        best = anns.best_below(a)
-        kind = "patient term more specific" if best and best[0] == a else "related"
-        out.append(ev(t, False, kind, contribution, *(best or (None, None)), via=a if kind == "related" else None))
-    for t in case.excluded:
-        contribution = float(m.excluded_row(t)[p])
-        pos = _lookup(cterms, np.array([t]))
-        best = anns.best_below(t) if pos[0] >= 0 else None
+        direct = np.isin(anc, self.anns.terms) & ok
+        if direct.any() and contribution > MATCHED:  # the disease is annotated with an ancestor of the term
+            values = m.prof_value[m.prof_ptr[self.p] + pos[direct]]  # what each such ancestor is worth, as scored
+            a = int(anc[direct][np.argmax(values)])
+            freq = float(self.anns.freqs[np.flatnonzero(self.anns.terms == a)[0]])
+            return self.evidence(t, False, "patient term more specific", contribution, a, freq)
+        # no support; say what the disease has nearby (the most specific shared ancestor and what is below it)
+        shared = anc[ok & (m.ic[anc] >= m.params.nearby_min_ic)]
+        if not len(shared):
+            return self.evidence(t, False, "unmatched", contribution)
+        a = int(shared[np.argmax(m.ic[shared])])
+        best = self.anns.best_below(a)
+        return self.evidence(t, False, "unmatched", contribution, best[0] if best else None,
+                             best[1] if best else None, via=a)
+
+    def excluded(self, t: int) -> TermEvidence:
+        m = self.m
+        contribution = float(m.excluded_row(t)[self.p])
+        best = self.anns.best_below(t) if self._in_closure(t) else None
         if best and best[1] >= m.params.excluded_min_frequency:
-            out.append(ev(t, True, "counted against", contribution, best[0], best[1]))
-            continue
-        anc = set(o.ancestors(t).tolist())
-        hit = [n for n in nots.tolist() if n in anc]
-        if hit:
-            out.append(ev(t, True, "consistent", contribution, ann=hit[0]))
-        else:
-            out.append(ev(t, True, "neutral", contribution, *(best or (None, None))))
-    return tuple(out)
+            return self.evidence(t, True, "counted against", contribution, best[0], best[1])
+        negated = self._not_at_or_above(t)
+        if negated is not None:
+            return self.evidence(t, True, "consistent", contribution, ann=negated)
+        return self.evidence(t, True, "neutral", contribution, *(best or (None, None)))
 
 
 def _entropy(p: np.ndarray) -> np.ndarray:
@@ -115,7 +134,7 @@ def next_best_phenotypes(
     present = np.unique(np.concatenate([o.ancestors(t) for t in case.observed_all]))
     closures = [m.closure(int(p)) for p in profiles]
     cand = np.unique(np.concatenate([c[0] for c in closures]))
-    cand = cand[(ic[cand] >= MIN_SUGGESTION_IC) & o.phenotype_mask[cand] & ~np.isin(cand, present)]
+    cand = cand[(ic[cand] >= m.params.suggestion_min_ic) & o.phenotype_mask[cand] & ~np.isin(cand, present)]
     if case.excluded and len(cand):  # drop terms at or below an excluded term: already known absent
         pos, anc = _expand_to_ancestors(o, cand)
         below_excluded = np.zeros(len(cand), dtype=bool)
@@ -123,11 +142,12 @@ def next_best_phenotypes(
         cand = cand[~below_excluded]
     if not len(cand):
         return ()
-    q = np.full((len(profiles), len(cand)), ABSENT_IF_UNANNOTATED)
+    floor = m.params.suggestion_floor
+    q = np.full((len(profiles), len(cand)), floor)
     for i, (terms, logp) in enumerate(closures):
         pos = _lookup(cand, terms)
         ok = pos >= 0
-        q[i, pos[ok]] = np.maximum(np.exp(logp[ok]), ABSENT_IF_UNANNOTATED)
+        q[i, pos[ok]] = np.maximum(np.exp(logp[ok]), floor)
     p_t = prior @ q
     post_yes = prior[:, None] * q / p_t
     post_no = prior[:, None] * (1 - q) / (1 - p_t)

@@ -7,7 +7,6 @@ systems agree, how richly the disease is annotated), so a ranker learned on some
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,24 +14,20 @@ import numpy as np
 from raredx.kb import KnowledgeBase
 
 if TYPE_CHECKING:
-    from raredx.engine._engine import PreparedCase
+    from raredx.engine._prepare import PreparedCase
     from raredx.engine._profiles import ProfileMatrix
 
 CORE_FREQUENCY = 0.5  # an annotation at least this frequent is one of the disease's "frequent features"
 MATCHED = 0.05  # a contribution above this is a match
 
 FEATURES = (
-    # the case
-    "n_observed", "n_excluded", "observed_ic", "sex", "onset_given",
     # first-stage scores
-    "score", "score_gap", "position", "raw_score", "background", "onset",
+    "score", "score_gap", "position", "background", "onset",
     # the patient's findings, by how the disease matches them
-    "share_exact", "share_more_specific", "share_ancestor", "share_unmatched",
-    "ic_exact", "ic_more_specific", "explained", "ancestor_explained", "best_term", "mean_frequency",
-    # the patient's excluded findings
-    "excluded_annotated", "excluded_max_frequency", "excluded_log_absent", "excluded_score",
-    # the disease's frequent features
-    "n_frequent", "frequent_present", "frequent_excluded", "frequent_ic_present", "all_present",
+    "share_exact", "share_more_specific", "share_ancestor", "ic_exact", "ic_more_specific", "explained",
+    "ancestor_explained", "best_term", "mean_frequency",
+    # the disease's annotations the patient shows (the term or a more specific one)
+    "n_frequent", "frequent_present", "frequent_ic_present", "all_present",
     # organ systems
     "systems_covered", "frequent_systems_covered",
     # the disease's knowledge
@@ -49,37 +44,21 @@ _INHERITANCE = (
 )
 
 
-class ProfileIndex:
-    """Look-ups over one profile matrix, computed once per matrix."""
+class ProfileStats:
+    """Per-profile counts of one profile matrix, computed once per matrix."""
 
     def __init__(self, m: ProfileMatrix) -> None:
         self.m = m
-        T = np.int64(m.n_terms)
-        self.closure_key = np.repeat(np.arange(m.n, dtype=np.int64), np.diff(m.prof_ptr)) * T + m.prof_term
-        self.ann_profile = np.repeat(np.arange(m.n, dtype=np.int64), np.diff(m.ann_ptr))
-        self.ann_key = self.ann_profile * T + m.ann_term
-
-    @cached_property
-    def stats(self) -> dict[str, np.ndarray]:
-        m = self.m
+        owner = np.repeat(np.arange(m.n, dtype=np.int64), np.diff(m.ann_ptr))
         core = m.ann_freq >= CORE_FREQUENCY
         systems = m.ontology.organ_systems[m.ann_term]
-        all_sys = np.zeros(m.n, np.int64)
-        core_sys = np.zeros(m.n, np.int64)
-        np.bitwise_or.at(all_sys, self.ann_profile, systems)
-        np.bitwise_or.at(core_sys, self.ann_profile[core], systems[core])
-        return {
-            "n_annotations": np.diff(m.ann_ptr).astype(np.float32),
-            "n_frequent": np.bincount(self.ann_profile[core], minlength=m.n).astype(np.float32),
-            "closure_size": np.diff(m.prof_ptr).astype(np.float32),
-            "systems": all_sys,
-            "core_systems": core_sys,
-        }
-
-    def lookup(self, keys: np.ndarray, sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        pos = np.minimum(np.searchsorted(sorted_keys, keys), max(len(sorted_keys) - 1, 0))
-        hit = (sorted_keys[pos] == keys) if len(sorted_keys) else np.zeros(keys.shape, bool)
-        return pos, hit
+        self.systems = np.zeros(m.n, np.int64)
+        self.core_systems = np.zeros(m.n, np.int64)
+        np.bitwise_or.at(self.systems, owner, systems)
+        np.bitwise_or.at(self.core_systems, owner[core], systems[core])
+        self.n_annotations = np.diff(m.ann_ptr).astype(np.float32)
+        self.n_frequent = np.bincount(owner[core], minlength=m.n).astype(np.float32)
+        self.closure_size = np.diff(m.prof_ptr).astype(np.float32)
 
 
 class ConceptStatics:
@@ -104,106 +83,86 @@ class ConceptStatics:
 
 
 def candidate_features(
-    index: ProfileIndex,
+    stats: ProfileStats,
     profiles: np.ndarray,
     case: PreparedCase,
     *,
     score: np.ndarray,
     position: np.ndarray,
     best_score: float,
-    hub: float,
     onset: np.ndarray,
     statics: np.ndarray,
 ) -> np.ndarray:
-    """A (len(profiles), len(FEATURES)) matrix for candidates ``profiles`` of ``index``'s matrix.
+    """A (len(profiles), len(FEATURES)) matrix for candidates ``profiles`` of ``stats``' matrix.
 
-    ``score``: their first-stage scores; ``position``: their places in its ranking (0 first); ``best_score``: the case's best; ``hub``: the background weight
-    times the number of findings; ``onset``: their onset term; ``statics``: their :class:`ConceptStatics` rows."""
-    m = index.m
-    K = len(profiles)
-    T = np.int64(m.n_terms)
-    P = profiles.astype(np.int64)
-    obs = np.asarray(case.observed, dtype=np.int64)
-    exc = np.asarray(case.excluded, dtype=np.int64)
+    ``score``: their first-stage scores; ``position``: their places in its ranking (0 first); ``best_score``:
+    the case's best; ``onset``: their onset term; ``statics``: their :class:`ConceptStatics` rows."""
+    m = stats.m
+    order = np.argsort(profiles, kind="stable")
+    P = profiles[order].astype(np.int64)
+    out = np.zeros((len(P), len(FEATURES)), np.float32)
+    f = {name: out[:, i] for i, name in enumerate(FEATURES)}
+    f["score"][:] = score[order]
+    f["score_gap"][:] = score[order] - best_score
+    f["position"][:] = position[order]
+    f["background"][:] = m.background[P]
+    f["onset"][:] = onset[order]
+    _match_features(m, P, np.asarray(case.observed, dtype=np.int64), f)
+    _annotation_features(m, P, np.asarray(case.observed_all, dtype=np.int64), f)
+    patient_sys = np.bitwise_or.reduce(m.ontology.organ_systems[np.asarray(case.observed, dtype=np.int64)])
+    n_sys = max(int(np.bitwise_count(patient_sys)), 1)
+    f["systems_covered"][:] = np.bitwise_count(stats.systems[P] & patient_sys) / n_sys
+    core_sys = stats.core_systems[P]
+    f["frequent_systems_covered"][:] = np.bitwise_count(core_sys & patient_sys) / np.maximum(np.bitwise_count(core_sys), 1)
+    f["n_annotations"][:] = np.log1p(stats.n_annotations[P])
+    f["closure_size"][:] = np.log1p(stats.closure_size[P])
+    f["n_frequent"][:] = stats.n_frequent[P]
+    out[:, len(FEATURES) - len(STATICS):] = statics[order]
+    return out[np.argsort(order, kind="stable")]
+
+
+def _match_features(m: ProfileMatrix, P: np.ndarray, obs: np.ndarray, f: dict[str, np.ndarray]) -> None:
+    """How the disease matches each of the patient's scored findings, summed over the findings."""
     ic_obs = m.ic[obs].astype(np.float64)
     ic_total = max(float(ic_obs.sum()), 1e-6)
-    out = np.zeros((K, len(FEATURES)), np.float32)
-    f = {name: out[:, i] for i, name in enumerate(FEATURES)}
-
-    f["n_observed"][:], f["n_excluded"][:], f["observed_ic"][:] = len(obs), len(exc), ic_total
-    f["sex"][:] = {"male": 1, "female": 2}.get(case.sex or "", 0)
-    f["onset_given"][:] = case.onset_bins != 0
-    f["score"][:] = score
-    f["score_gap"][:] = score - best_score
-    f["position"][:] = position
-    bg = m.background[P]
-    f["background"][:] = bg
-    f["raw_score"][:] = score + hub * bg
-    f["onset"][:] = onset
-
     contrib = np.stack([m.observed_row(int(t))[P] for t in obs]).astype(np.float64)  # (n, K)
-    keys = P[None, :] * T + obs[:, None]
-    pos, in_closure = index.lookup(keys, index.closure_key)
-    _, direct = index.lookup(keys, index.ann_key)
-    more_specific = in_closure & ~direct
+    at, direct = zip(*(m.column(int(t), P) for t in obs))
+    pos, exact = np.stack(at), np.stack(direct)
+    in_closure = pos >= 0
+    more_specific = in_closure & ~exact
     ancestor = ~in_closure & (contrib > MATCHED)
-    f["share_exact"][:] = direct.mean(0)
+    f["share_exact"][:] = exact.mean(0)
     f["share_more_specific"][:] = more_specific.mean(0)
     f["share_ancestor"][:] = ancestor.mean(0)
-    f["share_unmatched"][:] = (~in_closure & ~ancestor).mean(0)
-    f["ic_exact"][:] = (ic_obs[:, None] * direct).sum(0) / ic_total
-    f["ic_more_specific"][:] = (ic_obs[:, None] * more_specific).sum(0) / ic_total
+    f["ic_exact"][:] = ic_obs @ exact / ic_total
+    f["ic_more_specific"][:] = ic_obs @ more_specific / ic_total
     f["explained"][:] = contrib.sum(0) / ic_total
     f["ancestor_explained"][:] = (contrib * ancestor).sum(0) / ic_total
     f["best_term"][:] = contrib.max(0)
-    p_term = np.where(in_closure, np.exp(m.prof_logp[pos]), 0.0)
+    p_term = np.where(in_closure, np.exp(m.col_logp[np.maximum(pos, 0)]), 0.0)
     f["mean_frequency"][:] = p_term.sum(0) / np.maximum(in_closure.sum(0), 1)
 
-    if len(exc):
-        ekeys = P[None, :] * T + exc[:, None]
-        epos, e_in = index.lookup(ekeys, index.closure_key)
-        maxf = np.where(e_in, m.prof_maxf[epos], 0.0)
-        f["excluded_annotated"][:] = e_in.mean(0)
-        f["excluded_max_frequency"][:] = maxf.max(0)
-        f["excluded_log_absent"][:] = np.log1p(-0.95 * maxf).sum(0)
-        f["excluded_score"][:] = sum(m.excluded_row(int(t))[P] for t in exc)
 
-    _frequent_features(m, index, P, obs, exc, f)
-    st = index.stats
-    patient_sys = np.bitwise_or.reduce(m.ontology.organ_systems[obs])
-    n_sys = max(int(np.bitwise_count(patient_sys)), 1)
-    f["systems_covered"][:] = np.bitwise_count(st["systems"][P] & patient_sys) / n_sys
-    core_sys = st["core_systems"][P]
-    f["frequent_systems_covered"][:] = np.bitwise_count(core_sys & patient_sys) / np.maximum(np.bitwise_count(core_sys), 1)
-    f["n_annotations"][:] = np.log1p(st["n_annotations"][P])
-    f["closure_size"][:] = np.log1p(st["closure_size"][P])
-    f["n_frequent"][:] = st["n_frequent"][P]
-    for j, name in enumerate(STATICS):
-        f[name][:] = statics[:, j]
-    return out
-
-
-def _frequent_features(
-    m: ProfileMatrix, index: ProfileIndex, P: np.ndarray, obs: np.ndarray, exc: np.ndarray, f: dict[str, np.ndarray]
-) -> None:
-    """How many of each candidate's annotations the patient shows (the term or a more specific one) or lacks."""
+def _annotation_features(m: ProfileMatrix, P: np.ndarray, observed: np.ndarray, f: dict[str, np.ndarray]) -> None:
+    """How many of each candidate's annotations (and of its frequent ones) the patient shows: the term or a
+    more specific one."""
     o = m.ontology
-    present = np.zeros(o.anc_ptr.shape[0] - 1, bool)
-    present[np.concatenate([o.ancestors(int(t)) for t in obs])] = True
-    absent = np.zeros_like(present)
-    for t in exc:
-        absent[o.descendant_array(int(t))] = True
-    starts, ends = m.ann_ptr[P], m.ann_ptr[P + 1]
-    lens = ends - starts
-    owner = np.repeat(np.arange(len(P)), lens)
+    present = np.zeros(len(o), bool)
+    present[np.concatenate([o.ancestors(int(t)) for t in observed])] = True
+    starts, lens = m.ann_ptr[P], m.ann_ptr[P + 1] - m.ann_ptr[P]
     rows = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
-    terms, freq = m.ann_term[rows], m.ann_freq[rows]
-    core = freq >= CORE_FREQUENCY
-    is_present, is_absent = present[terms], absent[terms]
-    n_core = np.maximum(np.bincount(owner[core], minlength=len(P)), 1)
-    f["frequent_present"][:] = np.bincount(owner[core & is_present], minlength=len(P)) / n_core
-    f["frequent_excluded"][:] = np.bincount(owner[core & is_absent], minlength=len(P)) / n_core
-    ic = m.ic[terms]
-    core_ic = np.maximum(np.bincount(owner[core], weights=ic[core], minlength=len(P)), 1e-6)
-    f["frequent_ic_present"][:] = np.bincount(owner[core & is_present], weights=ic[core & is_present], minlength=len(P)) / core_ic
-    f["all_present"][:] = np.bincount(owner[is_present], minlength=len(P)) / np.maximum(lens, 1)
+    terms = m.ann_term[rows]
+    core = m.ann_freq[rows] >= CORE_FREQUENCY
+    shown = present[terms]
+    ic = m.ic[terms].astype(np.float64)
+    n_core = _segment_sums(core, lens)
+    f["frequent_present"][:] = _segment_sums(core & shown, lens) / np.maximum(n_core, 1)
+    f["frequent_ic_present"][:] = _segment_sums(ic * (core & shown), lens) / np.maximum(_segment_sums(ic * core, lens), 1e-6)
+    f["all_present"][:] = _segment_sums(shown, lens) / np.maximum(lens, 1)
+
+
+def _segment_sums(values: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Sums of consecutive segments of ``values`` with lengths ``lens`` (empty segments sum to 0)."""
+    c = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
+    ends = np.cumsum(lens)
+    return c[ends] - c[ends - lens]

@@ -37,15 +37,72 @@ def _expand_to_ancestors(ontology: Ontology, terms: np.ndarray) -> tuple[np.ndar
     return np.repeat(np.arange(len(terms)), lens), ontology.anc_idx[offs]
 
 
+def _positive_annotations(x: dict[str, np.ndarray], n_profiles: int, T: int, key: np.ndarray,
+                          f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One annotation per (profile, term) key, with the highest frequency any source gives: ``ann_*``."""
+    order = np.lexsort((f, key))
+    key, f = key[order], f[order]
+    last = np.r_[key[1:] != key[:-1], True] if len(key) else np.zeros(0, bool)
+    key, f = key[last], f[last]
+    x["ann_ptr"] = np.searchsorted((key // T).astype(np.int32), np.arange(n_profiles + 1)).astype(np.int64)
+    x["ann_term"], x["ann_freq"] = (key % T).astype(np.int32), f.astype(np.float32)
+    return key, f
+
+
+def _closure(x: dict[str, np.ndarray], ontology: Ontology, n_profiles: int, key: np.ndarray,
+             f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every profile's annotations closed upwards: P(term | disease) by noisy-OR over the annotations at or
+    below the term, and the highest single frequency among them (``prof_*``, and term-major ``col_*``).
+    Returns the (profile, term) keys of the closure and the term-major order of its entries."""
+    T = len(ontology)
+    pos_i, anc = _expand_to_ancestors(ontology, x["ann_term"])
+    ukey, inv = np.unique((key // T)[pos_i] * T + anc, return_inverse=True)
+    logp = np.log(-np.expm1(np.bincount(inv, weights=np.log1p(-f[pos_i]), minlength=len(ukey)))).astype(np.float32)
+    maxf = np.zeros(len(ukey), np.float32)
+    np.maximum.at(maxf, inv, f[pos_i])
+    c_profile, c_term = (ukey // T).astype(np.int32), (ukey % T).astype(np.int32)
+    x["prof_ptr"] = np.searchsorted(c_profile, np.arange(n_profiles + 1)).astype(np.int64)
+    x["prof_term"], x["prof_logp"], x["prof_maxf"] = c_term, logp, maxf
+    order = np.lexsort((c_profile, c_term))
+    x["col_ptr"] = np.searchsorted(c_term[order], np.arange(T + 1)).astype(np.int64)
+    x["col_profile"], x["col_logp"], x["col_maxf"] = c_profile[order], logp[order], maxf[order]
+    return ukey, order
+
+
 _ARRAYS = (
     "ann_ptr", "ann_term", "ann_freq", "prof_ptr", "prof_term", "prof_logp", "col_ptr", "col_profile",
     "col_logp", "col_maxf", "col_value", "ic", "not_ptr", "not_profile", "dense_index", "dense_rows", "prof_maxf",
-    "prof_value", "background",
+    "prof_value", "background", "col_direct",
 )
 
 
 class ProfileMatrix:
     """Profiles 0..n-1 compiled from annotation rows; see :meth:`compile`. Arrays only, so it caches."""
+
+    # positive annotations, profile-major (CSR): one per (profile, term), the highest frequency given
+    ann_ptr: np.ndarray
+    ann_term: np.ndarray
+    ann_freq: np.ndarray
+    # the upward closure of each profile's annotations (CSR, sorted terms): log P(term | disease), the highest
+    # single frequency at or below the term, and what the term is worth as a match (``col_value``'s order)
+    prof_ptr: np.ndarray
+    prof_term: np.ndarray
+    prof_logp: np.ndarray
+    prof_maxf: np.ndarray
+    prof_value: np.ndarray
+    # the same closure, term-major (CSR over terms, sorted profiles), and whether the term is annotated itself
+    col_ptr: np.ndarray
+    col_profile: np.ndarray
+    col_logp: np.ndarray
+    col_maxf: np.ndarray
+    col_value: np.ndarray
+    col_direct: np.ndarray
+    ic: np.ndarray  # information content of every term
+    not_ptr: np.ndarray  # NOT annotations, term-major
+    not_profile: np.ndarray
+    dense_index: np.ndarray  # row in dense_rows of each general term (-1: none)
+    dense_rows: np.ndarray  # max-propagated match values of general terms over all profiles
+    background: np.ndarray  # each profile's expected match value for a typical finding
 
     def __init__(self, ontology: Ontology, params: Params, arrays: dict[str, np.ndarray]) -> None:
         self.ontology = ontology
@@ -80,53 +137,27 @@ class ProfileMatrix:
         ``background``: (terms, weights) of a typical patient term, for :meth:`background_scores`."""
         T = len(ontology)
         x: dict[str, np.ndarray] = {}
-        # positive annotations, one per (profile, term): the highest frequency any source gives
         pos = ~negated
-        f = np.where(np.isnan(frequency), params.default_frequency, frequency)[pos]
-        f = np.clip(f, 1e-4, _MAX_FREQ)
-        key = profile[pos].astype(np.int64) * T + term[pos]
-        order = np.lexsort((f, key))
-        key, f = key[order], f[order]
-        last = np.r_[key[1:] != key[:-1], True] if len(key) else np.zeros(0, bool)
-        key, f = key[last], f[last]
-        ann_profile, ann_term = (key // T).astype(np.int32), (key % T).astype(np.int32)
-        x["ann_ptr"] = np.searchsorted(ann_profile, np.arange(n_profiles + 1)).astype(np.int64)
-        x["ann_term"], x["ann_freq"] = ann_term, f.astype(np.float32)
-
-        # closure probabilities by noisy-OR, grouped by (profile, ancestor)
-        pos_i, anc = _expand_to_ancestors(ontology, ann_term)
-        ckey = ann_profile[pos_i].astype(np.int64) * T + anc
-        ukey, inv = np.unique(ckey, return_inverse=True)
-        log_miss = np.bincount(inv, weights=np.log1p(-f[pos_i]), minlength=len(ukey))
-        logp = np.log(-np.expm1(log_miss)).astype(np.float32)
-        # the highest frequency of any single annotation at or below each closure term
-        maxf = np.zeros(len(ukey), np.float32)
-        np.maximum.at(maxf, inv, f[pos_i])
-        c_profile, c_term = (ukey // T).astype(np.int32), (ukey % T).astype(np.int32)
-        x["prof_ptr"] = np.searchsorted(c_profile, np.arange(n_profiles + 1)).astype(np.int64)
-        x["prof_term"], x["prof_logp"], x["prof_maxf"] = c_term, logp, maxf
-        order = np.lexsort((c_profile, c_term))
-        x["col_ptr"] = col_ptr = np.searchsorted(c_term[order], np.arange(T + 1)).astype(np.int64)
-        x["col_profile"], x["col_logp"], x["col_maxf"] = c_profile[order], logp[order], maxf[order]
-
+        f = np.clip(np.where(np.isnan(frequency), params.default_frequency, frequency)[pos], 1e-4, _MAX_FREQ)
+        key, f = _positive_annotations(x, n_profiles, T, profile[pos].astype(np.int64) * T + term[pos], f)
+        ukey, order = _closure(x, ontology, n_profiles, key, f)
         if ic is None:
+            c_profile, c_term = ukey // T, ukey % T
             counts = np.bincount(c_term[c_profile < (ic_profiles or n_profiles)], minlength=T)
             ic = np.maximum(-np.log((counts + 1.0) / ((ic_profiles or n_profiles) + 1.0)), 0.0)
         x["ic"] = ic = ic.astype(np.float32)
-        col_term = np.repeat(np.arange(T), np.diff(col_ptr))
-        # a shared ancestor that the disease is not itself annotated with is a looser match, and none at all
-        # when it only groups alternatives (sparse and thick eyebrows share "Abnormal eyebrow morphology")
-        direct = np.isin(ukey, key)[order]
-        related = np.where(ontology.grouping_mask[col_term], 0.0, params.related_weight)
-        x["col_value"] = (params.frequency_weight * x["col_logp"] + ic[col_term] * np.where(direct, 1.0, related)).astype(np.float32)
+        col_term = np.repeat(np.arange(T), np.diff(x["col_ptr"]))
+        # a patient term matches through an ancestor only if the disease is annotated with that ancestor itself
+        # (the ontology says the two agree); an ancestor shared with a different annotation is no support: its
+        # children are usually alternatives (sparse and thick eyebrows share "Abnormal eyebrow morphology")
+        x["col_direct"] = direct = np.isin(ukey, key)[order]
+        x["col_value"] = (params.frequency_weight * x["col_logp"] + ic[col_term] * direct).astype(np.float32)
         x["prof_value"] = np.empty_like(x["col_value"])
         x["prof_value"][order] = x["col_value"]
-
         # NOT annotations, term-major
         nk = np.unique(term[negated].astype(np.int64) * n_profiles + profile[negated])
         x["not_ptr"] = np.searchsorted((nk // n_profiles).astype(np.int32), np.arange(T + 1)).astype(np.int64)
         x["not_profile"] = (nk % n_profiles).astype(np.int32)
-
         x["dense_index"] = np.full(T, -1, dtype=np.int32)
         x["dense_rows"] = np.zeros((0, n_profiles), dtype=np.float32)
         x["background"] = np.zeros(n_profiles, dtype=np.float32)
@@ -219,6 +250,17 @@ class ProfileMatrix:
             out[hit] += self.params.not_bonus
         out.flags.writeable = False
         return out
+
+    def column(self, t: int, profiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For sorted ``profiles``: (position in term ``t``'s column, or -1 where ``t`` is not in the profile's
+        closure; whether the profile is annotated with ``t`` itself)."""
+        s, e = self.col_ptr[t], self.col_ptr[t + 1]
+        col = self.col_profile[s:e]
+        pos = np.searchsorted(col, profiles)
+        hit = pos < len(col)
+        hit[hit] = col[pos[hit]] == profiles[hit]
+        at = np.where(hit, s + pos, -1)
+        return at, hit & self.col_direct[np.maximum(at, 0)]
 
     def _not_profiles(self, terms: np.ndarray) -> np.ndarray:
         parts = [self.not_profile[self.not_ptr[a] : self.not_ptr[a + 1]] for a in terms if self.not_ptr[a + 1] > self.not_ptr[a]]

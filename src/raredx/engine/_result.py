@@ -11,8 +11,7 @@ MatchKind = Literal[
     "exact",  # the disease is annotated with the patient's term
     "disease term more specific",  # the disease has a descendant of the patient's term
     "patient term more specific",  # the patient's term lies below a disease annotation
-    "related",  # only a shared ancestor (named in `via`) links them
-    "unmatched",  # nothing specific links them
+    "unmatched",  # the disease does not explain it (`via`: the nearest ancestor it shares with an annotation)
     "contradicted",  # observed, but the disease is annotated NOT to have it
     "counted against",  # excluded, but the disease usually has it
     "consistent",  # excluded, and the disease is annotated NOT to have it
@@ -32,7 +31,8 @@ class TermEvidence:
     annotation_id: str | None = None  # the disease annotation it matched
     annotation_label: str | None = None
     frequency: float | None = None  # of that annotation in the disease, when known
-    via: str | None = None  # the shared ancestor, for "related"
+    via: str | None = None  # for "unmatched": the most specific ancestor shared with the annotation named
+    via_label: str | None = None  # its label
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +40,23 @@ class RankedDisease:
     rank: int
     ids: tuple[str, ...]
     name: str
-    score: float
-    probability: float
-    evidence: tuple[TermEvidence, ...]
-    genes: tuple[str, ...]
+    score: float  # the first stage's: its evidence + onset_fit + background (+ the genotype's contribution)
+    probability: float  # calibrated, after both stages
+    evidence: tuple[TermEvidence, ...]  # what counted for, then against, then the findings it does not explain
+    genes: tuple[str, ...]  # Mendelian first (see gene_associations)
     inheritance: tuple[str, ...]  # labels of HPO mode-of-inheritance terms
     onset: str  # the disease's onset classes, "" if unknown
     genotype: DiseaseGenotype | None = None  # with sequencing data: how the variants counted
+    gene_associations: tuple[str, ...] = ()  # of each gene: "mendelian", "unknown" (type not given) or "polygenic"
+    not_counted: tuple[TermEvidence, ...] = ()  # excluded findings that carried no weight for this disease
+    onset_fit: float = 0.0  # for (+) or against (-) the disease from the patient's onset or age
+    background: float = 0.0  # what a disease with this many annotations scores for any findings, taken off
+
+    def gene_labels(self) -> tuple[str, ...]:
+        """The genes for display, Mendelian first; other links say what they are ("TGFB1 (polygenic)")."""
+        kinds = self.gene_associations or ("mendelian",) * len(self.genes)
+        return tuple(g if k == "mendelian" else f"{g} ({'type not given' if k == 'unknown' else k})"
+                     for g, k in zip(self.genes, kinds))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +72,12 @@ class Suggestion:
 
 @dataclass(frozen=True, slots=True)
 class RankedGene:
-    """A gene with genotype evidence, ranked by the best combined score of its diseases."""
+    """A gene with genotype evidence, ranked by the probability of its most probable disease."""
 
     rank: int
     gene: str
-    score: float
-    best_disease: str  # name of its best-ranked disease ("" if it has none)
+    probability: float  # of the most probable disease it explains (0 if none)
+    best_disease: str  # name of that disease ("" if it has none)
     variants: tuple[str, ...]
 
 

@@ -40,6 +40,16 @@ class GenotypeParams:
     single_recessive_hit: float = 0.05  # one heterozygous hit in an autosomal recessive gene
     background: float = 0.01  # how likely a random gene carries such evidence
     no_variant_penalty: float = 5.0  # a disease none of whose genes has a qualifying variant
+    uncommon_frequency: float = 1e-4  # allele frequencies above this lower an unclassified variant's chance ...
+    uncommon_factor: float = 0.8  # ... by this factor
+    common_frequency: float = 1e-3  # and above this ...
+    common_factor: float = 0.4  # ... by this one
+    de_novo_gain: float = 0.5  # share of the remaining doubt a de novo variant removes
+    segregation_gain: float = 0.3  # ditto, a variant that segregates with the disease in the family
+    non_segregation_factor: float = 0.2  # a variant that does not segregate keeps this share of its chance
+    max_pathogenicity: float = 0.999  # no variant is certain
+    x_heterozygous_female: float = 0.1  # a heterozygous hit in a woman explains an X-linked recessive disease this much
+    x_unknown_sex: float = 0.5  # ... and in a patient of unknown sex
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,21 +100,21 @@ def variant_pathogenicity(v: Variant, p: GenotypeParams) -> ScoredVariant:
     if af is not None and not classified:  # a pathogenic class already weighed the frequency
         if af > p.max_frequency:
             return ScoredVariant(v, 0.0, (*reasons, f"filtered: allele frequency {af:.3g} > {p.max_frequency}"))
-        if af > 1e-3:
-            prob *= 0.4
-        elif af > 1e-4:
-            prob *= 0.8
+        if af > p.common_frequency:
+            prob *= p.common_factor
+        elif af > p.uncommon_frequency:
+            prob *= p.uncommon_factor
         reasons.append(f"allele frequency {af:.2g}")
     if v.de_novo:
-        prob += (1 - prob) * 0.5
+        prob += (1 - prob) * p.de_novo_gain
         reasons.append("de novo")
     if v.segregates is True:
-        prob += (1 - prob) * 0.3
+        prob += (1 - prob) * p.segregation_gain
         reasons.append("segregates")
     elif v.segregates is False:
-        prob *= 0.2
+        prob *= p.non_segregation_factor
         reasons.append("does not segregate")
-    return ScoredVariant(v, min(prob, 0.999), tuple(reasons))
+    return ScoredVariant(v, min(prob, p.max_pathogenicity), tuple(reasons))
 
 
 def gene_evidence(genotype: Genotype, sex: str | None, p: GenotypeParams) -> dict[str, GeneEvidence]:
@@ -120,7 +130,8 @@ def gene_evidence(genotype: Genotype, sex: str | None, p: GenotypeParams) -> dic
         pairs = [a.pathogenicity * b.pathogenicity for i, a in enumerate(hets) for b in hets[i + 1 :]
                  if not (a.variant.inherited_from and a.variant.inherited_from == b.variant.inherited_from)]
         recessive = max([*biallelic, *pairs, *(s.pathogenicity * p.single_recessive_hit for s in hets), 0.0])
-        x_rec = dominant if sex == "male" else max([*biallelic, dominant * 0.1 if sex == "female" else dominant * 0.5])
+        het_share = p.x_heterozygous_female if sex == "female" else p.x_unknown_sex
+        x_rec = dominant if sex == "male" else max([*biallelic, dominant * het_share])
         out[gene] = GeneEvidence(gene, tuple(sorted(scored, key=lambda s: -s.pathogenicity)), dominant, recessive, x_rec)
     for gene in genotype.genes:
         if gene not in out:

@@ -62,7 +62,7 @@ def render_table(result: Differential, console: Console) -> None:
         if against:
             terms += " [red]against: " + ", ".join(e.term_label for e in against[:3]) + "[/red]"
         table.add_row(str(d.rank), f"{d.name}\n[dim]{' '.join(d.ids)}[/dim]", f"{d.probability:.3f}", f"{d.score:.2f}",
-                      ", ".join(d.genes[:4]) + (" …" if len(d.genes) > 4 else ""), terms)
+                      ", ".join(d.gene_labels()[:4]) + (" …" if len(d.genes) > 4 else ""), terms)
     console.print(table)
     if result.genes:
         console.print("Genes with genotype evidence:")

@@ -2,6 +2,9 @@
 
 from raredx import config
 from raredx.kb._build import (
+    ORIGIN_DEFINITION,
+    ORIGIN_HPOA,
+    ORIGIN_NAME,
     SEX_ANY,
     SEX_FEMALE,
     SEX_MALE,
@@ -23,6 +26,9 @@ cache_dir = config.cache_dir
 
 __all__ = [
     "ONSET_BINS",
+    "ORIGIN_DEFINITION",
+    "ORIGIN_HPOA",
+    "ORIGIN_NAME",
     "SEX_ANY",
     "SEX_FEMALE",
     "SEX_MALE",

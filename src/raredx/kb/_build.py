@@ -25,8 +25,9 @@ from raredx.ontology import MODE_OF_INHERITANCE, ONSET, Ontology, parse_obo
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 8  # bump when the compiled layout or its derivation changes
+CACHE_FORMAT = 11  # bump when the compiled layout or its derivation changes
 SEX_ANY, SEX_MALE, SEX_FEMALE = 0, 1, 2
+ORIGIN_HPOA, ORIGIN_NAME, ORIGIN_DEFINITION = 0, 1, 2  # where an annotation comes from
 _SEX_CODES = {"": SEX_ANY, "MALE": SEX_MALE, "FEMALE": SEX_FEMALE}
 _PREFIX_ORDER = {"OMIM": 0, "ORPHA": 1, "DECIPHER": 2, "MONDO": 3}
 
@@ -75,10 +76,20 @@ class Annotations:
     source: np.ndarray  # int32, index into KnowledgeBase.source_diseases
     ref_ptr: np.ndarray  # int64, CSR pointer into ref_pmid
     ref_pmid: np.ndarray  # int64, PubMed id of each reference, -1 for non-PubMed references
-    from_name: np.ndarray  # bool, a phenotype named in the disease's own name (see kb/_names.py)
+    origin: np.ndarray  # int8: ORIGIN_HPOA, ORIGIN_NAME (named in the disease's name) or ORIGIN_DEFINITION
 
     def __len__(self) -> int:
         return len(self.concept)
+
+    @property
+    def from_name(self) -> np.ndarray:
+        """A phenotype named in the disease's own name (see kb/_names.py)."""
+        return self.origin == ORIGIN_NAME
+
+    @property
+    def from_definition(self) -> np.ndarray:
+        """A phenotype stated in Orphanet's definition of the disease (found by raredx's text recogniser)."""
+        return self.origin == ORIGIN_DEFINITION
 
 
 class KnowledgeBase:
@@ -234,6 +245,8 @@ def build_knowledge_base(files: dict[str, Path], digests: dict[str, str] | None 
     concepts = _describe_concepts(members, mondo_of, names, r, inheritance, onset)
     _link_broader(concepts, r.orpha, concept_of)
     _add_name_terms(cols, NameMatcher(r.ontology), members, names, source_index)
+    if "orphanet_definitions" in files:
+        _add_definition_terms(cols, r.ontology, files, digests, concept_of, source_index)
     url = {s.key: s.url for s in SOURCES}
     sources = [SourceInfo(k, files[k].name, r.versions.get(k, ""), digests[k], url[k]) for k in files]
     return KnowledgeBase(r.ontology, concepts, cols.annotations(), annotated, sources)
@@ -264,7 +277,7 @@ def _read_releases(files: dict[str, Path]) -> _Releases:
     versions = {
         "hp_obo": doc.version.replace("hp/releases/", ""), "hpoa": hpoa_version, "genes": "unversioned",
         "orphanet_product1": orpha_date, "orphanet_product9": p9_date, "mondo_omim": mondo_version,
-        "mondo_orphanet": mondo_version,
+        "mondo_orphanet": mondo_version, "orphanet_definitions": f"derived from en_product1 {orpha_date}",
     }
     return _Releases(Ontology.from_obo(doc), rows, readers.read_genes_to_disease(files["genes"]), orpha, history,
                      omim_pairs, orpha_pairs, versions)
@@ -279,9 +292,9 @@ class _Columns:
         self.ref_pmid: list[int] = []
 
     def add(self, concept: int, term: int, frequency: float, negated: bool, sex: int, source: int,
-            from_name: bool, references: tuple[str, ...] = ()) -> None:
+            origin: int, references: tuple[str, ...] = ()) -> None:
         for key, value in (("concept", concept), ("term", term), ("frequency", frequency), ("negated", negated),
-                           ("sex", sex), ("source", source), ("from_name", from_name)):
+                           ("sex", sex), ("source", source), ("origin", origin)):
             self.cols[key].append(value)
         for ref in references:
             m = re.fullmatch(r"PMID:\s*(\d+)", ref.strip())
@@ -295,7 +308,7 @@ class _Columns:
             frequency=np.asarray(c["frequency"], np.float32), negated=np.asarray(c["negated"], bool),
             sex=np.asarray(c["sex"], np.int8), source=np.asarray(c["source"], np.int32),
             ref_ptr=np.asarray(self.ref_ptr, np.int64), ref_pmid=np.asarray(self.ref_pmid, np.int64),
-            from_name=np.asarray(c["from_name"], bool),
+            origin=np.asarray(c["origin"], np.int8),
         )
 
 
@@ -324,8 +337,8 @@ def _add_hpoa_rows(cols: _Columns, ontology: Ontology, rows: list[readers.HpoaRo
         elif r.aspect == "P" and ontology.phenotype_mask[t]:
             negated = r.negated or r.frequency == 0.0
             frequency = np.nan if r.frequency is None or negated else r.frequency
-            cols.add(ci, t, frequency, negated, _SEX_CODES.get(r.sex, SEX_ANY), source_index[r.disease_id], False,
-                     tuple(r.references))
+            cols.add(ci, t, frequency, negated, _SEX_CODES.get(r.sex, SEX_ANY), source_index[r.disease_id],
+                     ORIGIN_HPOA, tuple(r.references))
     if unknown_terms:
         log.warning("%d annotation terms are not in %s and were skipped: %s", len(unknown_terms),
                     ontology.version, ", ".join(sorted(unknown_terms)[:5]))
@@ -389,18 +402,42 @@ def _add_name_terms(cols: _Columns, matcher: NameMatcher, members: list[list[str
             for t in matcher.terms(names.get(d, "")):
                 if t not in have:
                     have.add(t)
-                    cols.add(ci, t, np.nan, False, SEX_ANY, source_index[d], True)
+                    cols.add(ci, t, np.nan, False, SEX_ANY, source_index[d], ORIGIN_NAME)
+
+
+def _add_definition_terms(cols: _Columns, ontology: Ontology, files: dict[str, Path], digests: dict[str, str],
+                          concept_of: dict[str, int], source_index: dict[str, int]) -> None:
+    """Phenotypes stated in Orphanet's definitions that the concept's annotations do not already imply
+    (no reference: never masked). Terms mined from another en_product1 than the one in use are left out."""
+    path = files["orphanet_definitions"]
+    mined_from, pairs = readers.read_definition_terms(path)
+    if mined_from != digests["orphanet_product1"]:
+        log.warning("%s was derived from another en_product1 release and is not used; `raredx data update` "
+                    "derives it again.", path)
+        return
+    implied: dict[int, set[int]] = defaultdict(set)
+    for c, t in zip(cols.cols["concept"], cols.cols["term"]):
+        implied[c].update(ontology.ancestors(t).tolist())
+    for orpha_id, term_id in pairs:
+        ci, t = concept_of.get(orpha_id), ontology.index(term_id)
+        if ci is None or t is None or not ontology.phenotype_mask[t] or t in implied[ci]:
+            continue
+        implied[ci].update(ontology.ancestors(t).tolist())
+        cols.add(ci, t, np.nan, False, SEX_ANY, source_index[orpha_id], ORIGIN_DEFINITION)
 
 
 def _ordered_genes(
     ids: list[str], links: dict[str, dict[str, str]], orpha: list[readers.OrphaDisorder]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The concept's genes, Mendelian first. Orphadata gives no association type, so an Orphanet gene
-    counts as Mendelian when OMIM links it so to an entry Orphanet maps to the disorder (exact or narrower)."""
+    """The concept's genes, Mendelian first, then those of unknown type, then polygenic ones. Where sources
+    differ, the type that says most wins (Mendelian, then polygenic, then unknown). Orphadata gives no type,
+    so an Orphanet gene counts as Mendelian when OMIM links it so to an entry Orphanet maps to the disorder
+    (exact or narrower)."""
+    known = {"MENDELIAN": 0, "POLYGENIC": 1, "UNKNOWN": 2}
     kinds: dict[str, str] = {}
     for d in ids:
         for g, k in links.get(d, {}).items():
-            if kinds.get(g) != "MENDELIAN":
+            if known[k] < known[kinds.get(g, "UNKNOWN")] or g not in kinds:
                 kinds[g] = k
     omim = {m for o in orpha for m in (*o.omim_exact, *o.omim_narrower)}
     for m in omim:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import html
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -184,6 +185,7 @@ class OrphaDisorder:
     omim_exact: tuple[str, ...]
     omim_narrower: tuple[str, ...]  # OMIM entries this (broader) Orphanet disorder includes
     mondo_exact: tuple[str, ...]
+    definition: str = ""  # Orphanet's definition text, plain
 
 
 def _iter_disorders(path: Path) -> Iterator[tuple[str, str, ET.Element]]:
@@ -235,11 +237,33 @@ def read_orphanet_product1(path: Path) -> tuple[str, list[OrphaDisorder]]:
                 omim_exact=tuple(omim),
                 omim_narrower=tuple(narrower),
                 mondo_exact=tuple(mondo),
+                definition=_definition(d),
             )
         )
     if not out:
         raise KnowledgeBaseError(f"{path}: no Orphanet disorders found; use en_product1.xml from Orphadata.")
     return date, out
+
+
+def _definition(d: ET.Element) -> str:
+    for section in d.iterfind("SummaryInformationList/SummaryInformation/TextSectionList/TextSection"):
+        if section.findtext("TextSectionType/Name") == "Definition":
+            return re.sub(r"<[^>]+>", "", html.unescape(section.findtext("Contents") or "")).strip()
+    return ""
+
+
+# -- phenotypes mined from Orphanet's definitions (a file raredx derives; see raredx.extract.definitions) -----
+DEFINITIONS_HEADER = "# raredx: HPO terms in Orphanet definitions; product1 sha256 "
+
+
+def read_definition_terms(path: Path) -> tuple[str, list[tuple[str, str]]]:
+    """(sha256 of the en_product1 the terms were mined from, [(ORPHA id, HPO id)])."""
+    with open_text(path) as fh:
+        first = fh.readline()
+        if not first.startswith(DEFINITIONS_HEADER):
+            raise KnowledgeBaseError(f"{path}: not a raredx definition-terms file; run `raredx data update` to derive it.")
+        rows = [tuple(line.rstrip("\n").split("\t")[:2]) for line in fh if line.strip() and not line.startswith("#")]
+    return first[len(DEFINITIONS_HEADER):].strip(), [(a, b) for a, b in rows]
 
 
 @dataclass(frozen=True, slots=True)

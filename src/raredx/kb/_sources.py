@@ -17,6 +17,7 @@ class Source:
     url: str  # the official download location
     filename: str  # the name `raredx data update` saves it under
     what: str
+    derived: bool = False  # made by raredx from the releases (not downloaded); optional in a data directory
 
 
 SOURCES: tuple[Source, ...] = (
@@ -40,7 +41,10 @@ SOURCES: tuple[Source, ...] = (
            "https://raw.githubusercontent.com/monarch-initiative/mondo/master/src/ontology/mappings/"
            "mondo_exactmatch_orphanet.sssom.tsv", "mondo_exactmatch_orphanet.sssom.tsv",
            "Mondo exact matches to Orphanet"),
+    Source("orphanet_definitions", ("orphanet_definition_terms.tsv", "orphanet_definition_terms.tsv.gz"), "",
+           "orphanet_definition_terms.tsv", "HPO terms raredx found in Orphanet's definitions", derived=True),
 )
+RELEASES = tuple(s for s in SOURCES if not s.derived)
 
 
 def resolve_data_dir(explicit: str | Path | None = None) -> Path:
@@ -49,7 +53,7 @@ def resolve_data_dir(explicit: str | Path | None = None) -> Path:
     if chosen is not None:
         return chosen
     updated = config.releases_dir()
-    if updated.is_dir() and all(_find(updated, s) for s in SOURCES):
+    if updated.is_dir() and all(_find(updated, s) for s in RELEASES):
         return updated
     return config.bundled_data_dir()
 
@@ -62,11 +66,11 @@ def _find(directory: Path, source: Source) -> Path | None:
 
 
 def find_source_files(directory: Path) -> dict[str, Path]:
-    """The file for every source in ``directory``; raises naming each missing one."""
+    """The file for every source in ``directory``; raises naming each missing release (derived files are optional)."""
     if not directory.is_dir():
         raise KnowledgeBaseError(f"knowledge-base directory {directory} does not exist; pass an existing --data-dir.")
     found = {s.key: _find(directory, s) for s in SOURCES}
-    missing = [s for s in SOURCES if found[s.key] is None]
+    missing = [s for s in RELEASES if found[s.key] is None]
     if missing:
         names = "; ".join(f"{s.filename} ({s.what})" for s in missing)
         raise KnowledgeBaseError(

@@ -7,19 +7,22 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from raredx import config
 from raredx.errors import KnowledgeBaseError
 from raredx.kb._build import KnowledgeBase, load_knowledge_base
-from raredx.kb._sources import SOURCES, find_source_files
+from raredx.kb._sources import RELEASES, find_source_files
 
 log = logging.getLogger(__name__)
 
 
 def update_releases(source_dir: str | Path | None = None, *, target: str | Path | None = None,
-                    cache: str | Path | None = None, timeout: float = 60.0) -> KnowledgeBase:
-    """Download every source from its official URL (or copy it from ``source_dir``), build the knowledge
+                    cache: str | Path | None = None, timeout: float = 60.0,
+                    derive: Callable[[Path, KnowledgeBase], object] | None = None) -> KnowledgeBase:
+    """Download every release from its official URL (or copy it from ``source_dir``), derive what raredx
+    makes from them (``derive(staging_dir, knowledge_base)``, e.g. the terms of Orphanet's definitions), build the knowledge
     base from the new files, and only then replace the installed release. Returns the new knowledge base."""
     target = Path(target) if target else config.releases_dir()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -29,9 +32,12 @@ def update_releases(source_dir: str | Path | None = None, *, target: str | Path 
             for path in find_source_files(Path(source_dir)).values():
                 shutil.copy2(path, staging / path.name)
         else:
-            for s in SOURCES:
+            for s in RELEASES:
                 _download(s.url, staging / s.filename, timeout)
         kb = load_knowledge_base(staging, cache=cache)  # raises if any new file is unusable
+        if derive is not None:
+            derive(staging, kb)
+            kb = load_knowledge_base(staging, cache=cache)
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(staging, target)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -196,21 +195,12 @@ class Ontology:
         """Boolean mask over terms: True for terms under Phenotypic abnormality (HP:0000118)."""
         return self.branch_mask(PHENOTYPIC_ABNORMALITY)
 
-    @cached_property
-    def grouping_mask(self) -> np.ndarray:
-        """True for grouping terms ("Abnormal eyebrow morphology", "Abnormality of the toe"): their children
-        are alternatives (sparse or thick eyebrows), so sharing one is no sign that two findings agree."""
-        return np.array([bool(GROUPING_LABEL.match(label)) for label in self.labels], dtype=bool)
-
     def branch_mask(self, root_id: str) -> np.ndarray:
         mask = np.zeros(len(self.ids), dtype=bool)
         r = self._index.get(root_id)
         if r is not None:
             mask[list(self.descendants(r))] = True
         return mask
-
-
-GROUPING_LABEL = re.compile(r"(Abnormal|Abnormality|Morphological abnormality)\b")
 
 
 def _ancestor_closure(ptr: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -37,6 +37,7 @@ def environment() -> Environment:
     env = Environment(loader=PackageLoader("raredx.web", "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.globals["external_links"] = external_links
+    env.globals["zip"] = zip
     env.globals["onsets"] = onset.CHOICES  # the onset terms a feature may be given
     return env
 
