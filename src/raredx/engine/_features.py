@@ -1,8 +1,9 @@
 """What the second stage sees of a candidate: disease-agnostic features of how a case matches it.
 
 Every feature describes the match, never the disease's identity (how many of the patient's findings the
-disease has, how much of the disease's frequent features the patient shows or lacks, how many organ
-systems agree, how richly the disease is annotated), so a ranker learned on some diseases applies to all.
+disease has, how many of the disease's frequent features the patient shows, how many organ systems agree,
+how richly the disease is annotated), so a ranker learned on some diseases applies to all. Excluded findings
+are not among them (docs/method.md says why).
 """
 
 from __future__ import annotations
