@@ -25,11 +25,11 @@ import numpy as np
 from scipy.optimize import minimize
 
 from raredx import RareDx, config
-from raredx.benchmark import CaseRank, cited_pmids
+from raredx.benchmark import CaseRank, cited_pmids, subset_of
 from raredx.benchmark._calibration import reliability_diagram
-from raredx.engine import DiagnosisEngine, RankerModel
+from raredx.engine import DiagnosisEngine, PreparedCase, RankerModel
 from raredx.engine._features import FEATURES
-from raredx.engine._ranker import RANKER_FILE
+from raredx.engine._ranker import RANKER_FILE, calibration_inputs, softmax_with_outside
 from raredx.errors import RaredxError
 from raredx.io import case_from_phenopacket, diagnosis_ids, iter_phenopackets
 
@@ -65,30 +65,47 @@ class Data:
     fold: np.ndarray  # int per case
 
 
-def collect(engine: DiagnosisEngine, phenopackets: Path) -> Data:
+@dataclass(frozen=True)
+class DevCase:
+    case: PreparedCase
+    truth: list[int]  # concept indices of the true disease
+    subset: str  # "cited" or "unseen"
+    cohort: str  # the collection's folder
+
+
+def read_cases(engine: DiagnosisEngine, phenopackets: Path) -> list[DevCase]:
+    """The usable cases of a collection (the true disease in the knowledge base, an observed phenotype)."""
     cited_by = cited_pmids(engine.kb)
-    cols = [FEATURES.index(f) for f in FEATURE_SIGNS]
-    parts: dict[str, list] = {k: [] for k in ("x", "y", "rank", "xm", "ym", "rankm", "cited", "cohort")}
+    out = []
     for rec in iter_phenopackets(phenopackets, []):
         truth = [c.index for c in (engine.kb.concept(t) for t in diagnosis_ids(rec.document)) if c is not None]
-        if not truth:
-            continue
         try:
             case = engine.prepare(case_from_phenopacket(rec.document, rec.source), strict=False)
         except RaredxError:
             continue
+        if truth:
+            out.append(DevCase(case, truth, subset_of(cited_by, truth, case.source_pmids),
+                               rec.source.replace("!", "/").split("/")[-2]))
+    return out
+
+
+def rank_of_truth(scores: np.ndarray, truth: list[int]) -> int:
+    return min(1 + int(np.count_nonzero(scores > scores[t])) for t in truth)
+
+
+def collect(engine: DiagnosisEngine, phenopackets: Path) -> Data:
+    cases = read_cases(engine, phenopackets)
+    parts: dict[str, list] = {k: [] for k in ("x", "y", "rank", "xm", "ym", "rankm")}
+    for c in cases:
         for suffix, mask in (("", False), ("m", True)):
-            first = engine.stage1(case, mask_source=mask)
-            top, x = engine.candidates(case, first, CANDIDATES)
-            s = first.scores
-            parts["x" + suffix].append(x[:, cols])
-            parts["y" + suffix].append(np.isin(top, truth))
-            parts["rank" + suffix].append(min(1 + int(np.count_nonzero(s > s[t])) for t in truth))
-        parts["cited"].append(any(p in cited_by.get(t, ()) for t in truth for p in case.source_pmids))
-        parts["cohort"].append(rec.source.replace("!", "/").split("/")[-2])
+            first = engine.stage1(c.case, mask_source=mask)
+            top, x = engine.candidates(c.case, first, CANDIDATES)
+            parts["x" + suffix].append(x)
+            parts["y" + suffix].append(np.isin(top, c.truth))
+            parts["rank" + suffix].append(rank_of_truth(first.scores, c.truth))
     arr = {k: np.array(v) for k, v in parts.items()}
     return Data(arr["x"], arr["y"], arr["rank"].astype(float), arr["xm"], arr["ym"], arr["rankm"].astype(float),
-                arr["cited"].astype(bool), cohort_folds(list(parts["cohort"])))
+                np.array([c.subset == "cited" for c in cases]), cohort_folds([c.cohort for c in cases]))
 
 
 def cohort_folds(cohorts: list[str], k: int = FOLDS) -> np.ndarray:
@@ -103,13 +120,6 @@ def cohort_folds(cohorts: list[str], k: int = FOLDS) -> np.ndarray:
 
 
 # -- fitting ---------------------------------------------------------------------------------------
-def _softmax_outside(z: np.ndarray, b: float) -> np.ndarray:
-    v = np.concatenate([z, np.full((len(z), 1), b)], 1)
-    v -= v.max(1, keepdims=True)
-    v = np.exp(v)
-    return v / v.sum(1, keepdims=True)
-
-
 def _targets(y: np.ndarray) -> np.ndarray:
     t = np.concatenate([y, ~y.any(1, keepdims=True)], 1).astype(float)
     return t / t.sum(1, keepdims=True)
@@ -117,18 +127,18 @@ def _targets(y: np.ndarray) -> np.ndarray:
 
 def fit_logit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Sign-constrained conditional logit over the candidates plus a "none of them" option."""
-    n, k, d = x.shape
+    _, k, d = x.shape
     t = _targets(y)
     bounds = [(0, None) if s > 0 else (None, 0) if s < 0 else (None, None) for s in FEATURE_SIGNS.values()]
 
     def loss(wb: np.ndarray) -> tuple[float, np.ndarray]:
         w, b = wb[:d], wb[d]
-        p = _softmax_outside(x @ w, b)
+        p = softmax_with_outside(x @ w, b)
         r = t - p
         grad = np.r_[-np.einsum("nk,nkd->d", r[:, :k], x) + 2 * L2 * w, -r[:, k].sum()]
         return float(-(t * np.log(p + 1e-300)).sum() + L2 * w @ w), grad
 
-    res = minimize(loss, np.zeros(d + 1), jac=True, method="L-BFGS-B", bounds=bounds + [(None, None)])
+    res = minimize(loss, np.zeros(d + 1), jac=True, method="L-BFGS-B", bounds=[*bounds, (None, None)])
     return res.x[:d], float(res.x[d])
 
 
@@ -137,22 +147,16 @@ def fit_temperature(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     hit = y[np.arange(len(y)), z.argmax(1)]
 
     def loss(v: np.ndarray) -> float:
-        p1 = np.clip(_softmax_outside(z / np.exp(v[0]), v[1])[:, :-1].max(1), 1e-9, 1 - 1e-9)
+        p1 = np.clip(softmax_with_outside(z / np.exp(v[0]), v[1])[:, :-1].max(1), 1e-9, 1 - 1e-9)
         return float(-(hit * np.log(p1) + (1 - hit) * np.log(1 - p1)).sum())
 
     v = minimize(loss, np.zeros(2), method="Nelder-Mead").x
     return float(np.exp(v[0])), float(v[1])
 
 
-def calibration_inputs(z: np.ndarray, b: float) -> np.ndarray:
-    p = np.sort(_softmax_outside(z, b)[:, :-1], 1)[:, ::-1]
-    first = np.clip(p[:, 0], 1e-6, 1 - 1e-6)
-    return np.stack([np.log(first / (1 - first)), np.log(first / np.maximum(p[:, 1], 1e-12)), np.ones(len(z))], 1)
-
-
 def fit_calibration(z: np.ndarray, b: float, hit: np.ndarray) -> tuple[float, float, float]:
     """Logistic regression of "the first candidate is right" on its probability and margin."""
-    a = calibration_inputs(z, b)
+    a = calibration_inputs(softmax_with_outside(z, b)[:, :-1])
 
     def loss(v: np.ndarray) -> float:
         q = np.clip(1 / (1 + np.exp(-a @ v)), 1e-9, 1 - 1e-9)
@@ -163,10 +167,11 @@ def fit_calibration(z: np.ndarray, b: float, hit: np.ndarray) -> tuple[float, fl
 
 
 def fit_ranking(x: np.ndarray, y: np.ndarray, alpha: float) -> RankerModel:
-    """The ranking part alone (weights; no calibration) from training cases."""
-    flat = x.reshape(-1, x.shape[2])
+    """The ranking part alone (weights; no calibration) from training cases (all :data:`FEATURES` columns)."""
+    chosen = x[..., [FEATURES.index(f) for f in FEATURE_SIGNS]]
+    flat = chosen.reshape(-1, chosen.shape[2])
     mean, scale = flat.mean(0), flat.std(0) + 1e-6
-    w, _ = fit_logit((x - mean) / scale, y)
+    w, _ = fit_logit((chosen - mean) / scale, y)
     return RankerModel(tuple(FEATURE_SIGNS), mean, scale, w, alpha, 0.0, (1.0, 0.0, 0.0), x.shape[1])
 
 
@@ -186,15 +191,13 @@ def fit(x: np.ndarray, y: np.ndarray, folds: np.ndarray, alpha: float) -> Ranker
 
 
 def _logits(model: RankerModel, x: np.ndarray) -> np.ndarray:
-    score = x[:, :, list(FEATURE_SIGNS).index("score")]
-    return model.score_weight * score + ((x - model.mean) / model.scale) @ model.weights
+    return model.logits(x, x[..., FEATURES.index("score")])
 
 
 def evaluate(model: RankerModel, x: np.ndarray, y: np.ndarray, first_rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(rank of the truth, calibrated probability of the first candidate) per case."""
     z = _logits(model, x)
-    a, b_, c = model.calibration
-    conf = 1 / (1 + np.exp(-(calibration_inputs(z, model.outside) @ np.array([a, b_, c]))))
+    conf = model.first_probability(softmax_with_outside(z, model.outside)[:, :-1])
     rank = first_rank.copy()
     for i in np.flatnonzero(y.any(1)):
         rank[i] = 1 + np.count_nonzero(z[i] > z[i][y[i]].max())

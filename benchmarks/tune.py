@@ -20,40 +20,17 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from fit_ranker import FOLDS, cohort_folds
+from fit_ranker import FOLDS, cohort_folds, rank_of_truth, read_cases
 
 from raredx import RareDx, config
-from raredx.benchmark import cited_pmids
 from raredx.engine import DiagnosisEngine, Params, PreparedCase
-from raredx.errors import RaredxError
-from raredx.io import case_from_phenopacket, diagnosis_ids, iter_phenopackets
 
 GRID = {"frequency_weight": (0.3, 0.6, 1.0), "background_weight": (0.5, 0.75, 1.0), "definition_frequency": (0.3, 0.6)}
 
 
-def unseen_cases(rdx: RareDx, phenopackets: Path) -> tuple[list[PreparedCase], list[list[int]], np.ndarray]:
-    cited = cited_pmids(rdx.kb)
-    cases, truths, cohorts = [], [], []
-    for rec in iter_phenopackets(phenopackets, []):
-        truth = [c.index for c in (rdx.kb.concept(t) for t in diagnosis_ids(rec.document)) if c is not None]
-        try:
-            case = rdx.engine.prepare(case_from_phenopacket(rec.document, rec.source), strict=False)
-        except RaredxError:
-            continue
-        if truth and not any(p in cited.get(t, ()) for t in truth for p in case.source_pmids):
-            cases.append(case)
-            truths.append(truth)
-            cohorts.append(rec.source.replace("!", "/").split("/")[-2])
-    return cases, truths, cohort_folds(cohorts)
-
-
 def reciprocal_ranks(rdx: RareDx, params: Params, cases: list[PreparedCase], truths: list[list[int]]) -> np.ndarray:
     engine = DiagnosisEngine(rdx.kb, params, cache=False, ranker=False)
-    out = []
-    for case, truth in zip(cases, truths):
-        s = engine.scores(case)
-        out.append(1.0 / min(1 + int(np.count_nonzero(s > s[t])) for t in truth))
-    return np.array(out)
+    return np.array([1.0 / rank_of_truth(engine.scores(case), truth) for case, truth in zip(cases, truths)])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -62,7 +39,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "tune.md")
     args = ap.parse_args(argv)
     rdx = RareDx.load()
-    cases, truths, folds = unseen_cases(rdx, args.phenopackets)
+    unseen = [c for c in read_cases(rdx.engine, args.phenopackets) if c.subset == "unseen"]
+    cases, truths, folds = [c.case for c in unseen], [c.truth for c in unseen], cohort_folds([c.cohort for c in unseen])
     settings = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())]
     rr = {}
     for s in settings:

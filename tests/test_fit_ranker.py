@@ -40,14 +40,14 @@ def test_every_feature_of_the_model_exists_and_has_a_sign(fr):
 
 
 def _synthetic(fr, n=300, k=20, seed=0):
-    """Cases whose truth has a higher score and explains more; the other features are noise."""
+    """Cases whose truth has a higher score and explains more; the other features are noise (all FEATURES)."""
     rng = np.random.default_rng(seed)
-    d = len(fr.FEATURE_SIGNS)
+    d = len(FEATURES)
     x = rng.normal(size=(n, k, d))
     y = np.zeros((n, k), bool)
     truth = rng.integers(0, k, n)
     y[np.arange(n), truth] = rng.random(n) < 0.9  # a tenth of the truths are outside the candidates
-    names = list(fr.FEATURE_SIGNS)
+    names = list(FEATURES)
     for f, lift in (("score", 1.5), ("explained", 1.0), ("position", -0.8)):
         x[np.arange(n), truth, names.index(f)] += lift
     return x, y
@@ -79,9 +79,7 @@ def test_the_fitted_model_round_trips_through_its_json(fr, tmp_path):
     again = RankerModel.load(path)
     assert again is not None and again.features == model.features
     assert np.allclose(again.weights, model.weights, atol=1e-6)
-    full = np.zeros((x.shape[1], len(FEATURES)))
-    full[:, again.columns] = x[0]
-    z = again.logits(full, full[:, FEATURES.index("score")])
+    z = again.logits(x[0], x[0][:, FEATURES.index("score")])
     p, outside = again.probabilities(z)
     assert p.sum() + outside == pytest.approx(1.0)
     assert np.array_equal(np.argsort(-p, kind="stable"), np.argsort(-z, kind="stable"))  # calibration keeps the order

@@ -8,6 +8,7 @@ from raredx.benchmark._runner import (
     cited_pmids,
     pessimistic_rank,
     run_benchmark,
+    subset_of,
     summarise,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "cited_pmids",
     "pessimistic_rank",
     "run_benchmark",
+    "subset_of",
     "summarise",
 ]

@@ -68,13 +68,16 @@ def pessimistic_rank(scores: np.ndarray, truth: int) -> int:
 
 def cited_pmids(kb: KnowledgeBase) -> dict[int, set[int]]:
     """Concept index -> the PubMed ids its phenotype annotations cite (NOT annotations included)."""
-    a = kb.annotations
-    row = np.repeat(np.arange(len(a)), np.diff(a.ref_ptr))
-    ok = a.ref_pmid >= 0
     out: dict[int, set[int]] = {}
-    for c, pmid in zip(a.concept[row[ok]].tolist(), a.ref_pmid[ok].tolist()):
+    for c, pmid in kb.annotations.concept_pmids().T.tolist():
         out.setdefault(c, set()).add(pmid)
     return out
+
+
+def subset_of(cited: dict[int, set[int]], truth: list[int], pmids: tuple[int, ...]) -> str:
+    """A case's subset: "cited" when one of its publications is a reference of its true disease's annotations,
+    else "unseen" (``cited``: :func:`cited_pmids`)."""
+    return "cited" if any(p in cited.get(c, ()) for c in truth for p in pmids) else "unseen"
 
 
 class _Run:
@@ -108,7 +111,7 @@ class _Run:
             self.problems.append(Problem(source, "", str(exc)))
             return
         p = ranking.probability
-        subset = "cited" if any(pm in self.cited.get(c, ()) for c in concepts for pm in case.source_pmids) else "unseen"
+        subset = subset_of(self.cited, concepts, case.source_pmids)
         self.results.append(CaseRank(
             case.id, truths[0] if len(truths) == 1 else kb.concepts[best].ids[0], rank, len(prepared.observed_all),
             len(prepared.excluded), seconds, float(p[best]), float(p.max()), subset,

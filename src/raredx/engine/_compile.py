@@ -21,7 +21,7 @@ from raredx.kb import ORIGIN_HPOA, SEX_FEMALE, SEX_MALE, KnowledgeBase, atomic_s
 
 log = logging.getLogger(__name__)
 
-ENGINE_FORMAT = 7  # bump when the compiled profile layout changes
+ENGINE_FORMAT = 8  # bump when the compiled profile layout changes
 BACKGROUND_DRAWS = 2000
 _Rows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # profile, term, frequency, negated
 

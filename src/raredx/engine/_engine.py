@@ -35,6 +35,7 @@ class Stage1:
 
     scores: np.ndarray
     phenotype: np.ndarray  # the phenotype part of the scores (without genotype evidence)
+    onset: np.ndarray  # the onset's part of them
     masked: np.ndarray  # concepts whose profile was masked
     masked_matrix: ProfileMatrix | None
 
@@ -46,6 +47,7 @@ class Ranking:
 
     probability: np.ndarray
     score: np.ndarray  # the sum of the concept's evidence
+    onset: np.ndarray  # the onset's part of the score
     n_ranked: int
 
     def top(self, k: int) -> np.ndarray:
@@ -117,7 +119,7 @@ class DiagnosisEngine:
         phenotype = s
         if case.genotype:
             s = s + self.genotype_scorer.disease_scores(case.genotype, case.sex)[0]
-        return Stage1(s, phenotype, masked, mm)
+        return Stage1(s, phenotype, onset, masked, mm)
 
     def scores(self, case: PreparedCase, *, mask_source: bool = False) -> np.ndarray:
         """First-stage score of every concept (higher is better; ``-inf`` for concepts that cannot be ranked)."""
@@ -132,7 +134,6 @@ class DiagnosisEngine:
         top = top[np.argsort(-s[top], kind="stable")]
         out = np.zeros((len(top), len(FEATURES)), np.float32)
         in_masked = np.isin(top, first.masked)
-        onset = self._onset_scores(case)
         groups = [(~in_masked, self.profiles.stats, self.profiles.select[case.sex][top[~in_masked]])]
         if first.masked_matrix is not None and in_masked.any():
             groups.append((in_masked, ProfileStats(first.masked_matrix), np.searchsorted(first.masked, top[in_masked])))
@@ -140,7 +141,7 @@ class DiagnosisEngine:
             c = top[part]
             out[part] = candidate_features(
                 stats, rows, case, score=first.phenotype[c], position=np.flatnonzero(part),
-                best_score=float(first.phenotype[top[0]]), onset=onset[c], statics=self._statics[c],
+                best_score=float(first.phenotype[top[0]]), onset=first.onset[c], statics=self._statics[c],
             )
         return top, out
 
@@ -148,27 +149,21 @@ class DiagnosisEngine:
         """Every rankable concept, most probable first (both stages)."""
         first = self.stage1(case, mask_source=mask_source)
         s = first.scores
-        prob = np.zeros(len(s))
-        rankable = np.isfinite(s)
+        n_ranked = int(np.isfinite(s).sum())
         if self.ranker is None:
-            z = np.where(rankable, s / self.params.temperature, -np.inf)
-            prob = np.exp(z - z.max())
-            prob /= prob.sum()
-        else:
-            top, x = self.candidates(case, first, self.ranker.candidates)
-            genotype = s[top] - first.phenotype[top]  # genotype evidence adds to the learned phenotype logit
-            p_top, outside = self.ranker.probabilities(self.ranker.logits(x, first.phenotype[top]) + genotype)
-            rest = rankable.copy()
-            rest[top] = False
-            if rest.any():
-                z = s[rest] / self.params.temperature
-                w = np.exp(z - z.max())
-                prob[rest] = outside * w / w.sum()
-            prob[top] = p_top
-        return Ranking(prob, s, int(rankable.sum()))
+            return Ranking(self.probabilities(s), s, first.onset, n_ranked)
+        top, x = self.candidates(case, first, self.ranker.candidates)
+        genotype = s[top] - first.phenotype[top]  # genotype evidence adds to the learned phenotype logit
+        p_top, outside = self.ranker.probabilities(self.ranker.logits(x, first.phenotype[top]) + genotype)
+        rest = s.copy()
+        rest[top] = -np.inf
+        prob = outside * self.probabilities(rest) if np.isfinite(rest).any() else np.zeros(len(s))
+        prob[top] = p_top
+        return Ranking(prob, s, first.onset, n_ranked)
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
-        """First-stage probabilities (softmax with the fitted temperature), for concepts without a second stage."""
+        """First-stage probabilities (softmax with the fitted temperature; 0 for ``-inf``): all of them without a
+        second stage, else how the "none of these" share is spread over the diseases after its candidates."""
         z = np.where(np.isfinite(scores), scores / self.params.temperature, -np.inf)
         z = np.exp(z - z.max())
         return z / z.sum()
@@ -192,17 +187,9 @@ class DiagnosisEngine:
         self, case: Case, *, top: int = 10, strict: bool = True, mask_source: bool = False, suggestions: int = 5
     ) -> Differential:
         """The differential: every rankable concept ranked, the ``top`` first with their evidence."""
-        prepared = self.prepare(case, strict=strict)
-        ranking = self.rank(prepared, mask_source=mask_source)
-        shown = ranking.top(top)
+        prepared, ranking, why, gene_ev = self._analyse(case, strict, mask_source)
+        diseases = tuple(self._ranked(rank, int(ci), ranking, prepared, why) for rank, ci in enumerate(ranking.top(top), 1))
         profiles = self.profiles.select[prepared.sex]
-        why: dict[int, DiseaseGenotype] = {}
-        gene_ev: dict[str, GeneEvidence] = {}
-        if prepared.genotype:
-            _, why, gene_ev = self.genotype_scorer.disease_scores(prepared.genotype, prepared.sex)
-        onset = self._onset_scores(prepared)
-        diseases = tuple(self._ranked(rank, int(ci), ranking, prepared, why, float(onset[ci]))
-                         for rank, ci in enumerate(shown, 1))
         lead = ranking.top(NEXT_BEST_OVER)
         nbp = next_best_phenotypes(self.matrix, profiles[lead], ranking.probability[lead], prepared, suggestions,
                                    [self.kb.concepts[i].name for i in lead])
@@ -219,16 +206,21 @@ class DiagnosisEngine:
         if concept is None:
             raise InputError(f"disease {disease_id}: not in the knowledge base ({self.kb.version}); give an OMIM, "
                              "ORPHA or MONDO id of an annotated disease.")
+        prepared, ranking, why, _ = self._analyse(case, strict, mask_source)
+        return self._ranked(ranking.rank_of(concept.index), concept.index, ranking, prepared, why)
+
+    def _analyse(self, case: Case, strict: bool, mask_source: bool
+                 ) -> tuple[PreparedCase, Ranking, dict[int, DiseaseGenotype], dict[str, GeneEvidence]]:
+        """The case resolved and ranked, and how its genotype counted per disease and per gene."""
         prepared = self.prepare(case, strict=strict)
         ranking = self.rank(prepared, mask_source=mask_source)
-        why: dict[int, DiseaseGenotype] = {}
-        if prepared.genotype:
-            _, why, _ = self.genotype_scorer.disease_scores(prepared.genotype, prepared.sex)
-        onset = float(self._onset_scores(prepared)[concept.index])
-        return self._ranked(ranking.rank_of(concept.index), concept.index, ranking, prepared, why, onset)
+        if not prepared.genotype:
+            return prepared, ranking, {}, {}
+        _, why, gene_ev = self.genotype_scorer.disease_scores(prepared.genotype, prepared.sex)
+        return prepared, ranking, why, gene_ev
 
-    def _ranked(self, rank: int, ci: int, ranking: Ranking, case: PreparedCase, why: dict[int, DiseaseGenotype],
-                onset_fit: float) -> RankedDisease:
+    def _ranked(self, rank: int, ci: int, ranking: Ranking, case: PreparedCase,
+                why: dict[int, DiseaseGenotype]) -> RankedDisease:
         c = self.kb.concepts[ci]
         o = self.ontology
         profile = int(self.profiles.select[case.sex][ci])
@@ -241,7 +233,7 @@ class DiagnosisEngine:
             inheritance=tuple(o.labels[i] for i in (o.index(t) for t in c.inheritance) if i is not None),
             onset=bins_label(c.onset_bins),
             genotype=(why.get(ci) or self.genotype_scorer.explain_missing(ci)) if case.genotype else None,
-            onset_fit=round(onset_fit, 4),
+            onset_fit=round(float(ranking.onset[ci]), 4),
             background=round(-hub * float(self.matrix.background[profile]), 4),
         )
 

@@ -11,9 +11,8 @@ from raredx.engine._profiles import _expand_to_ancestors
 from raredx.engine._result import MatchKind, Suggestion, TermEvidence
 
 if TYPE_CHECKING:
-    from raredx.engine._engine import PreparedCase
+    from raredx.engine._prepare import PreparedCase
     from raredx.engine._profiles import ProfileMatrix
-
 
 
 def _lookup(sorted_terms: np.ndarray, terms: np.ndarray) -> np.ndarray:

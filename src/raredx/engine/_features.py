@@ -69,9 +69,7 @@ class ConceptStatics:
         cs = kb.concepts
         a = kb.annotations
         from_name = np.bincount(a.concept[a.from_name], minlength=len(cs))
-        row = np.repeat(np.arange(len(a)), np.diff(a.ref_ptr))
-        pairs = np.unique(np.stack([a.concept[row], a.ref_pmid]), axis=1)
-        publications = np.bincount(pairs[0][pairs[1] >= 0], minlength=len(cs))
+        publications = np.bincount(a.concept_pmids()[0], minlength=len(cs))
         self.table = np.array(
             [
                 [len(c.causal_genes), any(i.startswith("OMIM:") for i in c.ids),

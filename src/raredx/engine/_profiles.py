@@ -52,7 +52,7 @@ def _positive_annotations(x: dict[str, np.ndarray], n_profiles: int, T: int, key
 def _closure(x: dict[str, np.ndarray], ontology: Ontology, n_profiles: int, key: np.ndarray,
              f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every profile's annotations closed upwards: P(term | disease) by noisy-OR over the annotations at or
-    below the term, and the highest single frequency among them (``prof_*``, and term-major ``col_*``).
+    below the term (``prof_*``, and term-major ``col_*`` with the highest single frequency among them).
     Returns the (profile, term) keys of the closure and the term-major order of its entries."""
     T = len(ontology)
     pos_i, anc = _expand_to_ancestors(ontology, x["ann_term"])
@@ -62,7 +62,7 @@ def _closure(x: dict[str, np.ndarray], ontology: Ontology, n_profiles: int, key:
     np.maximum.at(maxf, inv, f[pos_i])
     c_profile, c_term = (ukey // T).astype(np.int32), (ukey % T).astype(np.int32)
     x["prof_ptr"] = np.searchsorted(c_profile, np.arange(n_profiles + 1)).astype(np.int64)
-    x["prof_term"], x["prof_logp"], x["prof_maxf"] = c_term, logp, maxf
+    x["prof_term"], x["prof_logp"] = c_term, logp
     order = np.lexsort((c_profile, c_term))
     x["col_ptr"] = np.searchsorted(c_term[order], np.arange(T + 1)).astype(np.int64)
     x["col_profile"], x["col_logp"], x["col_maxf"] = c_profile[order], logp[order], maxf[order]
@@ -71,8 +71,8 @@ def _closure(x: dict[str, np.ndarray], ontology: Ontology, n_profiles: int, key:
 
 _ARRAYS = (
     "ann_ptr", "ann_term", "ann_freq", "prof_ptr", "prof_term", "prof_logp", "col_ptr", "col_profile",
-    "col_logp", "col_maxf", "col_value", "ic", "not_ptr", "not_profile", "dense_index", "dense_rows", "prof_maxf",
-    "prof_value", "background", "col_direct",
+    "col_logp", "col_maxf", "col_value", "ic", "not_ptr", "not_profile", "dense_index", "dense_rows", "prof_value",
+    "background", "col_direct",
 )
 
 
@@ -83,14 +83,14 @@ class ProfileMatrix:
     ann_ptr: np.ndarray
     ann_term: np.ndarray
     ann_freq: np.ndarray
-    # the upward closure of each profile's annotations (CSR, sorted terms): log P(term | disease), the highest
-    # single frequency at or below the term, and what the term is worth as a match (``col_value``'s order)
+    # the upward closure of each profile's annotations (CSR, sorted terms): log P(term | disease) and what the
+    # term is worth as a match (``col_value`` in this order)
     prof_ptr: np.ndarray
     prof_term: np.ndarray
     prof_logp: np.ndarray
-    prof_maxf: np.ndarray
     prof_value: np.ndarray
-    # the same closure, term-major (CSR over terms, sorted profiles), and whether the term is annotated itself
+    # the same closure, term-major (CSR over terms, sorted profiles), with the highest single frequency at or below
+    # the term and whether the profile is annotated with the term itself
     col_ptr: np.ndarray
     col_profile: np.ndarray
     col_logp: np.ndarray

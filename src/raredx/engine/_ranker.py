@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -40,7 +41,7 @@ class RankerModel:
     candidates: int
     description: str = ""
 
-    @property
+    @cached_property
     def columns(self) -> np.ndarray:
         return np.array([FEATURES.index(f) for f in self.features], dtype=np.int64)
 
@@ -71,31 +72,38 @@ class RankerModel:
         }, indent=1) + "\n"
 
     def logits(self, features: np.ndarray, score: np.ndarray) -> np.ndarray:
-        """``z`` for candidates with ``features`` (all :data:`FEATURES` columns) and first-stage ``score``."""
-        x = (features[:, self.columns] - self.mean) / self.scale
+        """``z`` for candidates with ``features`` (all :data:`FEATURES` columns, last axis) and first-stage
+        ``score``; any leading axes (cases) are kept."""
+        x = (features[..., self.columns] - self.mean) / self.scale
         return self.score_weight * score + x @ self.weights
+
+    def first_probability(self, p: np.ndarray) -> np.ndarray:
+        """The calibrated probability of the first candidate, from the candidates' softmax ``p`` (last axis)."""
+        return 1.0 / (1.0 + np.exp(-(calibration_inputs(p) @ np.asarray(self.calibration))))
 
     def probabilities(self, z: np.ndarray) -> tuple[np.ndarray, float]:
         """(probability of each candidate, probability that the disease is none of them), calibrated."""
-        p, outside = _softmax_with(z, self.outside, 1.0)
+        p = softmax_with_outside(z, self.outside)
         if len(z) < 2:
-            return p, outside
-        first, second = np.sort(p)[::-1][:2]
-        a, b, c = self.calibration
-        target = 1.0 / (1.0 + np.exp(-(a * _logit(first) + b * np.log(first / max(second, 1e-12)) + c)))
-        return _sharpen_to(z, self.outside, float(target))
+            return p[:-1], float(p[-1])
+        return _sharpen_to(z, self.outside, float(self.first_probability(p[:-1])))
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return float(np.log(p / (1 - p)))
+def softmax_with_outside(z: np.ndarray, outside: float, temperature: float | np.ndarray = 1.0) -> np.ndarray:
+    """Softmax over the last axis of ``z`` and one more option, "none of these", of logit ``outside`` (its share
+    comes last)."""
+    v = np.concatenate([z, np.full((*np.shape(z)[:-1], 1), outside)], -1) / temperature
+    v = np.exp(v - v.max(-1, keepdims=True))
+    return v / v.sum(-1, keepdims=True)
 
 
-def _softmax_with(z: np.ndarray, outside: float, temperature: float) -> tuple[np.ndarray, float]:
-    v = np.append(z, outside) / temperature
-    v = np.exp(v - v.max())
-    v /= v.sum()
-    return v[:-1], float(v[-1])
+def calibration_inputs(p: np.ndarray) -> np.ndarray:
+    """What the first candidate's probability is recalibrated on, from candidate probabilities ``p`` (last axis):
+    its logit, the log of its ratio to the second's, and 1."""
+    ordered = -np.sort(-p, -1)
+    first = np.clip(ordered[..., 0], 1e-6, 1 - 1e-6)
+    second = np.maximum(ordered[..., 1], 1e-12)
+    return np.stack([np.log(first / (1 - first)), np.log(first / second), np.ones_like(first)], -1)
 
 
 _LOG_TEMPERATURES = np.linspace(-4.0, 4.0, 81)
@@ -104,12 +112,10 @@ _LOG_TEMPERATURES = np.linspace(-4.0, 4.0, 81)
 def _sharpen_to(z: np.ndarray, outside: float, target: float) -> tuple[np.ndarray, float]:
     """The softmax at the temperature that gives the first candidate probability ``target`` (the first's share
     falls as the temperature rises: found on a grid of log temperatures, then interpolated)."""
-    v = np.append(z, outside)
-    grid = (v - v.max())[None, :] / np.exp(_LOG_TEMPERATURES)[:, None]
-    e = np.exp(grid - grid.max(1, keepdims=True))
-    first = (e[:, :-1].max(1) / e.sum(1))
+    first = softmax_with_outside(z[None, :], outside, np.exp(_LOG_TEMPERATURES)[:, None])[:, :-1].max(1)
     j = int(np.clip(np.searchsorted(-first, -target), 1, len(first) - 1))
     lo, hi = first[j - 1], first[j]
     share = 0.0 if lo == hi else float(np.clip((lo - target) / (lo - hi), 0.0, 1.0))
     log_t = _LOG_TEMPERATURES[j - 1] + share * (_LOG_TEMPERATURES[j] - _LOG_TEMPERATURES[j - 1])
-    return _softmax_with(z, outside, float(np.exp(log_t)))
+    p = softmax_with_outside(z, outside, float(np.exp(log_t)))
+    return p[:-1], float(p[-1])

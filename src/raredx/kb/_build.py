@@ -59,9 +59,8 @@ class Concept:
     @property
     def causal_genes(self) -> tuple[str, ...]:
         """Genes whose variants can cause the disease (polygenic risk and modifier-type links left out)."""
-        return tuple(g for g, a in zip(self.genes, self.gene_associations) if a != "polygenic") or (
-            () if self.gene_associations else self.genes
-        )
+        kinds = self.gene_associations or ("unknown",) * len(self.genes)
+        return tuple(g for g, kind in zip(self.genes, kinds) if kind != "polygenic")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +89,12 @@ class Annotations:
     def from_definition(self) -> np.ndarray:
         """A phenotype stated in Orphanet's definition of the disease (found by raredx's text recogniser)."""
         return self.origin == ORIGIN_DEFINITION
+
+    def concept_pmids(self) -> np.ndarray:
+        """The distinct (concept, PubMed id) pairs of the annotations' references, as a (2, n) array."""
+        row = np.repeat(np.arange(len(self)), np.diff(self.ref_ptr))
+        ok = self.ref_pmid >= 0
+        return np.unique(np.stack([self.concept[row[ok]].astype(np.int64), self.ref_pmid[ok]]), axis=1)
 
 
 class KnowledgeBase:
