@@ -53,11 +53,16 @@ def _checked(path: Path, content_type: str) -> Path:
     is_zip = zipfile.is_zipfile(path)
     if content_type in ZIP_TYPES and not is_zip:
         raise UnsupportedMediaTypeError(f"{path.name} is declared as a ZIP but is not one; upload the archive itself.")
-    if not is_zip and path.read_bytes()[:64].strip()[:1] not in (b"{", b"["):
+    if not is_zip and _head(path).strip()[:1] not in (b"{", b"["):
         declared = f" (content type {content_type})" if content_type else ""
         raise UnsupportedMediaTypeError(f"{path.name}{declared} is neither a ZIP nor JSON; upload a phenopacket .json "
                                         "or a .zip of them.")
     return path.rename(path.with_suffix(".zip")) if is_zip and path.suffix.lower() != ".zip" else path
+
+
+def _head(path: Path, size: int = 64) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(size)
 
 
 def discard_upload(path: Path) -> None:
