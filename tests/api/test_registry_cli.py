@@ -36,12 +36,20 @@ def test_user_add_import_export_demo(cli_env: dict[str, str], tmp_path: Path) ->
     assert r.returncode == 0 and "DEMO users" in r.stdout and "raredx serve --demo" in r.stdout, r.stderr
 
 
+def test_demo_works_after_install_with_the_shipped_cases(cli_env: dict[str, str], tmp_path: Path) -> None:
+    """No phenopackets given, run away from the checkout: the 300 cases that ship with raredx are used."""
+    r = subprocess.run([sys.executable, "-m", "raredx", "demo", "--patients", "4", "--registry-dir", "d"], cwd=tmp_path,
+                       env=cli_env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "demo registry: 4 synthetic patients imported from" in r.stdout and "demo-phenopackets.zip" in r.stdout
+
+
 def test_serve_answers_over_http(cli_env: dict[str, str], tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**cli_env, "RAREDX_REGISTRY_DIR": str(tmp_path / "reg")}
-    proc = subprocess.Popen([sys.executable, "-m", "raredx", "serve", "--port", str(port)], cwd=REPO, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "raredx", "serve", "--demo", "--port", str(port)], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(100):
@@ -58,4 +66,5 @@ def test_serve_answers_over_http(cli_env: dict[str, str], tmp_path: Path) -> Non
         assert oct(os.stat(tmp_path / "reg" / "token-key").st_mode & 0o777) == "0o600"
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        _, err = proc.communicate(timeout=20)
+    assert "no demo users in" in err and "raredx demo --registry-dir" in err  # demo mode over a registry without them

@@ -58,9 +58,24 @@ def serve(
     from raredx.server import create_app
 
     settings = _settings(registry_dir, database_url, data_dir=data_dir, cache_dir=cache_dir, demo=demo or None)
+    if settings.demo:
+        _check_demo_users(settings)
     app = create_app(settings)
     typer.echo(f"raredx service on http://{host}:{port} (API docs at /docs); database {_safe(settings.url)}", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+
+
+def _check_demo_users(settings: Settings) -> None:
+    """Demo mode over a registry without demo users would only answer "wrong user name or password": say so."""
+    from raredx.registry import SYSTEM, Registry
+
+    reg = Registry.open(settings.url)
+    try:
+        if not any(u.demo for u in reg.list_users(SYSTEM)):
+            typer.echo(f"no demo users in {_safe(settings.url)}: build a demo registry first with "
+                       f"raredx demo --registry-dir DIR, then run raredx serve --demo --registry-dir DIR", err=True)
+    finally:
+        reg.close()
 
 
 def _safe(url: str) -> str:
@@ -160,7 +175,7 @@ def registry_export(
 
 
 def demo(
-    phenopackets: Annotated[Path | None, typer.Argument(help="Phenopackets to start from (default: dev-phenopackets.zip from shared/data beside the checkout).")] = None,
+    phenopackets: Annotated[Path | None, typer.Argument(help="Phenopackets to start from (default: the 300 published cases shipped with raredx).")] = None,
     patients: Annotated[int, typer.Option(min=1, help="How many patients.")] = 300,
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic fields.")] = 1,
     data_dir: DataDir = None,
@@ -171,14 +186,10 @@ def demo(
     """Build a demo registry: imported phenopackets plus synthetic registry fields, and demo users."""
     import random
 
-    from raredx.config import dev_phenopackets
-    from raredx.errors import InputError
     from raredx.registry import SYSTEM
-    from raredx.registry._demo import DEMO_USERS, add_synthetic_fields, demo_password
+    from raredx.registry._demo import DEMO_USERS, add_synthetic_fields, demo_password, demo_phenopackets
 
-    source = phenopackets or dev_phenopackets()
-    if source is None:
-        raise InputError("no phenopackets to build the demo from: give a ZIP or directory, e.g. raredx demo dev-phenopackets.zip")
+    source = phenopackets or demo_phenopackets()
     reg = _registry(registry_dir, database_url, ontology=True, data_dir=data_dir, cache_dir=cache_dir)
     rng = random.Random(seed)
     result = reg.import_phenopackets(SYSTEM, source, transform=lambda p: add_synthetic_fields(p, rng), limit=patients)

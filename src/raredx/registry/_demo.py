@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from importlib import resources
+from pathlib import Path
 
 from raredx.registry.schemas import DrugProvision, Identity, PatientCreate, Sample, Treatment, Visit
 
@@ -15,6 +17,12 @@ DRUGS = (("nusinersen", "M09AX07"), ("eculizumab", "L04AJ01"), ("imiglucerase", 
 STATUSES = ("need_identified", "request_submitted", "approved", "rejected", "dispensed", "dispensed", "discontinued")
 DEMO_USERS = (("demo-admin", "admin"), ("demo-clinician", "clinician"), ("demo-manager", "registry_manager"),
               ("demo-researcher", "researcher"))
+
+
+def demo_phenopackets() -> Path:
+    """The demo phenopackets shipped in the package: 300 published cases, one per cohort, from phenopacket-store
+    (BSD-3-Clause; provenance in ``registry/data/DEMO_README``, cut by ``scripts/make_demo_phenopackets.py``)."""
+    return Path(str(resources.files("raredx.registry") / "data" / "demo-phenopackets.zip"))
 
 
 def demo_password(username: str) -> str:
