@@ -141,21 +141,11 @@ def registry_export(
     registry_dir: RegistryDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Export every patient as a GA4GH Phenopacket v2."""
-    import zipfile
-
+    """Export every patient as a GA4GH Phenopacket v2 (files named after the pseudonym and the patient id)."""
+    from raredx.app import write_export
     from raredx.registry import SYSTEM
 
-    docs = _registry(registry_dir, database_url).export_phenopackets(SYSTEM)
-    n = 0
-    if out.suffix.lower() == ".zip":
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-            for n, doc in enumerate(docs, 1):
-                zf.writestr(f"phenopackets/{doc['id']}.json", json.dumps(doc, indent=2))
-    else:
-        out.mkdir(parents=True, exist_ok=True)
-        for n, doc in enumerate(docs, 1):
-            (out / f"{doc['id']}.json").write_text(json.dumps(doc, indent=2) + "\n")
+    n = write_export(_registry(registry_dir, database_url).export_phenopacket_files(SYSTEM), out)
     typer.echo(f"{n} phenopackets written to {out}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,20 +49,61 @@ def iter_phenopackets(path: str | Path, problems: list[Problem] | None = None) -
 
 
 def _documents(path: Path) -> Iterator[tuple[str, bytes | Problem]]:
-    """(source, raw bytes) of every JSON document in a file, a directory or a ZIP (a Problem for one too large)."""
+    """(source, raw bytes) of every JSON document in a file, a directory or a ZIP (a Problem for one that is too large
+    or cannot be read, such as a damaged member of a ZIP)."""
     if path.is_dir():
         for f in sorted(p for p in path.rglob("*.json") if p.is_file()):
-            yield str(f), f.read_bytes()
-    elif zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
-            for info in sorted(zf.infolist(), key=lambda i: i.filename):
-                if info.is_dir() or not info.filename.endswith(".json") or "/__MACOSX/" in f"/{info.filename}":
-                    continue
-                source = f"{path}!{info.filename}"
-                too_large = info.file_size > MAX_DOCUMENT_BYTES
-                yield source, _too_large(source) if too_large else zf.read(info)
+            try:
+                yield str(f), f.read_bytes()
+            except OSError as exc:
+                yield str(f), Problem(str(f), "", f"cannot be read ({exc.strerror or exc})", solution="check its permissions.")
+    elif zipfile.is_zipfile(path) or looks_like_zip(path):
+        yield from _zip_documents(path)
     else:
-        yield str(path), path.read_bytes()
+        try:
+            yield str(path), path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror or exc}); check the file and its permissions.") from exc
+
+
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")  # a local file header, an empty archive, a spanned one
+# what reading one damaged member can raise: a bad CRC, a bad header or overlapping entries (BadZipFile), a broken
+# deflate stream (zlib.error), a truncated one (EOFError), an unsupported method or an encrypted member
+_MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError)
+
+
+def looks_like_zip(path: str | Path) -> bool:
+    """The file starts with a ZIP signature (it may still be damaged or truncated: see :func:`zipfile.is_zipfile`)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) in ZIP_SIGNATURES
+    except OSError:
+        return False
+
+
+def _zip_documents(path: Path) -> Iterator[tuple[str, bytes | Problem]]:
+    """The JSON members of a ZIP; one that cannot be read is a Problem naming it, and the others are still read."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise InputError(f"{path}: a damaged or truncated ZIP archive ({exc}); make the archive again, or download "
+                         "it again.") from exc
+    with zf:
+        for info in sorted(zf.infolist(), key=lambda i: i.filename):
+            if info.is_dir() or not info.filename.endswith(".json") or "/__MACOSX/" in f"/{info.filename}":
+                continue
+            source = f"{path}!{info.filename}"
+            if info.file_size > MAX_DOCUMENT_BYTES:
+                yield source, _too_large(source)
+                continue
+            try:
+                with zf.open(info) as member:
+                    raw = member.read(MAX_DOCUMENT_BYTES + 1)  # a member may hold more than its header says
+            except _MEMBER_ERRORS as exc:
+                yield source, Problem(source, "", f"is damaged in the archive ({exc})",
+                                      solution="make the ZIP again, or take this file out of it; the others are read.")
+                continue
+            yield source, raw
 
 
 def _too_large(source: str) -> Problem:
@@ -72,6 +114,8 @@ def _too_large(source: str) -> Problem:
 def _parse(source: str, raw: bytes) -> PhenopacketRecord | Problem:
     if len(raw) > MAX_DOCUMENT_BYTES:
         return _too_large(source)
+    if not raw.strip():
+        return Problem(source, "", "is empty", solution="give a phenopacket: a JSON object with 'phenotypicFeatures'.")
     try:
         doc = json.loads(raw)
     except UnicodeDecodeError:
