@@ -52,3 +52,28 @@ def test_delete_of_a_version_someone_saved_since_is_refused(web: TestClient) -> 
     r = web.post("/patients/1/delete", data={"csrf": token, "pseudonym": "ok-3", "version": "1"}, headers=htmx)
     assert "version 2, not 1" in r.text
     assert _registry(web).get_patient(SYSTEM, 1).deleted_at is None
+
+
+def test_a_damaged_zip_member_is_reported_and_the_rest_imports(web: TestClient) -> None:
+    import io
+    import json
+    import re
+    import zipfile
+
+    from conftest import PHENOPACKETS
+
+    good = json.loads((PHENOPACKETS / "marfan_case.json").read_text())
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in ("a", "b"):
+            zf.writestr(f"{name}.json", json.dumps({**good, "id": name.upper()}))
+    info = zipfile.ZipFile(io.BytesIO(buf.getvalue())).getinfo("b.json")
+    raw = bytearray(buf.getvalue())
+    raw[info.header_offset + 30 + len("b.json") + info.compress_size // 2] ^= 0xFF  # b.json's CRC no longer matches
+    token = login(web, "admin")
+    r = web.post("/import", data={"csrf": token, "policy": "lenient"}, files={"file": ("cases.zip", bytes(raw), "application/zip")})
+    assert r.status_code == 200 and "cases.zip!b.json" in r.text and "damaged" in r.text
+    kept = re.search(r'name="token" value="([^"]+)"', r.text)
+    assert kept, r.text
+    r = web.post("/import/confirm", data={"csrf": token, "token": kept.group(1), "policy": "lenient"})
+    assert r.status_code == 200 and _registry(web).list_patients(SYSTEM).count == 1

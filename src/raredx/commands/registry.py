@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from raredx.registry import Registry
 
 log = logging.getLogger(__name__)
+NOTHING_DONE = 1  # the exit code of a command that did nothing (as grep's for no match)
 
 user_app = typer.Typer(help="Users of the registry service and their roles.", no_args_is_help=True)
 registry_app = typer.Typer(help="The registry database: migrate, import and export phenopackets.", no_args_is_help=True)
@@ -98,7 +99,10 @@ def user_list(registry_dir: RegistryDir = None, database_url: DatabaseUrl = None
     """List the users and their roles."""
     from raredx.registry import SYSTEM
 
-    for u in _registry(registry_dir, database_url).list_users(SYSTEM):
+    users = _registry(registry_dir, database_url).list_users(SYSTEM)
+    if not users:
+        typer.echo("no users yet; add one with: raredx user add NAME --role admin", err=True)
+    for u in users:
         typer.echo(f"{u.username}\t{u.role}\t{'active' if u.active else 'disabled'}{chr(9) + 'demo' if u.demo else ''}")
 
 
@@ -133,6 +137,10 @@ def registry_import(
     if len(result.issues) > 20:
         typer.echo(f"... {len(result.issues) - 20} more issues" + (f" in {report}" if report else " (see --report)"), err=True)
     typer.echo(f"{result.imported} of {result.records} records imported, {result.rejected} rejected ({policy})")
+    if result.imported == 0:  # the exit code says whether anything was done
+        typer.echo("error: nothing was imported; fix the records named above (or see --report) and import again.",
+                   err=True)
+        raise typer.Exit(NOTHING_DONE)
 
 
 @registry_app.command("export")

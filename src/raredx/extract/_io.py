@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
+import zipfile
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
-from raredx.errors import InputError
+from raredx.errors import InputError, Problem
 
 MAX_TEXT_BYTES = 50 * 1024 * 1024
 
@@ -52,3 +55,59 @@ def expand_inputs(paths: list[str]) -> list[str]:
         else:
             out.append(p)
     return out
+
+
+def read_texts(paths: list[str], problems: list[Problem] | None = None) -> list[tuple[str, str]]:
+    """(name, text) of every note ``paths`` stand for: files, directories (every ``*.txt`` in them), ZIPs (every
+    ``*.txt`` member, named ``zip!member``) and ``-`` for standard input. A note that cannot be read raises
+    :class:`InputError`; with ``problems`` it is appended there instead and the others are read (unless none can be)."""
+    out: list[tuple[str, str]] = []
+    for name, text in _texts(expand_inputs(paths)):
+        if isinstance(text, InputError):
+            if problems is None:
+                raise text
+            problems.append(Problem(name, "", str(text).removeprefix(f"{name}: ")))
+        else:
+            out.append((name, text))
+    if problems and not out:
+        raise InputError(f"none of the notes can be read; the first: {problems[0]}")
+    return out
+
+
+def _texts(files: list[str]) -> Iterator[tuple[str, str | InputError]]:
+    for f in files:
+        if f != "-" and zipfile.is_zipfile(f):
+            yield from _zip_texts(Path(f))
+            continue
+        try:
+            yield f, read_text(f)
+        except InputError as exc:
+            yield f, exc
+
+
+def _zip_texts(path: Path) -> Iterator[tuple[str, str | InputError]]:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        yield str(path), InputError(f"{path}: a damaged ZIP archive ({exc}); make the archive again.")
+        return
+    with zf:
+        members = sorted((i for i in zf.infolist() if not i.is_dir() and i.filename.endswith(".txt")
+                          and "/__MACOSX/" not in f"/{i.filename}"), key=lambda i: i.filename)
+        if not members:
+            yield str(path), InputError(f"{path}: a ZIP without .txt files; put the notes in it as UTF-8 .txt files.")
+        for info in members:
+            name = f"{path}!{info.filename}"
+            if info.file_size > MAX_TEXT_BYTES:
+                yield name, InputError(f"{name}: larger than {MAX_TEXT_BYTES >> 20} MiB; split it into one file per patient.")
+                continue
+            try:
+                with zf.open(info) as member:
+                    raw = member.read(MAX_TEXT_BYTES + 1)
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+                yield name, InputError(f"{name}: damaged in the archive ({exc}); make the ZIP again, or take this file out of it.")
+                continue
+            try:
+                yield name, decode_text(raw, name)
+            except InputError as exc:
+                yield name, exc

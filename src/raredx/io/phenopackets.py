@@ -86,8 +86,9 @@ def _zip_documents(path: Path) -> Iterator[tuple[str, bytes | Problem]]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise InputError(f"{path}: a damaged or truncated ZIP archive ({exc}); make the archive again, or download "
-                         "it again.") from exc
+        detail = "its table of contents is missing" if str(exc) == "File is not a zip file" else str(exc)
+        raise InputError(f"{path}: a damaged or truncated ZIP archive ({detail}); make the archive again, or "
+                         "download it again.") from exc
     with zf:
         for info in sorted(zf.infolist(), key=lambda i: i.filename):
             if info.is_dir() or not info.filename.endswith(".json") or "/__MACOSX/" in f"/{info.filename}":
@@ -101,7 +102,7 @@ def _zip_documents(path: Path) -> Iterator[tuple[str, bytes | Problem]]:
                     raw = member.read(MAX_DOCUMENT_BYTES + 1)  # a member may hold more than its header says
             except _MEMBER_ERRORS as exc:
                 yield source, Problem(source, "", f"is damaged in the archive ({exc})",
-                                      solution="make the ZIP again, or take this file out of it; the others are read.")
+                                      solution="make the ZIP again, or take this file out of it.")
                 continue
             yield source, raw
 
