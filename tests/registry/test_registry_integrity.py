@@ -1,11 +1,15 @@
 """Nothing lost: two writers of the same version (exactly one wins, the other gets 409), one revision per version
-(a unique constraint, and a migration that mends registries written before it), on SQLite and PostgreSQL."""
+(a unique constraint, and a migration that mends registries written before it), on SQLite and PostgreSQL; and a
+new SQLite registry readable by its owner only."""
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +17,9 @@ from registry.conftest import actor, make_patient
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
+from raredx.app import Services
+from raredx.config import Settings
+from raredx.core import RareDx
 from raredx.registry import SYSTEM, Registry
 from raredx.registry import _models as m
 from raredx.registry._db import current_revision, head_revision, make_engine, migrate
@@ -106,3 +113,30 @@ def test_migration_mends_duplicate_revisions_written_before_the_constraint(empty
         count = conn.scalar(select(func.count()).select_from(m.PatientRevision))
     assert versions == [1, 2, 3, 4] and patient_version == 4 and count == 4  # every revision kept, renumbered
     engine.dispose()
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_a_new_sqlite_registry_is_its_owners_only(tmp_path: Path, toy_kb) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "new" / "registry"
+    old_umask = os.umask(0o022)  # the usual umask, which would give 0644 and 0755
+    try:
+        reg = Registry.open(f"sqlite:///{folder / 'registry.sqlite3'}")
+        reg.create_patient(SYSTEM, make_patient())  # a write: the -wal and -shm files exist now
+        files = sorted(p.name for p in folder.iterdir())
+        assert files[0] == "registry.sqlite3" and {"registry.sqlite3-wal", "registry.sqlite3-shm"} <= set(files)
+        assert mode(folder) == 0o700
+        assert {p.name: mode(p) for p in folder.iterdir()} == {name: 0o600 for name in files}
+        reg.close()
+        settings = Settings(registry_dir=tmp_path / "other", database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}")
+        Services.open(settings, rdx=RareDx(toy_kb, cache=False)).close()
+        assert mode(tmp_path / "other") == 0o700 and mode(tmp_path / "other" / "token-key") == 0o600
+    finally:
+        os.umask(old_umask)
+    existing = tmp_path / "mine"
+    existing.mkdir(mode=0o750)
+    os.chmod(existing, 0o750)
+    Registry.open(f"sqlite:///{existing / 'r.sqlite3'}").close()
+    assert mode(existing) == 0o750 and mode(existing / "r.sqlite3") == 0o600  # an existing directory is left alone
