@@ -11,10 +11,10 @@ import zipfile
 from collections import Counter
 
 from fastapi.testclient import TestClient
-from registry.conftest import BAD, PHENOPACKETS, make_patient
 from sqlalchemy import text
 
 from raredx.registry import Registry
+from registry.conftest import BAD, PHENOPACKETS, make_patient
 
 PATIENT = make_patient().model_dump(mode="json")
 
@@ -26,7 +26,8 @@ def test_two_patches_of_one_version_one_409_with_the_current_version(client: Tes
         barrier = threading.Barrier(2)
         statuses: list[tuple[int, dict]] = []
 
-        def patch(features: list[dict], v: int = version) -> None:
+        def patch(features: list[dict], v: int = version, barrier: threading.Barrier = barrier,
+                  statuses: list[tuple[int, dict]] = statuses) -> None:
             barrier.wait()
             r = client.patch(f"/api/patients/{pid}", json={"version": v, "phenotypic_features": features}, headers=c)
             statuses.append((r.status_code, r.json()))

@@ -9,12 +9,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from extract_fixtures import extract_cache  # noqa: F401 - fixtures
+from test_extract_cli import _run
 
 from raredx.errors import InputError, Problem
 from raredx.extract._io import read_texts
-from extract_fixtures import extract_cache  # noqa: F401 - fixtures
 from test_cli_edges import corrupt_member
-from test_extract_cli import _run
 
 
 @pytest.fixture

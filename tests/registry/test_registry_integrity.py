@@ -128,7 +128,7 @@ def test_a_new_sqlite_registry_is_its_owners_only(tmp_path: Path, toy_kb) -> Non
         files = sorted(p.name for p in folder.iterdir())
         assert files[0] == "registry.sqlite3" and {"registry.sqlite3-wal", "registry.sqlite3-shm"} <= set(files)
         assert mode(folder) == 0o700
-        assert {p.name: mode(p) for p in folder.iterdir()} == {name: 0o600 for name in files}
+        assert {p.name: mode(p) for p in folder.iterdir()} == dict.fromkeys(files, 0o600)
         reg.close()
         settings = Settings(registry_dir=tmp_path / "other", database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}")
         Services.open(settings, rdx=RareDx(toy_kb, cache=False)).close()
