@@ -31,13 +31,13 @@ def notes_zip(tmp_path: Path) -> Path:
 
 
 def test_read_texts_strict_and_lenient(notes_zip: Path, tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"notes\.zip!notes/b\.txt: damaged in the archive"):
+    with pytest.raises(InputError, match=r"notes\.zip!notes/b\.txt: is damaged in the archive"):
         read_texts([str(notes_zip)])
     problems: list[Problem] = []
     texts = read_texts([str(notes_zip)], problems)
     assert [name.split("!")[1] for name, _ in texts] == ["notes/a.txt"]
     assert [(p.record.split("!")[1], p.reason.split(" (")[0]) for p in problems] == [
-        ("notes/b.txt", "damaged in the archive"), ("notes/c.txt", "not UTF-8 text")]
+        ("notes/b.txt", "is damaged in the archive"), ("notes/c.txt", "not UTF-8 text")]
     (tmp_path / "empty.txt").write_text("")
     with pytest.raises(InputError, match="none of the notes can be read"):
         read_texts([str(tmp_path / "empty.txt")], [])
@@ -45,7 +45,7 @@ def test_read_texts_strict_and_lenient(notes_zip: Path, tmp_path: Path) -> None:
 
 def test_extract_a_zip_with_a_bad_note(notes_zip: Path, extract_cache) -> None:  # noqa: F811
     r = _run(["extract", str(notes_zip), "--format", "jsonl"], extract_cache)
-    assert r.returncode == 2 and r.stdout == "" and "notes/b.txt: damaged" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and r.stdout == "" and "notes/b.txt: is damaged" in r.stderr and "Traceback" not in r.stderr
     r = _run(["extract", str(notes_zip), "--format", "jsonl", "--lenient"], extract_cache)
     assert r.returncode == 0, r.stderr
     assert [json.loads(line)["file"].split("!")[1] for line in r.stdout.splitlines()] == ["notes/a.txt"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from raredx.errors import InputError
-from raredx.io.phenopackets import looks_like_zip
+from raredx.io import looks_like_zip
 from raredx.registry import Actor, Registry, check_policy
 from raredx.registry.errors import NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError
 

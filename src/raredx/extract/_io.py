@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-import zipfile
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from raredx.errors import InputError, Problem
+from raredx.io import is_zip, zip_members
 
 MAX_TEXT_BYTES = 50 * 1024 * 1024
 
@@ -76,38 +75,40 @@ def read_texts(paths: list[str], problems: list[Problem] | None = None) -> list[
 
 def _texts(files: list[str]) -> Iterator[tuple[str, str | InputError]]:
     for f in files:
-        if f != "-" and zipfile.is_zipfile(f):
+        if f != "-" and Path(f).is_file() and is_zip(f):
             yield from _zip_texts(Path(f))
             continue
         try:
-            yield f, read_text(f)
+            text = read_text(f)
         except InputError as exc:
             yield f, exc
+        else:
+            yield f, text
 
 
 def _zip_texts(path: Path) -> Iterator[tuple[str, str | InputError]]:
     try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        yield str(path), InputError(f"{path}: a damaged ZIP archive ({exc}); make the archive again.")
+        members = list(zip_members(path, ".txt", MAX_TEXT_BYTES, _too_large))
+    except InputError as exc:
+        yield str(path), exc
         return
-    with zf:
-        members = sorted((i for i in zf.infolist() if not i.is_dir() and i.filename.endswith(".txt")
-                          and "/__MACOSX/" not in f"/{i.filename}"), key=lambda i: i.filename)
-        if not members:
-            yield str(path), InputError(f"{path}: a ZIP without .txt files; put the notes in it as UTF-8 .txt files.")
-        for info in members:
-            name = f"{path}!{info.filename}"
-            if info.file_size > MAX_TEXT_BYTES:
-                yield name, InputError(f"{name}: larger than {MAX_TEXT_BYTES >> 20} MiB; split it into one file per patient.")
-                continue
-            try:
-                with zf.open(info) as member:
-                    raw = member.read(MAX_TEXT_BYTES + 1)
-            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
-                yield name, InputError(f"{name}: damaged in the archive ({exc}); make the ZIP again, or take this file out of it.")
-                continue
-            try:
-                yield name, decode_text(raw, name)
-            except InputError as exc:
-                yield name, exc
+    if not members:
+        yield str(path), InputError(f"{path}: a ZIP without .txt files; put the notes in it as UTF-8 .txt files.")
+    for name, raw in members:
+        if isinstance(raw, Problem):
+            yield name, InputError(str(raw))
+        elif len(raw) > MAX_TEXT_BYTES:  # more than its header said
+            yield name, InputError(str(_too_large(name)))
+        else:
+            yield name, _decoded(raw, name)
+
+
+def _decoded(raw: bytes, name: str) -> str | InputError:
+    try:
+        return decode_text(raw, name)
+    except InputError as exc:
+        return exc
+
+
+def _too_large(source: str) -> Problem:
+    return Problem(source, "", f"larger than {MAX_TEXT_BYTES >> 20} MiB", solution="split it into one file per patient.")

@@ -13,7 +13,8 @@ from typing import cast, get_args
 from raredx.engine import Case, Sex
 from raredx.errors import InputError, Problem
 from raredx.genomics import Genotype, genotype_from_phenopacket
-from raredx.io.phenopackets import case_from_phenopacket, iter_phenopackets, looks_like_zip
+from raredx.io._archive import is_zip
+from raredx.io.phenopackets import case_from_phenopacket, iter_phenopackets
 from raredx.io.terms import read_term_tsv, split_terms
 
 FILE_SUFFIXES = (".json", ".tsv", ".txt", ".zip")
@@ -46,7 +47,7 @@ def read_cases(inputs: Sequence[str], *, with_interpretations: bool = False,
             continue
         genotype = genotype_from_phenopacket(rec.document) if with_interpretations else None
         cases.append(replace(case, source_pmids=(), genotype=genotype or None))
-    collection = first.is_dir() or looks_like_zip(first)
+    collection = first.is_dir() or is_zip(first)
     if skipped and (problems is None or not collection):
         hint = " (--lenient skips what cannot be read and reads the others)" if collection else ""
         raise InputError(f"{skipped[0]}{hint}")

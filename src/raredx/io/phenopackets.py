@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import zipfile
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any, cast, get_args
 from raredx.engine import Case
 from raredx.engine._case import Sex
 from raredx.errors import InputError, Problem
+from raredx.io._archive import is_zip, zip_members
 from raredx.ontology import onset as onsets
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
@@ -57,54 +56,13 @@ def _documents(path: Path) -> Iterator[tuple[str, bytes | Problem]]:
                 yield str(f), f.read_bytes()
             except OSError as exc:
                 yield str(f), Problem(str(f), "", f"cannot be read ({exc.strerror or exc})", solution="check its permissions.")
-    elif zipfile.is_zipfile(path) or looks_like_zip(path):
-        yield from _zip_documents(path)
+    elif is_zip(path):
+        yield from zip_members(path, ".json", MAX_DOCUMENT_BYTES, _too_large)
     else:
         try:
             yield str(path), path.read_bytes()
         except OSError as exc:
             raise InputError(f"{path}: cannot be read ({exc.strerror or exc}); check the file and its permissions.") from exc
-
-
-ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")  # a local file header, an empty archive, a spanned one
-# what reading one damaged member can raise: a bad CRC, a bad header or overlapping entries (BadZipFile), a broken
-# deflate stream (zlib.error), a truncated one (EOFError), an unsupported method or an encrypted member
-_MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError)
-
-
-def looks_like_zip(path: str | Path) -> bool:
-    """The file starts with a ZIP signature (it may still be damaged or truncated: see :func:`zipfile.is_zipfile`)."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(4) in ZIP_SIGNATURES
-    except OSError:
-        return False
-
-
-def _zip_documents(path: Path) -> Iterator[tuple[str, bytes | Problem]]:
-    """The JSON members of a ZIP; one that cannot be read is a Problem naming it, and the others are still read."""
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        detail = "its table of contents is missing" if str(exc) == "File is not a zip file" else str(exc)
-        raise InputError(f"{path}: a damaged or truncated ZIP archive ({detail}); make the archive again, or "
-                         "download it again.") from exc
-    with zf:
-        for info in sorted(zf.infolist(), key=lambda i: i.filename):
-            if info.is_dir() or not info.filename.endswith(".json") or "/__MACOSX/" in f"/{info.filename}":
-                continue
-            source = f"{path}!{info.filename}"
-            if info.file_size > MAX_DOCUMENT_BYTES:
-                yield source, _too_large(source)
-                continue
-            try:
-                with zf.open(info) as member:
-                    raw = member.read(MAX_DOCUMENT_BYTES + 1)  # a member may hold more than its header says
-            except _MEMBER_ERRORS as exc:
-                yield source, Problem(source, "", f"is damaged in the archive ({exc})",
-                                      solution="make the ZIP again, or take this file out of it.")
-                continue
-            yield source, raw
 
 
 def _too_large(source: str) -> Problem:
