@@ -98,9 +98,11 @@ def test_malformed_json_raises_without_a_problems_list():
     [
         (b"{\"id\": \"\xc3\x28\"}", "UTF-8"),
         (b'["a", "list"]', "not an object"),
-        (b"", "malformed JSON"),
+        (b"", "is empty"),
+        (b" \n", "is empty"),
+        (b"PK\x03\x04 not really a ZIP", "damaged or truncated ZIP archive"),
     ],
-    ids=["binary", "array", "empty"],
+    ids=["binary", "array", "empty", "blank", "zip-signature"],
 )
 def test_other_unreadable_documents(tmp_path, content, expected):
     f = tmp_path / "case.json"
@@ -108,6 +110,10 @@ def test_other_unreadable_documents(tmp_path, content, expected):
     with pytest.raises(InputError, match=expected):
         list(iter_phenopackets(f))
     problems: list[Problem] = []
+    if expected.startswith("damaged"):  # the archive as a whole: one error, whatever the policy
+        with pytest.raises(InputError, match=expected):
+            list(iter_phenopackets(f, problems))
+        return
     assert list(iter_phenopackets(f, problems)) == []
     assert len(problems) == 1 and expected in problems[0].message
 
@@ -297,3 +303,35 @@ def test_render_table(two_results):
     assert "Differential diagnosis for marfan" in text
     assert "Marfan syndrome" in text and "OMIM:154700" in text and "FBN1" in text
     assert "16 disease concepts ranked" in text
+
+
+def _understated(archive: bytes, member: str) -> bytes:
+    """``archive`` whose central directory says ``member`` is 10 bytes long (it is longer)."""
+    raw = bytearray(archive)
+    at = raw.find(b"PK\x01\x02")  # the central directory's entries, one by one
+    while at != -1:
+        name_len = int.from_bytes(raw[at + 28: at + 30], "little")
+        if raw[at + 46: at + 46 + name_len].decode() == member:
+            raw[at + 24: at + 28] = (10).to_bytes(4, "little")
+            return bytes(raw)
+        at = raw.find(b"PK\x01\x02", at + 4)
+    raise AssertionError(member)
+
+
+@pytest.mark.parametrize("damage", ["crc", "understated-size"])
+def test_a_damaged_zip_member_is_one_problem_and_the_others_are_read(tmp_path, damage):
+    from test_cli_edges import corrupt_member
+
+    buf = io.BytesIO()
+    good = (PHENOPACKETS / "marfan_case.json").read_bytes()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in ("a.json", "b.json", "c.json"):
+            zf.writestr(name, good)
+    z = tmp_path / "cases.zip"
+    z.write_bytes(corrupt_member(buf.getvalue(), "b.json") if damage == "crc" else _understated(buf.getvalue(), "b.json"))
+    problems: list[Problem] = []
+    recs = list(iter_phenopackets(z, problems))
+    assert [r.source.split("!")[1] for r in recs] == ["a.json", "c.json"]
+    assert [(p.source.split("!")[1], "damaged" in p.message) for p in problems] == [("b.json", True)]
+    with pytest.raises(InputError, match=r"cases\.zip!b\.json: is damaged in the archive"):
+        list(iter_phenopackets(z))

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from raredx import __version__
 from raredx.commands._options import CacheDir, DataDir
-from raredx.errors import InputError, RaredxError
+from raredx.errors import InputError, Problem, RaredxError
 
 if TYPE_CHECKING:
     from raredx.core import RareDx
@@ -63,7 +64,7 @@ def diagnose(
     age: Annotated[str | None, typer.Option(help="Age at last encounter (ISO 8601).")] = None,
     top: Annotated[int, typer.Option(min=1, help="How many diseases to show.")] = 10,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or tsv.")] = "table",
-    lenient: Annotated[bool, typer.Option("--lenient", help="Skip unknown HPO ids with a warning instead of failing.")] = False,
+    lenient: Annotated[bool, typer.Option("--lenient", help="Skip unknown HPO ids and --genes, and phenopackets of a directory or ZIP that cannot be read, with a warning instead of failing.")] = False,
     vcf: Annotated[Path | None, typer.Option(help="A VCF (plain or bgzipped), VEP- or SnpEff-annotated or not.")] = None,
     build: Annotated[str, typer.Option(help="Genome build of the VCF: GRCh38 or GRCh37.")] = "GRCh38",
     sample: Annotated[str | None, typer.Option(help="The proband's sample in the VCF (default: the affected one in --ped, else the first).")] = None,
@@ -87,8 +88,13 @@ def diagnose(
         raise InputError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}.")
     genotype = _genotype(vcf, build, sample, ped, variants, genes)
     rdx = _load(data_dir, cache_dir)
+    if genotype is not None and genotype.genes:
+        genotype = _known_genes(rdx, genotype, lenient)
+    problems: list[Problem] | None = [] if lenient else None
     cases = rdx.cases_from(inputs or [], exclude=exclude or [], sex=sex, onset=onset, age=age, text=text, lang=lang,
-                           genotype=genotype, with_interpretations=with_interpretations)
+                           genotype=genotype, with_interpretations=with_interpretations, problems=problems)
+    for problem in problems or []:
+        _warn(f"skipped {problem}")
     results = [rdx.diagnose(c, top=top, strict=not lenient) for c in cases]
     if fmt == "json":
         typer.echo(to_json(results if len(results) > 1 else results[0]))
@@ -117,6 +123,26 @@ def _genotype(vcf: Path | None, build: str, sample: str | None, ped: Path | None
             raise InputError("--genes: give gene symbols separated by commas (FBN1,TGFBR2).")
         g = g.merged(Genotype(genes=symbols))
     return g or None
+
+
+def _known_genes(rdx: RareDx, genotype: Genotype, lenient: bool) -> Genotype | None:
+    """``genotype`` without the --genes symbols the knowledge base does not know (with --lenient: a warning each;
+    else an error naming the first, with close symbols if there are)."""
+    from dataclasses import replace
+
+    unknown = rdx.unknown_genes(genotype.genes)
+    for symbol, close in unknown.items():
+        hint = f"did you mean {' or '.join(close)}?" if close else "check the symbol (HGNC, such as FBN1)."
+        message = f"--genes: {symbol!r} is not a gene of any disease in the knowledge base; {hint}"
+        if not lenient:
+            raise InputError(f"{message} (--lenient leaves unknown genes out)")
+        _warn(f"{message} It is left out.")
+    kept = replace(genotype, genes=tuple(g for g in genotype.genes if g not in unknown))
+    return kept or None
+
+
+def _warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -68,6 +68,19 @@ def default_registry_dir() -> Path:
     return user_data_home() / "registry"
 
 
+PRIVATE_DIR_MODE = 0o700  # the registry directory: patient data and the token key, for its owner only
+PRIVATE_FILE_MODE = 0o600  # the SQLite registry (and its -wal, -shm, -journal files, which SQLite makes alike)
+
+
+def private_dir(path: Path) -> Path:
+    """``path``, made (with its parents) if missing; a directory raredx makes is its owner's only (0700). An
+    existing directory is left as its owner set it."""
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+        os.chmod(path, PRIVATE_DIR_MODE)  # whatever the umask took off or left
+    return path
+
+
 def dev_phenopackets(start: Path | None = None) -> Path | None:
     """The development phenopackets (``dev-phenopackets.zip``): in the working directory, else in ``shared/``
     beside the checkout (found from ``start``, default the working directory, and from this file); None if absent."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from raredx.engine import Case, DiagnosisEngine, Differential, Params, RankedDisease
-from raredx.errors import InputError
+from raredx.errors import InputError, Problem
 from raredx.kb import KnowledgeBase, load_knowledge_base
 
 if TYPE_CHECKING:
@@ -74,12 +74,14 @@ class RareDx:
         lang: str = "auto",
         genotype: Genotype | None = None,
         with_interpretations: bool = False,
+        problems: list[Problem] | None = None,
     ) -> list[Case]:
         """The cases a user describes (what ``raredx diagnose`` does with its arguments): ``inputs`` are HPO ids,
         or one term TSV / phenopacket file / directory or ZIP of phenopackets (see :func:`raredx.io.read_cases`);
         ``exclude``, ``sex``, ``onset`` and ``age`` amend every case; ``text`` is a clinical note's file (``-``:
         standard input) whose findings are added to the one case; ``genotype`` is merged into each, and with
-        ``with_interpretations`` a phenopacket's genomic interpretations are too."""
+        ``with_interpretations`` a phenopacket's genomic interpretations are too. With ``problems``, a phenopacket
+        of a directory or ZIP that cannot be read is appended there and skipped instead of failing the rest."""
         from raredx.io.cases import amend, check_sex, read_cases, with_note
 
         if not inputs and text is None:
@@ -87,7 +89,7 @@ class RareDx:
                              "file, or --text NOTE.")
         check_sex(sex)
         cases = [amend(c, exclude=exclude, sex=sex, onset=onset, age=age, genotype=genotype)
-                 for c in read_cases(inputs, with_interpretations=with_interpretations)]
+                 for c in read_cases(inputs, with_interpretations=with_interpretations, problems=problems)]
         if text is None:
             return cases
         from raredx.extract import read_text
@@ -95,6 +97,18 @@ class RareDx:
         if len(cases) != 1:
             raise InputError("--text adds a note's findings to one case; give terms or one phenopacket with it.")
         return [with_note(cases[0], self.case_from_text(read_text(text), lang=lang), Path(text).name)]
+
+    @cached_property
+    def gene_symbols(self) -> frozenset[str]:
+        """Every gene symbol the knowledge base links to a disease."""
+        return frozenset(g for c in self.kb.concepts for g in c.genes)
+
+    def unknown_genes(self, symbols: Sequence[str]) -> dict[str, list[str]]:
+        """The symbols that no disease of the knowledge base has, each with up to three close known symbols."""
+        import difflib
+
+        known = self.gene_symbols
+        return {s: difflib.get_close_matches(s.upper(), known, n=3, cutoff=0.75) for s in symbols if s not in known}
 
     def diagnose(
         self, case: Case, *, top: int = 10, strict: bool = True, mask_source: bool = False, suggestions: int = 5

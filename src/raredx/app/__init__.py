@@ -1,11 +1,13 @@
 """The use cases that the interfaces share (``cli``, ``api``, ``web`` -> ``app`` -> ``registry``, ``engine``,
 ``extract``, ``genomics`` -> ``kb`` -> ``ontology``): the services a server opens once (:class:`Services`),
 a bearer token -> the acting user, a stored patient -> the engine's case, and a phenopacket upload (one size
-limit, one type check, one message) -> an import report. The HTTP shell that the API and the workbench are
+limit, one type check, one message) -> an import report, and a phenopacket export (a ZIP or a directory, with
+safe file names, never half-written). The HTTP shell that the API and the workbench are
 installed into is :mod:`raredx.app.http`; neither interface imports the other.
 """
 
 from raredx.app._cases import case_for_patient, case_of, case_of_features
+from raredx.app._exports import write_export, write_zip
 from raredx.app._services import DEMO_BANNER, Services
 from raredx.app._uploads import KeptUploads, discard_upload, import_upload, store_upload
 
@@ -19,4 +21,6 @@ __all__ = [
     "discard_upload",
     "import_upload",
     "store_upload",
+    "write_export",
+    "write_zip",
 ]

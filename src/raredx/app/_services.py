@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 
 from raredx.app._uploads import KeptUploads
-from raredx.config import Settings
+from raredx.config import Settings, private_dir
 from raredx.core import RareDx
 from raredx.ontology import TermIndex
 from raredx.registry import Actor, Registry
@@ -48,7 +48,7 @@ class Services:
         reg = registry or Registry.open(settings.url, ontology=kb.ontology, equivalent_ids=equivalent_ids)
         if reg.ontology is None:
             reg.ontology, reg.equivalent_ids = kb.ontology, equivalent_ids
-        secret = settings.secret_key or load_or_create_secret(settings.registry_dir / "token-key")
+        secret = settings.secret_key or load_or_create_secret(private_dir(settings.registry_dir) / "token-key")
         if settings.demo:
             log.warning(DEMO_BANNER)
         return cls(settings, rdx, reg, TokenSigner(secret, settings.token_minutes), TermIndex(kb.ontology),

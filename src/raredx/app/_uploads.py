@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from raredx.errors import InputError
+from raredx.io import looks_like_zip
 from raredx.registry import Actor, Registry, check_policy
 from raredx.registry.errors import NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError
 
@@ -51,6 +52,8 @@ def _copy(stream: BinaryIO, path: Path, name: str, max_mb: int) -> None:
 
 def _checked(path: Path, content_type: str) -> Path:
     is_zip = zipfile.is_zipfile(path)
+    if not is_zip and looks_like_zip(path):
+        raise InputError(f"{path.name} is a damaged or truncated ZIP archive; make it again (or upload it again).")
     if content_type in ZIP_TYPES and not is_zip:
         raise UnsupportedMediaTypeError(f"{path.name} is declared as a ZIP but is not one; upload the archive itself.")
     if not is_zip and _head(path).strip()[:1] not in (b"{", b"["):

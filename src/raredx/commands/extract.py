@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from raredx.commands._options import CacheDir, DataDir
-from raredx.errors import InputError
-from raredx.extract import LANGUAGES, ExtractedTerm, Extractor, observed_and_excluded, onset_of, read_text
-from raredx.extract._io import expand_inputs
+from raredx.errors import InputError, Problem
+from raredx.extract import LANGUAGES, ExtractedTerm, Extractor, observed_and_excluded, onset_of
+from raredx.extract._io import read_texts
 
 FORMATS = ("table", "json", "jsonl", "phenopacket")
 
@@ -22,23 +22,27 @@ Lang = Annotated[str, typer.Option("--lang", "-l", help="en, ru, or auto (both l
 
 
 def extract(
-    paths: Annotated[list[str], typer.Argument(help="UTF-8 text files, directories (every .txt in them), or - for stdin.", show_default=False)],
+    paths: Annotated[list[str], typer.Argument(help="UTF-8 text files, directories or ZIPs (every .txt in them), or - for stdin.", show_default=False)],
     lang: Lang = "auto",
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, jsonl or phenopacket.")] = "table",
     include_family: Annotated[bool, typer.Option("--include-family", help="Also list terms said of relatives (flagged).")] = False,
+    lenient: Annotated[bool, typer.Option("--lenient", help="Skip notes that cannot be read (not UTF-8, empty, damaged in a ZIP) with a warning instead of failing.")] = False,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
     """Find HPO terms in clinical text (English or Russian), observed and excluded kept apart.
 
-    Examples: raredx extract note.txt; raredx extract notes/ --format jsonl; cat note.txt | raredx extract - --lang ru
+    Examples: raredx extract note.txt; raredx extract notes/ --format jsonl; raredx extract notes.zip --lenient;
+    cat note.txt | raredx extract - --lang ru
     """
     if fmt not in FORMATS:
         raise InputError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}.")
     if lang not in LANGUAGES:
         raise InputError(f"--lang {lang!r}: choose one of {', '.join(LANGUAGES)}.")
-    files = expand_inputs(paths)
-    texts = [(f, read_text(f)) for f in files]  # read everything first: a bad file fails before any output
+    problems: list[Problem] | None = [] if lenient else None
+    texts = read_texts(paths, problems)  # read everything first: a bad file fails before any output
+    for problem in problems or []:
+        typer.echo(f"warning: skipped {problem}", err=True)
     ex = Extractor.load(data_dir, cache_dir=cache_dir)
     results = []
     for name, text in texts:

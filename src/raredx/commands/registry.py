@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from raredx.registry import Registry
 
 log = logging.getLogger(__name__)
+NOTHING_DONE = 1  # the exit code of a command that did nothing (as grep's for no match)
 
 user_app = typer.Typer(help="Users of the registry service and their roles.", no_args_is_help=True)
 registry_app = typer.Typer(help="The registry database: migrate, import and export phenopackets.", no_args_is_help=True)
@@ -113,7 +114,10 @@ def user_list(registry_dir: RegistryDir = None, database_url: DatabaseUrl = None
     """List the users and their roles."""
     from raredx.registry import SYSTEM
 
-    for u in _registry(registry_dir, database_url).list_users(SYSTEM):
+    users = _registry(registry_dir, database_url).list_users(SYSTEM)
+    if not users:
+        typer.echo("no users yet; add one with: raredx user add NAME --role admin", err=True)
+    for u in users:
         typer.echo(f"{u.username}\t{u.role}\t{'active' if u.active else 'disabled'}{chr(9) + 'demo' if u.demo else ''}")
 
 
@@ -148,6 +152,10 @@ def registry_import(
     if len(result.issues) > 20:
         typer.echo(f"... {len(result.issues) - 20} more issues" + (f" in {report}" if report else " (see --report)"), err=True)
     typer.echo(f"{result.imported} of {result.records} records imported, {result.rejected} rejected ({policy})")
+    if result.imported == 0:  # the exit code says whether anything was done
+        typer.echo("error: nothing was imported; fix the records named above (or see --report) and import again.",
+                   err=True)
+        raise typer.Exit(NOTHING_DONE)
 
 
 @registry_app.command("export")
@@ -156,21 +164,11 @@ def registry_export(
     registry_dir: RegistryDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Export every patient as a GA4GH Phenopacket v2."""
-    import zipfile
-
+    """Export every patient as a GA4GH Phenopacket v2 (files named after the pseudonym and the patient id)."""
+    from raredx.app import write_export
     from raredx.registry import SYSTEM
 
-    docs = _registry(registry_dir, database_url).export_phenopackets(SYSTEM)
-    n = 0
-    if out.suffix.lower() == ".zip":
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-            for n, doc in enumerate(docs, 1):
-                zf.writestr(f"phenopackets/{doc['id']}.json", json.dumps(doc, indent=2))
-    else:
-        out.mkdir(parents=True, exist_ok=True)
-        for n, doc in enumerate(docs, 1):
-            (out / f"{doc['id']}.json").write_text(json.dumps(doc, indent=2) + "\n")
+    n = write_export(_registry(registry_dir, database_url).export_phenopacket_files(SYSTEM), out)
     typer.echo(f"{n} phenopackets written to {out}")
 
 

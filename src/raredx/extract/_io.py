@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-from raredx.errors import InputError
+from raredx.errors import InputError, Problem
+from raredx.io import is_zip, zip_members
 
 MAX_TEXT_BYTES = 50 * 1024 * 1024
 
@@ -52,3 +54,61 @@ def expand_inputs(paths: list[str]) -> list[str]:
         else:
             out.append(p)
     return out
+
+
+def read_texts(paths: list[str], problems: list[Problem] | None = None) -> list[tuple[str, str]]:
+    """(name, text) of every note ``paths`` stand for: files, directories (every ``*.txt`` in them), ZIPs (every
+    ``*.txt`` member, named ``zip!member``) and ``-`` for standard input. A note that cannot be read raises
+    :class:`InputError`; with ``problems`` it is appended there instead and the others are read (unless none can be)."""
+    out: list[tuple[str, str]] = []
+    for name, text in _texts(expand_inputs(paths)):
+        if isinstance(text, InputError):
+            if problems is None:
+                raise text
+            problems.append(Problem(name, "", str(text).removeprefix(f"{name}: ")))
+        else:
+            out.append((name, text))
+    if problems and not out:
+        raise InputError(f"none of the notes can be read; the first: {problems[0]}")
+    return out
+
+
+def _texts(files: list[str]) -> Iterator[tuple[str, str | InputError]]:
+    for f in files:
+        if f != "-" and Path(f).is_file() and is_zip(f):
+            yield from _zip_texts(Path(f))
+            continue
+        try:
+            text = read_text(f)
+        except InputError as exc:
+            yield f, exc
+        else:
+            yield f, text
+
+
+def _zip_texts(path: Path) -> Iterator[tuple[str, str | InputError]]:
+    try:
+        members = list(zip_members(path, ".txt", MAX_TEXT_BYTES, _too_large))
+    except InputError as exc:
+        yield str(path), exc
+        return
+    if not members:
+        yield str(path), InputError(f"{path}: a ZIP without .txt files; put the notes in it as UTF-8 .txt files.")
+    for name, raw in members:
+        if isinstance(raw, Problem):
+            yield name, InputError(str(raw))
+        elif len(raw) > MAX_TEXT_BYTES:  # more than its header said
+            yield name, InputError(str(_too_large(name)))
+        else:
+            yield name, _decoded(raw, name)
+
+
+def _decoded(raw: bytes, name: str) -> str | InputError:
+    try:
+        return decode_text(raw, name)
+    except InputError as exc:
+        return exc
+
+
+def _too_large(source: str) -> Problem:
+    return Problem(source, "", f"larger than {MAX_TEXT_BYTES >> 20} MiB", solution="split it into one file per patient.")

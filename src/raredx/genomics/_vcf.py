@@ -23,6 +23,7 @@ _CHR1_LENGTH = {248956422: "GRCh38", 249250621: "GRCh37"}
 _IMPACT_RANK = {"HIGH": 3, "MODERATE": 2, "LOW": 1, "MODIFIER": 0, "": -1}
 _AF_FIELDS = ("gnomad_af", "gnomade_af", "gnomadg_af", "gnomad_exomes_af", "gnomad_genomes_af", "max_af",
               "gnomad_popmax_af", "af_popmax", "gnomad_af_popmax")
+_GT = re.compile(r"^(?:\.|\d+)(?:[/|](?:\.|\d+))*$")
 _ALLELE = re.compile(r"^([ACGTNacgtn]+|\*|\.|<[^>]+>|[ACGTNacgtn]*[\[\]][^\[\]]+[\[\]][ACGTNacgtn]*)$")
 MAX_ERRORS = 10
 
@@ -133,6 +134,27 @@ def _line_problem(cols: list[str], saw_chrom: bool, samples: list[str]) -> str |
         return f"ALT {cols[4]!r} is not a list of alleles"
     if samples and len(cols) != 9 + len(samples):
         return f"{len(cols) - 9} sample columns, the header names {len(samples)}"
+    if samples:
+        return _genotype_problem(cols, samples)
+    return None
+
+
+def _genotype_problem(cols: list[str], samples: list[str]) -> str | None:
+    """What is wrong with the sample columns of a data line: more values than FORMAT names, or a GT that is not a
+    genotype of this line's alleles (htslib's own message for these does not say where)."""
+    keys = cols[8].split(":")
+    gt = keys.index("GT") if "GT" in keys else None
+    n_alt = 0 if cols[4] == "." else len(cols[4].split(","))
+    for name, value in zip(samples, cols[9:], strict=True):
+        parts = value.split(":")
+        if len(parts) > len(keys):
+            return f"sample {name}: {len(parts)} values {value!r}, FORMAT {cols[8]!r} names {len(keys)}"
+        if gt is None or gt >= len(parts):  # trailing FORMAT values may be left out
+            continue
+        if not _GT.match(parts[gt]):
+            return f"sample {name}: GT {parts[gt]!r} is not a genotype (such as 0/1, 1|1, 1 or ./.)"
+        if (top := max((int(a) for a in re.split(r"[/|]", parts[gt]) if a != "."), default=0)) > n_alt:
+            return f"sample {name}: GT {parts[gt]!r} names allele {top}, but ALT has {n_alt}"
     return None
 
 
@@ -200,7 +222,8 @@ def read_vcf(
         for lineno, rec in enumerate(vcf, 1):
             out.extend(_record_variants(rec, path.name, family, gene_table if gene_level else None, csq, ann))
     except Exception as exc:  # htslib errors on lines the text check could not see
-        raise InputError(f"{path}: htslib could not parse the VCF near record {lineno}: {exc}") from exc
+        raise InputError(f"{path}: data record {lineno + 1} cannot be parsed ({type(exc).__name__}: {exc}); check "
+                         "that line against the VCF specification, or remove it.") from exc
     finally:
         vcf.close()
     return Genotype(variants=tuple(out), gene_level_only=gene_level, warnings=tuple(warnings))

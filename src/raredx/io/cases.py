@@ -11,18 +11,22 @@ from pathlib import Path
 from typing import cast, get_args
 
 from raredx.engine import Case, Sex
-from raredx.errors import InputError
+from raredx.errors import InputError, Problem
 from raredx.genomics import Genotype, genotype_from_phenopacket
+from raredx.io._archive import is_zip
 from raredx.io.phenopackets import case_from_phenopacket, iter_phenopackets
 from raredx.io.terms import read_term_tsv, split_terms
 
 FILE_SUFFIXES = (".json", ".tsv", ".txt", ".zip")
 
 
-def read_cases(inputs: Sequence[str], *, with_interpretations: bool = False) -> list[Case]:
+def read_cases(inputs: Sequence[str], *, with_interpretations: bool = False,
+               problems: list[Problem] | None = None) -> list[Case]:
     """The cases ``inputs`` stand for: one file or directory (a term TSV, a phenopacket, a directory or ZIP of
     phenopackets), else HPO ids (separate and/or comma-separated). ``with_interpretations``: a phenopacket's
-    genomic interpretations become the case's genotype evidence."""
+    genomic interpretations become the case's genotype evidence. A phenopacket that cannot be read (malformed,
+    damaged in its ZIP, without a feature's id) raises :class:`InputError`; with ``problems`` it is appended there
+    instead and the others are read (unless none can be)."""
     first = Path(inputs[0]) if inputs else Path()
     if not inputs or len(inputs) > 1 or not (first.exists() or first.suffix.lower() in FILE_SUFFIXES):
         return [Case(observed=tuple(split_terms(list(inputs), "arguments")))]
@@ -32,10 +36,25 @@ def read_cases(inputs: Sequence[str], *, with_interpretations: bool = False) -> 
         observed, excluded = read_term_tsv(first)
         return [Case(tuple(observed), tuple(excluded), id=first.stem)]
     cases = []
-    for rec in iter_phenopackets(first):
-        case = case_from_phenopacket(rec.document, rec.source)
+    skipped: list[Problem] = []
+    for rec in iter_phenopackets(first, skipped):
+        if skipped and problems is None:
+            break
+        try:
+            case = case_from_phenopacket(rec.document, rec.source)
+        except InputError as exc:
+            skipped.append(Problem(rec.source, "", str(exc).removeprefix(f"{rec.source}: ")))
+            continue
         genotype = genotype_from_phenopacket(rec.document) if with_interpretations else None
         cases.append(replace(case, source_pmids=(), genotype=genotype or None))
+    collection = first.is_dir() or is_zip(first)
+    if skipped and (problems is None or not collection):
+        hint = " (--lenient skips what cannot be read and reads the others)" if collection else ""
+        raise InputError(f"{skipped[0]}{hint}")
+    if problems is not None:
+        problems.extend(skipped)
+        if not cases:
+            raise InputError(f"{first}: none of its phenopackets can be read; the first: {skipped[0]}")
     return cases
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any, cast, get_args
 from raredx.engine import Case
 from raredx.engine._case import Sex
 from raredx.errors import InputError, Problem
+from raredx.io._archive import is_zip, zip_members
 from raredx.ontology import onset as onsets
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
@@ -48,20 +48,21 @@ def iter_phenopackets(path: str | Path, problems: list[Problem] | None = None) -
 
 
 def _documents(path: Path) -> Iterator[tuple[str, bytes | Problem]]:
-    """(source, raw bytes) of every JSON document in a file, a directory or a ZIP (a Problem for one too large)."""
+    """(source, raw bytes) of every JSON document in a file, a directory or a ZIP (a Problem for one that is too large
+    or cannot be read, such as a damaged member of a ZIP)."""
     if path.is_dir():
         for f in sorted(p for p in path.rglob("*.json") if p.is_file()):
-            yield str(f), f.read_bytes()
-    elif zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
-            for info in sorted(zf.infolist(), key=lambda i: i.filename):
-                if info.is_dir() or not info.filename.endswith(".json") or "/__MACOSX/" in f"/{info.filename}":
-                    continue
-                source = f"{path}!{info.filename}"
-                too_large = info.file_size > MAX_DOCUMENT_BYTES
-                yield source, _too_large(source) if too_large else zf.read(info)
+            try:
+                yield str(f), f.read_bytes()
+            except OSError as exc:
+                yield str(f), Problem(str(f), "", f"cannot be read ({exc.strerror or exc})", solution="check its permissions.")
+    elif is_zip(path):
+        yield from zip_members(path, ".json", MAX_DOCUMENT_BYTES, _too_large)
     else:
-        yield str(path), path.read_bytes()
+        try:
+            yield str(path), path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror or exc}); check the file and its permissions.") from exc
 
 
 def _too_large(source: str) -> Problem:
@@ -72,6 +73,8 @@ def _too_large(source: str) -> Problem:
 def _parse(source: str, raw: bytes) -> PhenopacketRecord | Problem:
     if len(raw) > MAX_DOCUMENT_BYTES:
         return _too_large(source)
+    if not raw.strip():
+        return Problem(source, "", "is empty", solution="give a phenopacket: a JSON object with 'phenotypicFeatures'.")
     try:
         doc = json.loads(raw)
     except UnicodeDecodeError:

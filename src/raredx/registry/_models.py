@@ -12,7 +12,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, inspect
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    inspect,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 
@@ -240,9 +253,11 @@ class Visit(_Child, Base):
 
 
 class PatientRevision(Base):
-    """The full record as it was after each write: nothing is overwritten silently."""
+    """The full record as it was after each write: nothing is overwritten silently. One row per version of a
+    patient (the database refuses a second; see ``Registry._next_version`` for the lock that makes it so)."""
 
     __tablename__ = "patient_revisions"
+    __table_args__ = (UniqueConstraint("patient_id", "version", name="uq_patient_revisions_patient_id_version"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
     version: Mapped[int] = mapped_column(Integer)

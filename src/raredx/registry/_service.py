@@ -9,12 +9,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import CursorResult, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from raredx.errors import InputError, Problem
 from raredx.ontology import onset
@@ -24,6 +25,7 @@ from raredx.registry.errors import AuthenticationError, ConflictError, NotFoundE
 from raredx.registry.phenopackets import (
     Policy,
     check_policy,
+    export_name,
     patient_from_phenopacket,
     phenopacket_from_patient,
     years_of,
@@ -208,11 +210,12 @@ class Registry:
     # -- patients -------------------------------------------------------------------------------
     def create_patient(self, actor: Actor, data: PatientCreate) -> PatientPublic:
         actor.require(Permission.WRITE)
+        taken = ConflictError(f"pseudonym {data.pseudonym!r} is taken; choose another or update that patient.")
         with self._sessions() as s, s.begin():
             if s.scalar(select(m.Patient.id).where(m.Patient.pseudonym == data.pseudonym)) is not None:
-                raise ConflictError(f"pseudonym {data.pseudonym!r} is taken; choose another or update that patient.")
+                raise taken
             row = self._new_row(s, actor, data)
-            s.flush()
+            _flush(s, taken)  # someone else took it since the check
             out = self._to_public(row, SYSTEM)
             s.add(m.PatientRevision(patient_id=row.id, version=1, action="create", by=actor.username, snapshot=self._snapshot(out)))
             self._audit(s, actor, "create", row.id)
@@ -233,51 +236,70 @@ class Registry:
         with self._sessions() as s, s.begin():
             row = self._load(s, patient_id)
             if row.version != expected:
-                raise ConflictError(
-                    f"patient {patient_id} is at version {row.version}, not {expected}: someone saved it since you read it. "
-                    "Reload it, re-apply your change and send the new version."
-                )
+                raise _stale(patient_id, row.version, expected)
             if "pseudonym" in values and values["pseudonym"] is None:
                 raise InputError("pseudonym cannot be removed; give a new one or leave it out.")
+            taken = ConflictError(f"pseudonym {values.get('pseudonym')!r} is taken; choose another.")
             if "pseudonym" in values and values["pseudonym"] != row.pseudonym and s.scalar(
                     select(m.Patient.id).where(m.Patient.pseudonym == values["pseudonym"])) is not None:
-                raise ConflictError(f"pseudonym {values['pseudonym']!r} is taken; choose another.")
+                raise taken
             for name in CHILD_SCHEMAS:
                 if name in values and values[name] is None:
                     values[name] = []
+            self._next_version(s, row, expected, updated_at=dt.datetime.now(dt.UTC), updated_by=actor.username)
             self._apply(row, values)
-            row.version += 1
-            row.updated_at = dt.datetime.now(dt.UTC)
-            row.updated_by = actor.username
-            s.flush()
+            _flush(s, taken if "pseudonym" in values else None)
             out = self._to_public(row, SYSTEM)
             s.add(m.PatientRevision(patient_id=row.id, version=row.version, action="update", by=actor.username,
                                     snapshot=self._snapshot(out)))
             self._audit(s, actor, "update", patient_id, fields=sorted(values), version=row.version)
             return out if actor.can(Permission.READ_IDENTITY) else out.model_copy(update={"identity": None})
 
-    def _set_deleted(self, actor: Actor, patient_id: int, deleted: bool) -> None:
+    def _next_version(self, s: Session, row: m.Patient, expected: int, *, expect_deleted: bool = False,
+                      **values: Any) -> None:
+        """The optimistic lock: one conditional ``UPDATE patients SET version = expected + 1 ... WHERE id = :id AND
+        version = :expected`` (and the deletion state the write expects) takes the patient to its next version and
+        holds the row until the transaction ends. Of two writers who read the same version the database lets exactly
+        one match; the other gets a :class:`ConflictError` naming the current version (or saying it was deleted)."""
+        P = m.Patient
+        state = P.deleted_at.is_not(None) if expect_deleted else P.deleted_at.is_(None)
+        done = cast("CursorResult[Any]", s.execute(update(P).where(P.id == row.id, P.version == expected, state)
+                    .values(version=expected + 1, **values).execution_options(synchronize_session=False)))
+        if done.rowcount != 1:
+            now = s.execute(select(P.version, P.deleted_at).where(P.id == row.id)).first()
+            if now is None:
+                raise NotFoundError(f"no patient with id {row.id} (it was removed meanwhile).")
+            if (now.deleted_at is not None) != expect_deleted:
+                raise ConflictError(f"patient {row.id} was {'restored' if expect_deleted else 'deleted'} meanwhile (now at "
+                                    f"version {now.version}); reload it.")
+            raise _stale(row.id, now.version, expected)
+        for key, value in {"version": expected + 1, **values}.items():  # what the UPDATE wrote, without a re-read
+            set_committed_value(row, key, value)
+
+    def _set_deleted(self, actor: Actor, patient_id: int, deleted: bool, version: int | None) -> None:
         with self._sessions() as s, s.begin():
             row = self._load(s, patient_id, deleted_ok=True)
             if (row.deleted_at is not None) == deleted:
                 raise ConflictError(f"patient {patient_id} is {'already deleted' if deleted else 'not deleted'}.")
-            row.deleted_at = dt.datetime.now(dt.UTC) if deleted else None
-            row.deleted_by = actor.username if deleted else None
-            row.version += 1
+            if version is not None and row.version != version:
+                raise _stale(patient_id, row.version, version)
+            self._next_version(s, row, row.version, expect_deleted=not deleted,
+                               deleted_at=dt.datetime.now(dt.UTC) if deleted else None,
+                               deleted_by=actor.username if deleted else None)
             action = "delete" if deleted else "restore"
-            s.flush()
             s.add(m.PatientRevision(patient_id=row.id, version=row.version, action=action, by=actor.username,
                                     snapshot=self._snapshot(self._to_public(row, SYSTEM))))
             self._audit(s, actor, action, patient_id)
 
-    def delete_patient(self, actor: Actor, patient_id: int) -> None:
-        """Soft delete: hidden from everyone but admins, restorable with :meth:`restore_patient`."""
+    def delete_patient(self, actor: Actor, patient_id: int, *, version: int | None = None) -> None:
+        """Soft delete: hidden from everyone but admins, restorable with :meth:`restore_patient`. With ``version``
+        (the version the user saw) it is refused, as an update would be, when someone saved since."""
         actor.require(Permission.DELETE)
-        self._set_deleted(actor, patient_id, True)
+        self._set_deleted(actor, patient_id, True, version)
 
-    def restore_patient(self, actor: Actor, patient_id: int) -> PatientPublic:
+    def restore_patient(self, actor: Actor, patient_id: int, *, version: int | None = None) -> PatientPublic:
         actor.require(Permission.RESTORE)
-        self._set_deleted(actor, patient_id, False)
+        self._set_deleted(actor, patient_id, False, version)
         return self.get_patient(actor, patient_id)
 
     def history(self, actor: Actor, patient_id: int) -> list[Revision]:
@@ -361,6 +383,13 @@ class Registry:
 
     def export_phenopackets(self, actor: Actor, f: PatientFilter | None = None, *, batch: int = 200) -> Iterator[dict[str, Any]]:
         """Every matching patient as a phenopacket (one audit entry per patient)."""
+        for _, doc in self.export_phenopacket_files(actor, f, batch=batch):
+            yield doc
+
+    def export_phenopacket_files(self, actor: Actor, f: PatientFilter | None = None, *,
+                                 batch: int = 200) -> Iterator[tuple[str, dict[str, Any]]]:
+        """:meth:`export_phenopackets`, each with the name of its file in an export (:func:`export_name`: safe
+        whatever the pseudonym holds, one per patient)."""
         actor.require(Permission.READ)
         conds = self._conditions(actor, f or PatientFilter())
         with self._sessions() as s:
@@ -370,7 +399,7 @@ class Registry:
             with self._sessions() as s, s.begin():
                 rows = s.scalars(select(m.Patient).where(m.Patient.id.in_(chunk)).order_by(m.Patient.id)
                                  .options(*[selectinload(getattr(m.Patient, n)) for n in CHILDREN])).all()
-                docs = [phenopacket_from_patient(self._to_public(r, actor)) for r in rows]
+                docs = [(export_name(r.id, r.pseudonym), phenopacket_from_patient(self._to_public(r, actor))) for r in rows]
                 for r in rows:
                     self._audit(s, actor, "export", r.id)
             yield from docs
@@ -534,6 +563,23 @@ class Registry:
         with self._sessions() as s:
             tables: list[type[m.Base]] = [m.Patient, m.PatientRevision, m.AuditEntry, m.User, *(c for c, _ in CHILDREN.values())]
             return Counter({t.__tablename__: s.scalar(select(func.count()).select_from(t)) or 0 for t in tables})
+
+
+def _stale(patient_id: int, current: int, expected: int) -> ConflictError:
+    return ConflictError(
+        f"patient {patient_id} is at version {current}, not {expected}: someone saved it since you read it. "
+        "Reload it, re-apply your change and send the new version."
+    )
+
+
+def _flush(s: Session, taken: ConflictError | None) -> None:
+    """Flush; a pseudonym that another transaction took since it was checked is the conflict ``taken``."""
+    try:
+        s.flush()
+    except IntegrityError as exc:
+        if taken is not None and "pseudonym" in str(exc.orig):
+            raise taken from exc
+        raise
 
 
 def _patient_columns(values: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -23,6 +24,7 @@ from pydantic import ValidationError
 from raredx.errors import InputError, Problem, RaredxError
 from raredx.ontology import Ontology, onset
 from raredx.registry.schemas import (
+    PSEUDONYM_RULE,
     Diagnosis,
     DiagnosisBasis,
     DiagnosisStatus,
@@ -37,6 +39,7 @@ from raredx.registry.schemas import (
     Sex,
     Treatment,
     VitalStatus,
+    pseudonym_problem,
 )
 
 Policy = Literal["strict", "lenient"]
@@ -189,6 +192,11 @@ def patient_from_phenopacket(
     pid = doc.get("id")
     if not isinstance(pid, str) or not pid.strip():
         c.error("id", "missing", "every phenopacket needs an id, which becomes the patient's pseudonym.")
+    elif problem := pseudonym_problem(pid.strip()):
+        shown = repr(pid if len(pid) <= 60 else pid[:57] + "...")
+        c.error("id", f"{shown} cannot be a pseudonym: it {problem}",
+                f"give the phenopacket another id ({PSEUDONYM_RULE}); it becomes the patient's pseudonym and the name "
+                "of its exported file.")
     for key in doc:
         if key not in HELD:
             c.note(key, "not held by the registry: it is not imported and will not be exported.")
@@ -403,6 +411,20 @@ def _finding(c: _Checker, where: str, gi: Any, interpretation_id: str) -> Geneti
 
 
 # -- export ---------------------------------------------------------------------------------------
+EXPORT_NAME_BYTES = 100
+
+
+def export_name(patient_id: int, pseudonym: str) -> str:
+    """The file name of a patient's phenopacket in an export (a directory or a ZIP): the pseudonym made safe for any
+    file system and archive tool (letters, digits, ``-``, ``_`` and ``.`` kept, anything else ``_``, no leading dot,
+    at most 100 bytes), then ``_`` and the patient id. Whatever a stored pseudonym holds (rows written before
+    pseudonyms were checked), the name stays inside the export; the id keeps two patients' names apart, also on
+    file systems that ignore case."""
+    slug = re.sub(r"[^\w.-]+", "_", unicodedata.normalize("NFKC", pseudonym))
+    slug = slug.encode()[:EXPORT_NAME_BYTES].decode("utf-8", "ignore").strip("._-")
+    return f"{slug or 'patient'}_{patient_id}.json"
+
+
 def _drop_empty(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v not in (None, [], {}, "")}
 

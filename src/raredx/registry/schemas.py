@@ -11,9 +11,10 @@ are kept as the JSON objects of the Phenopacket v2 schema.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Literal, Optional, get_args, get_origin
+import unicodedata
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator
 
 Sex = Literal["MALE", "FEMALE", "OTHER_SEX", "UNKNOWN_SEX"]
 VitalStatus = Literal["ALIVE", "DECEASED", "UNKNOWN_STATUS"]
@@ -214,8 +215,50 @@ CHILD_SCHEMAS: dict[str, type[_Value]] = {
 }
 
 
+PSEUDONYM_MAX_LENGTH = 200
+PSEUDONYM_RULE = (f"a pseudonym is 1 to {PSEUDONYM_MAX_LENGTH} characters without / \\ .. or control characters, "
+                  "and does not begin or end with a space")
+_CONTROL = ("Cc", "Cf", "Cs", "Zl", "Zp")  # control, format (e.g. bidi overrides), surrogates, line breaks
+
+
+def pseudonym_problem(value: str) -> str | None:
+    """What makes ``value`` unusable as a pseudonym (it is a phenopacket id, names the patient's exported file and
+    goes into links), or None. A pseudonym is checked on every way in: the API, the workbench, an import."""
+    if not value.strip():
+        return "is empty"
+    if len(value) > PSEUDONYM_MAX_LENGTH:
+        return f"is {len(value)} characters long, more than {PSEUDONYM_MAX_LENGTH}"
+    if value != value.strip():
+        return "begins or ends with white space"
+    bad = next((ch for ch in value if unicodedata.category(ch) in _CONTROL), None)
+    if bad is not None:
+        return f"contains the control character U+{ord(bad):04X}"
+    if "/" in value or "\\" in value:
+        return "contains a path separator (/ or \\)"
+    if ".." in value:
+        return "contains '..'"
+    return None
+
+
+def _pseudonym(value: str) -> str:
+    problem = pseudonym_problem(value)
+    if problem:
+        shown = repr(value if len(value) <= 60 else value[:57] + "...")
+        raise ValueError(f"the pseudonym {shown} {problem}; {PSEUDONYM_RULE}")
+    return value
+
+
+# The rule as a pattern, for the API's schema (the check above is the one applied; the two say the same).
+_PSEUDONYM_PATTERN = (r"^(?!.*\.\.)[^\s/\\\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]"
+                      r"(?:[^/\\\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]*"
+                      r"[^\s/\\\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff])?$")
+Pseudonym = Annotated[str, Field(min_length=1, max_length=PSEUDONYM_MAX_LENGTH, examples=["RDX-000123"],
+                                 json_schema_extra={"pattern": _PSEUDONYM_PATTERN}),
+                      AfterValidator(_pseudonym)]
+
+
 class PatientCreate(_PatientFields):
-    pseudonym: str = Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$", examples=["RDX-000123"])
+    pseudonym: Pseudonym
 
 
 def _all_optional(name: str, base: type[BaseModel], doc: str, **extra: Any) -> type[BaseModel]:
@@ -236,7 +279,7 @@ else:
         "PatientUpdate", PatientCreate,
         "A partial update: only the fields given change (a list replaces the whole list). ``version`` must be the "
         "version you read; if someone saved in between, the update is refused (409) instead of overwriting them.",
-        version=(int, Field(ge=1)),
+        version=(int, Field(ge=1)), pseudonym=(Optional[Pseudonym], None),  # noqa: UP045
     )
 
 

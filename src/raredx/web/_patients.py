@@ -104,7 +104,10 @@ def patient_page(request: Request, pid: int, actor: WebActor) -> Response:
 def _save(request: Request, actor: Actor, pid: int, form: Any, **changes: Any) -> str | None:
     """Save a change with the version the page showed; on a conflict say so (the caller re-shows the record)."""
     try:
-        version = int(str(form.get("version") or "0"))
+        version = int(str(form.get("version") or ""))
+    except ValueError:
+        raise InputError("the form did not say which version of the record it shows; reload the page.") from None
+    try:
         _registry(request).update_patient(actor, pid, PatientUpdate(version=version, **changes))
     except ConflictError:
         return "notice.conflict"
@@ -191,9 +194,12 @@ async def record_diagnosis(request: Request, pid: int, actor: WebActor) -> Respo
 
 
 @router.post("/{pid}/delete", dependencies=[CsrfChecked])
-def delete_patient(request: Request, pid: int, actor: WebActor, pseudonym: Annotated[str, Form()] = "") -> Response:
-    _registry(request).delete_patient(actor, pid)
-    return redirect(request, f"/patients?deleted={pseudonym}")
+def delete_patient(request: Request, pid: int, actor: WebActor, pseudonym: Annotated[str, Form()] = "",
+                   version: Annotated[int | None, Form()] = None) -> Response:
+    """Delete the version the page showed (409 if someone saved since); the list then says whom (the name goes into
+    the URL encoded: whatever a stored pseudonym holds cannot break the redirect's header)."""
+    _registry(request).delete_patient(actor, pid, version=version)
+    return redirect(request, "/patients?" + urlencode({"deleted": pseudonym}))
 
 
 @router.get("/{pid}/history")

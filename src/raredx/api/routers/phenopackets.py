@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import io
-import json
-import zipfile
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, UploadFile
@@ -12,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from raredx.api._errors import ErrorWithProblems
 from raredx.api.deps import CurrentActor, RegistryDep, ServicesDep
 from raredx.api.schemas import ImportReportOut, PatientFilter
-from raredx.app import discard_upload, import_upload, store_upload
+from raredx.app import discard_upload, import_upload, store_upload, write_zip
 from raredx.registry import check_policy
 
 router = APIRouter(prefix="/api/phenopackets", tags=["phenopackets"])
@@ -38,9 +36,7 @@ async def import_phenopackets(file: UploadFile, svc: ServicesDep, actor: Current
 @router.get("/export", summary="Matching patients as a ZIP of phenopackets", response_class=StreamingResponse)
 def export_phenopackets(registry: RegistryDep, actor: CurrentActor, filters: Annotated[PatientFilter, Query()]) -> StreamingResponse:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for doc in registry.export_phenopackets(actor, filters):
-            zf.writestr(f"phenopackets/{doc['id']}.json", json.dumps(doc, indent=2))
+    write_zip(registry.export_phenopacket_files(actor, filters), buf)
     buf.seek(0)
     return StreamingResponse(buf, media_type="application/zip",
                              headers={"Content-Disposition": 'attachment; filename="phenopackets.zip"'})
