@@ -133,7 +133,13 @@ def test_stateless_diagnose_matches_the_core_object(client: TestClient, auth, to
     missing = client.post("/api/diagnose", json={"subject": {"sex": "MALE"}}, headers=auth("researcher"))
     assert missing.status_code == 422 and missing.json()["problems"][0]["field"] == "phenotypicFeatures"
     no_id = client.post("/api/diagnose", json={"phenotypicFeatures": [{"type": {"label": "x"}}]}, headers=auth("researcher"))
-    assert no_id.status_code == 422 and "phenotypicFeatures[0].type.id" in no_id.json()["detail"]
+    assert no_id.status_code == 422 and no_id.json()["problems"][0]["field"] == "phenotypicFeatures.0.type.id"
+    # the schema says what the service checks: at least one feature, at least one of them observed
+    features = client.get("/openapi.json").json()["components"]["schemas"]["DiagnoseRequest"]["properties"]["phenotypicFeatures"]
+    assert features["minItems"] == 1 and features["contains"]
+    for feats in ([], [{"type": {"id": "HP:0001166"}, "excluded": True}]):
+        refused = client.post("/api/diagnose", json={"phenotypicFeatures": feats}, headers=auth("researcher"))
+        assert refused.status_code == 422 and refused.json()["problems"][0]["field"] == "phenotypicFeatures", refused.text
 
 
 def test_diagnose_a_stored_patient(client: TestClient, auth) -> None:  # type: ignore[no-untyped-def]

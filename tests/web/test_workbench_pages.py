@@ -80,3 +80,16 @@ def test_researcher_sees_no_identity_and_no_edit_controls(web: TestClient) -> No
     assert "Secret" not in page and "2010" in page
     assert 'id="term-q"' not in page and "Delete patient" not in page
     assert web.get("/patients/new").status_code == 403
+
+
+def test_a_record_saved_without_its_optional_fields(web: TestClient) -> None:
+    """A genetic finding without HGVS, a diagnosis or provision without a status: the record's defaults are saved."""
+    token = login(web, "clinician")
+    web.post("/patients/new", data={"csrf": token, "pseudonym": "X-5"})
+    htmx = {"X-CSRF-Token": token, "HX-Request": "true"}
+    r = web.post("/patients/1/items/genetic_findings", data={"gene_symbol": "FBN1", "version": "1"}, headers=htmx)
+    assert r.status_code == 200 and "FBN1" in r.text and "went wrong" not in r.text
+    r = web.post("/patients/1/items/drug_provisions", data={"drug_inn": "losartan", "status": "approved", "version": "2"},
+                 headers=htmx)
+    assert r.status_code == 200 and "losartan" in r.text
+    assert web.get("/api/patients/1").status_code == 401  # (the page's session is not an API token)

@@ -1,5 +1,6 @@
 """One exception handler: every error becomes ``{"error": TYPE, "detail": MESSAGE, "problems": [...]}``
-with the status its class carries (``RaredxError.http_status``)."""
+(:class:`raredx.api.schemas.ErrorOut`) with the status its class carries (``RaredxError.http_status``), and
+:func:`errors`, which documents those answers in the OpenAPI schema with that model (the routers say which)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,27 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from raredx.api.schemas import ErrorOut
 from raredx.errors import RaredxError
 
 log = logging.getLogger(__name__)
+
+WHY: dict[int, str] = {
+    401: "Not authenticated: no bearer token, or it is invalid or expired (or the user was disabled)",
+    403: "The user's role does not allow this",
+    404: "No such patient (or it was deleted)",
+    409: "Conflict: the name is taken, or someone saved the record since you read it (send the new version)",
+    413: "The request body is larger than the server accepts",
+    415: "The upload is neither a phenopacket JSON file nor a ZIP of them",
+    422: "The request is not valid: the detail and the problems say which field and why",
+    429: "Too many failed sign-ins: wait before trying again",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route or router: the error answers it may give, each with the model the handler
+    below sends. 413 (the body-size limit) applies to every route, so it is always included."""
+    return {status: {"model": ErrorOut, "description": WHY[status]} for status in sorted({413, *statuses})}
 
 
 class ErrorWithProblems(RaredxError):
@@ -35,10 +54,19 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, RequestValidationError):
         status, kind = 422, "InputError"
         for e in exc.errors():
-            problems.append({"field": _where(tuple(e.get("loc", ()))), "reason": e.get("msg", "invalid")})
+            reason = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+            problems.append({"field": _where(tuple(e.get("loc", ()))), "reason": reason})
         detail = "; ".join(f"{p['field']}: {p['reason']}" for p in problems[:5]) or "the request is not valid"
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
             detail = f"the body is not valid JSON ({problems[0]['reason']}); send a JSON object."
+    elif isinstance(exc, StarletteHTTPException) and exc.status_code == 400 and (why := exc.__cause__ or exc.__context__):
+        # FastAPI or Starlette could not read the body (not UTF-8, a broken multipart form): malformed input, as
+        # bad JSON is (FastAPI's own message says nothing, the cause does)
+        status, kind = 422, "InputError"
+        reason = str(exc.detail) if exc.detail != "There was an error parsing the body" else str(why) or type(why).__name__
+        reason = reason.splitlines()[0][:200]
+        detail = f"the body cannot be read ({reason}); send UTF-8 JSON, or a multipart/form-data form for uploads."
+        problems = [{"field": "body", "reason": reason}]
     elif isinstance(exc, StarletteHTTPException):
         status, kind, detail = exc.status_code, "HTTPError", str(exc.detail)
         headers = getattr(exc, "headers", None)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from raredx.engine import Differential
 from raredx.registry.schemas import (
+    MAX_ID,
+    MAX_PAGE,
     AuditRecord,
     PatientCreate,
     PatientFilter,
@@ -15,21 +18,22 @@ from raredx.registry.schemas import (
     PatientsPublic,
     PatientUpdate,
     Revision,
+    Storable,
     UserPublic,
 )
 
 __all__ = [
-    "AuditRecord", "DiagnoseRequest", "ErrorOut", "HealthOut", "ImportIssueOut", "ImportReportOut", "PatientCreate",
-    "PatientFilter", "PatientPublic", "PatientQuery", "PatientUpdate", "PatientsPublic", "Revision", "TermHitOut", "Token", "UserCreate",
-    "UserPublic",
+    "MAX_ID", "MAX_PAGE", "AuditRecord", "DiagnoseRequest", "Differential", "ErrorOut", "HealthOut", "ImportIssueOut",
+    "ImportReportOut", "PatientCreate", "PatientFilter", "PatientPublic", "PatientQuery", "PatientUpdate", "PatientsPublic",
+    "ProblemOut", "Revision", "TermHitOut", "Token", "UserCreate", "UserPublic", "WhoAmI",
 ]
 
 
 class PatientQuery(PatientFilter):
     """The query string of GET /api/patients: the filters plus paging."""
 
-    offset: int = Field(default=0, ge=0)
-    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=MAX_ID)
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
 
 
 class Token(BaseModel):
@@ -37,17 +41,37 @@ class Token(BaseModel):
     token_type: str = "bearer"
 
 
-class UserCreate(BaseModel):
+class WhoAmI(BaseModel):
+    username: str
+    role: str
+
+
+class UserCreate(Storable):
     model_config = ConfigDict(extra="forbid")
     username: str
     password: str
     role: str
 
 
+class ProblemOut(BaseModel):
+    """One problem of an error: a request field (``body.pseudonym``, ``query.offset``) and what is wrong with it,
+    or one record of an import (then also ``record``, ``severity`` and perhaps ``solution``)."""
+
+    field: str
+    reason: str
+    record: str | None = None
+    severity: str | None = None
+    solution: str | None = None
+
+
 class ErrorOut(BaseModel):
-    error: str
-    detail: str
-    problems: list[dict[str, Any]] | None = None
+    """Every error the API answers (4xx and 5xx), made by :mod:`raredx.api._errors`."""
+
+    error: str = Field(description="the kind: InputError (422), AuthenticationError (401), PermissionDeniedError "
+                                   "(403), NotFoundError (404), ConflictError (409), HTTPError (a status of the "
+                                   "HTTP layer, e.g. 405), ...", examples=["NotFoundError"])
+    detail: str = Field(description="what is wrong and what to do", examples=["no patient with id 7."])
+    problems: list[ProblemOut] = Field(default=[], description="one entry per problem; left out when there is none")
 
 
 class ImportIssueOut(BaseModel):
@@ -84,9 +108,42 @@ class HealthOut(BaseModel):
     kb_version: str
 
 
-class DiagnoseRequest(BaseModel):
+class OntologyClassIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(min_length=1, examples=["HP:0001166"])
+    label: str | None = None
+
+
+class PhenotypicFeatureIn(BaseModel):
+    """A phenopacket ``PhenotypicFeature``: the engine reads ``type.id``, ``excluded`` and ``onset``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: OntologyClassIn
+    excluded: bool = False
+    onset: dict[str, Any] | None = None
+
+
+class SubjectIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    sex: str | None = Field(default=None, examples=["FEMALE"])
+    timeAtLastEncounter: dict[str, Any] | None = None
+
+
+_OBSERVED = {"not": {"type": "object", "required": ["excluded"], "properties": {"excluded": {"const": True}}}}
+
+
+def _at_least_one_observed(schema: dict[str, Any]) -> None:
+    schema["contains"] = _OBSERVED
+
+
+class DiagnoseRequest(Storable):
     """A phenopacket-shaped object: ``phenotypicFeatures`` (``type.id``, ``excluded``, ``onset``), optionally
-    ``subject.sex`` and ``subject.timeAtLastEncounter``; other phenopacket fields are accepted and ignored."""
+    ``subject.sex``, ``subject.timeAtLastEncounter`` and ``diseases[].onset``; other phenopacket fields are
+    accepted and ignored. At least one feature must be observed (not excluded) and be a phenotypic abnormality
+    (a term under HP:0000118) that the loaded HPO release knows; else the answer is 422."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
         "id": "case-1", "subject": {"sex": "FEMALE"},
@@ -94,4 +151,14 @@ class DiagnoseRequest(BaseModel):
                                {"type": {"id": "HP:0000365"}, "excluded": True}],
     }]})
 
-    phenotypicFeatures: list[dict[str, Any]]
+    phenotypicFeatures: list[PhenotypicFeatureIn] = Field(min_length=1, json_schema_extra=_at_least_one_observed)
+    subject: SubjectIn | None = None
+    diseases: list[dict[str, Any]] | None = None
+    metaData: dict[str, Any] | None = None
+
+    @field_validator("phenotypicFeatures")
+    @classmethod
+    def _one_observed(cls, v: list[PhenotypicFeatureIn]) -> list[PhenotypicFeatureIn]:
+        if all(f.excluded for f in v):
+            raise ValueError("every feature is excluded; give at least one observed (not excluded) HPO term")
+        return v

@@ -12,6 +12,7 @@ from raredx.core import RareDx
 from raredx.ontology import TermIndex
 from raredx.registry import Actor, Registry
 from raredx.registry.errors import AuthenticationError
+from raredx.registry.schemas import unstorable
 from raredx.registry.security import TokenSigner, load_or_create_secret
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ class Services:
 
     def authenticate(self, username: str, password: str) -> Actor:
         """The user, if the password is right (demo users only in demo mode)."""
+        if unstorable(username) or unstorable(password):  # no user has such a name or password
+            raise AuthenticationError("wrong user name or password (or the user is disabled).")
         return self.registry.authenticate(username, password, demo_mode=self.settings.demo)
 
     def actor(self, token: str | None) -> Actor:

@@ -96,6 +96,11 @@ def _get(doc: Any, *keys: str) -> Any:
     return doc
 
 
+def _list(value: Any) -> list[Any]:
+    """A list field of a phenopacket, or none (a field of another type is not one)."""
+    return value if isinstance(value, list) else []
+
+
 def _time_element(el: Any) -> str | None:
     """An onset / age TimeElement as an ISO 8601 duration or an HPO onset term id."""
     if not isinstance(el, dict):
@@ -126,12 +131,12 @@ def case_from_phenopacket(doc: dict[str, Any], source: str = "phenopacket") -> C
             raise InputError(f"{source}: phenotypicFeatures[{i}].excluded must be true or false, not {excl!r}.")
         features.append((tid, excl, f.get("onset")))
     pmids = []
-    for ref in _get(doc, "metaData", "externalReferences") or []:
+    for ref in _list(_get(doc, "metaData", "externalReferences")):
         m = re.fullmatch(r"PMID:\s*(\d+)", str(_get(ref, "id") or ""))
         if m:
             pmids.append(int(m.group(1)))
     return case_from_features(features, sex=_get(doc, "subject", "sex"), age=_get(doc, "subject", "timeAtLastEncounter"),
-                              disease_onsets=[_get(d, "onset") for d in doc.get("diseases") or []],
+                              disease_onsets=[_get(d, "onset") for d in _list(doc.get("diseases"))],
                               id=str(doc.get("id") or source), source_pmids=tuple(pmids))
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import CursorResult, Engine, func, insert, select, update
+from sqlalchemy import CursorResult, Engine, false, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
@@ -33,6 +33,8 @@ from raredx.registry.phenopackets import (
 from raredx.registry.schemas import (
     CHILD_SCHEMAS,
     IDENTITY_FIELDS,
+    MAX_ID,
+    MAX_PAGE,
     AuditRecord,
     Identity,
     PatientCreate,
@@ -57,7 +59,6 @@ log = logging.getLogger(__name__)
 
 _BOOKKEEPING = ("id", "version", "created_at", "created_by", "updated_at", "updated_by", "deleted_at")
 _SCALARS = tuple(k for k in PatientCreate.model_fields if k not in CHILD_SCHEMAS and k != "identity")
-MAX_PAGE = 500
 # The one pairing of the per-patient list tables with their schemas (both read off their own declarations).
 CHILDREN: dict[str, tuple[type[m.Base], type[BaseModel]]] = {
     name: (m.CHILD_MODELS[name], schema) for name, schema in CHILD_SCHEMAS.items()
@@ -124,9 +125,10 @@ class Registry:
 
     def audit_log(self, actor: Actor, *, patient_id: int | None = None, offset: int = 0, limit: int = 100) -> list[AuditRecord]:
         actor.require(Permission.AUDIT)
+        _check_page(offset, min(limit, MAX_PAGE))
         q = select(m.AuditEntry).order_by(m.AuditEntry.id.desc()).offset(offset).limit(min(limit, MAX_PAGE))
         if patient_id is not None:
-            q = q.where(m.AuditEntry.patient_id == patient_id)
+            q = q.where(m.AuditEntry.patient_id == patient_id if abs(patient_id) <= MAX_ID else false())
         with self._sessions() as s:
             return [AuditRecord.model_validate(r) for r in s.scalars(q)]
 
@@ -196,7 +198,7 @@ class Registry:
         return p.model_dump(mode="json", exclude={"created_at", "updated_at", "birth_year"}, exclude_defaults=True)
 
     def _load(self, s: Session, patient_id: int, *, deleted_ok: bool = False) -> m.Patient:
-        row = s.get(m.Patient, patient_id)
+        row = s.get(m.Patient, patient_id) if 0 < patient_id <= MAX_ID else None  # larger: no database integer
         if row is None or (row.deleted_at is not None and not deleted_ok):
             raise NotFoundError(f"no patient with id {patient_id}" + (" (it was deleted; an admin can restore it)" if row else "") + ".")
         return row
@@ -231,7 +233,8 @@ class Registry:
 
     def update_patient(self, actor: Actor, patient_id: int, update: PatientUpdate) -> PatientPublic:
         actor.require(Permission.WRITE)
-        values = update.model_dump(exclude_unset=True)
+        # the fields given, each dumped whole: a child record's defaults (a diagnosis' status) are part of its value
+        values = update.model_dump(include=update.model_fields_set)
         expected = values.pop("version")
         with self._sessions() as s, s.begin():
             row = self._load(s, patient_id)
@@ -351,8 +354,7 @@ class Registry:
     def list_patients(self, actor: Actor, f: PatientFilter | None = None, *, offset: int = 0, limit: int = 50) -> PatientsPublic:
         actor.require(Permission.READ)
         f = f or PatientFilter()
-        if not 1 <= limit <= MAX_PAGE or offset < 0:
-            raise InputError(f"limit must be 1..{MAX_PAGE} and offset >= 0 (got limit={limit}, offset={offset}).")
+        _check_page(offset, limit)
         conds = self._conditions(actor, f)
         with self._sessions() as s, s.begin():
             count = s.scalar(select(func.count()).select_from(m.Patient).where(*conds)) or 0
@@ -580,6 +582,11 @@ def _flush(s: Session, taken: ConflictError | None) -> None:
         if taken is not None and "pseudonym" in str(exc.orig):
             raise taken from exc
         raise
+
+
+def _check_page(offset: int, limit: int) -> None:
+    if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_ID:
+        raise InputError(f"limit must be 1..{MAX_PAGE} and offset 0..{MAX_ID} (got limit={limit}, offset={offset}).")
 
 
 def _patient_columns(values: dict[str, Any]) -> dict[str, Any]:

@@ -11,10 +11,23 @@ are kept as the JSON objects of the Phenopacket v2 schema.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import types
 import unicodedata
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, get_args, get_origin
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    create_model,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
 
 Sex = Literal["MALE", "FEMALE", "OTHER_SEX", "UNKNOWN_SEX"]
 VitalStatus = Literal["ALIVE", "DECEASED", "UNKNOWN_STATUS"]
@@ -26,6 +39,12 @@ Relation = Literal["mother", "father", "sibling", "child", "twin", "grandparent"
 
 Json = dict[str, Any]
 
+# The largest id, version or offset the registry takes: its id columns are INTEGER, 32 bits on PostgreSQL (64 on
+# SQLite). The API bounds path ids, versions and paging with it, so a larger number is a 422, not an overflow
+# in the database driver; the service treats a larger id as not found.
+MAX_ID = 2**31 - 1
+MAX_PAGE = 500  # the most patients or audit entries one page gives
+
 # The vocabularies as tuples (form choices, checks), read off the Literal types: one definition each.
 SEXES: tuple[str, ...] = get_args(Sex)
 VITAL_STATUSES: tuple[str, ...] = get_args(VitalStatus)
@@ -35,8 +54,53 @@ PROVISION_STATUSES: tuple[str, ...] = get_args(ProvisionStatus)
 FUNDING_SOURCES: tuple[str, ...] = get_args(FundingSource)
 
 
+def unstorable(value: Any, where: str = "") -> str | None:
+    """What in ``value`` (a text, a number, or lists and dicts of them, a model) no database column takes: a NUL
+    character or an unpaired surrogate in a text (PostgreSQL refuses the first, UTF-8 cannot encode the second),
+    a number that is not finite (JSON has no NaN; PostgreSQL's JSON refuses it); ``None`` when there is none."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return f"{where or 'the text'} contains a NUL character (\\u0000); remove it."
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"{where or 'the text'} contains an unpaired UTF-16 surrogate; send valid Unicode text."
+    elif isinstance(value, float) and not math.isfinite(value):
+        return f"{where or 'the number'} is {value}; give a finite number."
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            name = str(k) if str(k).isprintable() else ascii(str(k))  # the message must be storable too
+            here = f"{where}.{name}" if where else name
+            if why := unstorable(k, f"the key {here}") or unstorable(v, here):
+                return why
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            if why := unstorable(v, f"{where}[{i}]"):
+                return why
+    elif isinstance(value, BaseModel):
+        return unstorable(value.model_dump(), where)
+    return None
+
+
+class Storable(BaseModel):
+    """An input model whose values are refused when :func:`unstorable` finds something in them (what is written
+    to or searched in the database, or echoed back)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        if why := unstorable(data):
+            raise ValueError(why)
+        return data
+
+
 class _Value(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", from_attributes=True)
+
+
+class _Input(_Value, Storable):
+    pass
 
 
 class PhenotypicFeature(_Value):
@@ -257,14 +321,38 @@ Pseudonym = Annotated[str, Field(min_length=1, max_length=PSEUDONYM_MAX_LENGTH, 
                       AfterValidator(_pseudonym)]
 
 
-class PatientCreate(_PatientFields):
+class PatientCreate(_PatientFields, _Input):
     pseudonym: Pseudonym
 
 
+def _nullable(annotation: Any) -> bool:
+    return get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(annotation)
+
+
+def _no_default(f: FieldInfo) -> Callable[[dict[str, Any]], None]:
+    """The field's own schema extras (a pseudonym's pattern), without the ``None`` default of a partial update."""
+    own = f.json_schema_extra
+
+    def extra(schema: dict[str, Any]) -> None:
+        if isinstance(own, dict):
+            schema.update(own)
+        schema.pop("default", None)
+
+    return extra
+
+
+def _optional(f: FieldInfo) -> tuple[Any, FieldInfo]:
+    """A field of a partial update: may be left out (``None`` then means "unchanged"), keeps its constraints, and
+    may be sent as ``null`` only if its value may be null (a child list: ``null`` empties it)."""
+    if _nullable(f.annotation) or get_origin(f.annotation) is list:
+        return Optional[f.annotation], FieldInfo.merge_field_infos(f, default=None)  # noqa: UP045
+    return f.annotation, FieldInfo.merge_field_infos(f, default=None, json_schema_extra=_no_default(f))
+
+
 def _all_optional(name: str, base: type[BaseModel], doc: str, **extra: Any) -> type[BaseModel]:
-    fields: dict[str, Any] = {k: (Optional[f.annotation], None) for k, f in base.model_fields.items()}  # noqa: UP045
+    fields: dict[str, Any] = {k: _optional(f) for k, f in base.model_fields.items()}
     fields.update(extra)
-    return create_model(name, __base__=_Value, __doc__=doc, **fields)
+    return create_model(name, __base__=_Input, __doc__=doc, **fields)
 
 
 if TYPE_CHECKING:  # the type checker's view of the model made below: PatientCreate's fields, all optional
@@ -279,7 +367,7 @@ else:
         "PatientUpdate", PatientCreate,
         "A partial update: only the fields given change (a list replaces the whole list). ``version`` must be the "
         "version you read; if someone saved in between, the update is refused (409) instead of overwriting them.",
-        version=(int, Field(ge=1)), pseudonym=(Optional[Pseudonym], None),  # noqa: UP045
+        version=(int, Field(ge=1, le=MAX_ID)),
     )
 
 
@@ -288,11 +376,11 @@ class PatientPublic(_PatientFields):
     pseudonym: str
     version: int
     birth_year: int | None = None
-    created_at: dt.datetime
+    created_at: AwareDatetime  # timestamps: UTC, with the offset (raredx.registry._models.UTCDateTime)
     created_by: str
-    updated_at: dt.datetime
+    updated_at: AwareDatetime
     updated_by: str
-    deleted_at: dt.datetime | None = None
+    deleted_at: AwareDatetime | None = None
 
 
 class PatientsPublic(_Value):
@@ -302,7 +390,7 @@ class PatientsPublic(_Value):
     limit: int
 
 
-class PatientFilter(_Value):
+class PatientFilter(_Input):
     """Search criteria, combined with AND. ``hpo`` matches the term and all its descendants (observed only);
     ``disease`` matches any id of the same disease concept (OMIM, ORPHA, MONDO) when a knowledge base is loaded."""
 
@@ -324,14 +412,14 @@ class PatientFilter(_Value):
 class Revision(_Value):
     version: int
     action: str
-    at: dt.datetime
+    at: AwareDatetime
     by: str
     snapshot: Json
 
 
 class AuditRecord(_Value):
     id: int
-    at: dt.datetime
+    at: AwareDatetime
     username: str
     role: str
     action: str

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
+from raredx.api._errors import errors
 from raredx.api.deps import CurrentActor, RdxDep, RegistryDep
 from raredx.api.schemas import (
+    MAX_ID,
     AuditRecord,
+    Differential,
     PatientCreate,
     PatientFilter,
     PatientPublic,
@@ -17,7 +20,8 @@ from raredx.api.schemas import (
 )
 from raredx.app import case_for_patient
 
-router = APIRouter(prefix="/api/patients", tags=["patients"])
+router = APIRouter(prefix="/api/patients", tags=["patients"], responses=errors(401, 403, 422))
+PatientId = Annotated[int, Path(ge=1, le=MAX_ID, description="the patient's id (not the pseudonym)")]
 
 
 @router.get("", response_model=PatientsPublic, summary="Search patients (filters combine with AND)")
@@ -26,49 +30,51 @@ def list_patients(registry: RegistryDep, actor: CurrentActor, q: Annotated[Patie
     return registry.list_patients(actor, filters, offset=q.offset, limit=q.limit)
 
 
-@router.post("", response_model=PatientPublic, status_code=201)
+@router.post("", response_model=PatientPublic, status_code=201, responses=errors(409))
 def create_patient(body: PatientCreate, registry: RegistryDep, actor: CurrentActor) -> PatientPublic:
     return registry.create_patient(actor, body)
 
 
-@router.get("/{patient_id}", response_model=PatientPublic)
-def get_patient(patient_id: int, registry: RegistryDep, actor: CurrentActor) -> PatientPublic:
+@router.get("/{patient_id}", response_model=PatientPublic, responses=errors(404))
+def get_patient(patient_id: PatientId, registry: RegistryDep, actor: CurrentActor) -> PatientPublic:
     return registry.get_patient(actor, patient_id)
 
 
-@router.patch("/{patient_id}", response_model=PatientPublic,
+@router.patch("/{patient_id}", response_model=PatientPublic, responses=errors(404, 409),
               summary="Change some fields; send the version you read (409 if someone saved in between)")
-def update_patient(patient_id: int, body: PatientUpdate, registry: RegistryDep, actor: CurrentActor) -> PatientPublic:
+def update_patient(patient_id: PatientId, body: PatientUpdate, registry: RegistryDep, actor: CurrentActor) -> PatientPublic:
     return registry.update_patient(actor, patient_id, body)
 
 
-@router.delete("/{patient_id}", status_code=204, summary="Soft delete (an admin can restore)")
-def delete_patient(patient_id: int, registry: RegistryDep, actor: CurrentActor) -> Response:
+@router.delete("/{patient_id}", status_code=204, summary="Soft delete (an admin can restore)", responses=errors(404, 409))
+def delete_patient(patient_id: PatientId, registry: RegistryDep, actor: CurrentActor) -> Response:
     registry.delete_patient(actor, patient_id)
     return Response(status_code=204)
 
 
-@router.post("/{patient_id}/restore", response_model=PatientPublic)
-def restore_patient(patient_id: int, registry: RegistryDep, actor: CurrentActor) -> PatientPublic:
+@router.post("/{patient_id}/restore", response_model=PatientPublic, responses=errors(404, 409))
+def restore_patient(patient_id: PatientId, registry: RegistryDep, actor: CurrentActor) -> PatientPublic:
     return registry.restore_patient(actor, patient_id)
 
 
-@router.get("/{patient_id}/history", response_model=list[Revision], summary="Every saved version of the record")
-def history(patient_id: int, registry: RegistryDep, actor: CurrentActor) -> list[Revision]:
+@router.get("/{patient_id}/history", response_model=list[Revision], summary="Every saved version of the record",
+            responses=errors(404))
+def history(patient_id: PatientId, registry: RegistryDep, actor: CurrentActor) -> list[Revision]:
     return registry.history(actor, patient_id)
 
 
-@router.get("/{patient_id}/audit", response_model=list[AuditRecord])
-def patient_audit(patient_id: int, registry: RegistryDep, actor: CurrentActor) -> list[AuditRecord]:
+@router.get("/{patient_id}/audit", response_model=list[AuditRecord], summary="The patient's audit entries, newest first")
+def patient_audit(patient_id: PatientId, registry: RegistryDep, actor: CurrentActor) -> list[AuditRecord]:
     return registry.audit_log(actor, patient_id=patient_id)
 
 
-@router.get("/{patient_id}/phenopacket", summary="The patient as a GA4GH Phenopacket v2")
-def export_phenopacket(patient_id: int, registry: RegistryDep, actor: CurrentActor) -> dict[str, Any]:
+@router.get("/{patient_id}/phenopacket", summary="The patient as a GA4GH Phenopacket v2", responses=errors(404))
+def export_phenopacket(patient_id: PatientId, registry: RegistryDep, actor: CurrentActor) -> dict[str, Any]:
     return registry.export_phenopacket(actor, patient_id)
 
 
-@router.post("/{patient_id}/diagnose", summary="Rank diseases for the stored phenotype (same JSON as raredx diagnose)")
-def diagnose_patient(patient_id: int, registry: RegistryDep, rdx: RdxDep, actor: CurrentActor,
+@router.post("/{patient_id}/diagnose", summary="Rank diseases for the stored phenotype (same JSON as raredx diagnose)",
+             response_model=None, responses={200: {"model": Differential}, **errors(404)})
+def diagnose_patient(patient_id: PatientId, registry: RegistryDep, rdx: RdxDep, actor: CurrentActor,
                      top: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
     return rdx.diagnose(case_for_patient(registry, actor, patient_id), top=top, strict=False).to_dict()

@@ -7,16 +7,18 @@ from fastapi import APIRouter, Form, Query, UploadFile
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from raredx.api._errors import ErrorWithProblems
+from raredx.api._errors import ErrorWithProblems, errors
 from raredx.api.deps import CurrentActor, RegistryDep, ServicesDep
 from raredx.api.schemas import ImportReportOut, PatientFilter
 from raredx.app import discard_upload, import_upload, store_upload, write_zip
 from raredx.registry import check_policy
 
-router = APIRouter(prefix="/api/phenopackets", tags=["phenopackets"])
+router = APIRouter(prefix="/api/phenopackets", tags=["phenopackets"], responses=errors(401, 403, 422))
+ZIP = {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+       "description": "A ZIP with one phenopacket JSON file per patient (phenopackets/PSEUDONYM.json)"}
 
 
-@router.post("/import", response_model=ImportReportOut,
+@router.post("/import", response_model=ImportReportOut, responses=errors(415),
              summary="Import a phenopacket JSON file or a ZIP of them (multipart field 'file')")
 async def import_phenopackets(file: UploadFile, svc: ServicesDep, actor: CurrentActor,
                               policy: Annotated[str, Form()] = "lenient") -> ImportReportOut:
@@ -33,7 +35,8 @@ async def import_phenopackets(file: UploadFile, svc: ServicesDep, actor: Current
     return ImportReportOut.model_validate(report)
 
 
-@router.get("/export", summary="Matching patients as a ZIP of phenopackets", response_class=StreamingResponse)
+@router.get("/export", summary="Matching patients as a ZIP of phenopackets", response_class=StreamingResponse,
+            responses={200: ZIP})
 def export_phenopackets(registry: RegistryDep, actor: CurrentActor, filters: Annotated[PatientFilter, Query()]) -> StreamingResponse:
     buf = io.BytesIO()
     write_zip(registry.export_phenopacket_files(actor, filters), buf)

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from raredx import __version__
+from raredx.api._errors import errors
 from raredx.api.deps import CurrentActor, RdxDep, RegistryDep, ServicesDep, SettingsDep, requires
-from raredx.api.schemas import AuditRecord, DiagnoseRequest, HealthOut, TermHitOut
+from raredx.api.schemas import MAX_ID, MAX_PAGE, AuditRecord, DiagnoseRequest, Differential, HealthOut, TermHitOut
 from raredx.io import case_from_phenopacket
 from raredx.registry import Permission
 
@@ -17,33 +18,39 @@ router = APIRouter(prefix="/api", tags=["service"])
 
 
 @router.post("/diagnose", dependencies=[requires(Permission.DIAGNOSE)],
+             responses={200: {"model": Differential}, **errors(401, 403, 422)},
              summary="Rank diseases for a phenopacket-shaped phenotype (the JSON of raredx diagnose --format json)")
 def diagnose(body: DiagnoseRequest, rdx: RdxDep, top: Annotated[int, Query(ge=1, le=100)] = 10,
              lenient: Annotated[bool, Query(description="skip unknown HPO ids instead of answering 422")] = False) -> Response:
-    case = case_from_phenopacket(body.model_dump(), "the request body")
+    case = case_from_phenopacket(body.model_dump(exclude_unset=True), "the request body")
     # plain dataclasses of str/float/tuple: json.dumps directly, without FastAPI's generic encoder (4 ms a call)
     return Response(json.dumps(rdx.diagnose(case, top=top, strict=not lenient).to_dict(), ensure_ascii=False),
                     media_type="application/json")
 
 
-@router.get("/statistics", dependencies=[requires(Permission.STATISTICS)], summary="Cohort statistics")
+@router.get("/statistics", dependencies=[requires(Permission.STATISTICS)], summary="Cohort statistics",
+            responses=errors(401, 403))
 def statistics(registry: RegistryDep, actor: CurrentActor) -> dict[str, Any]:
     return registry.statistics(actor)
 
 
-@router.get("/terms", response_model=list[TermHitOut], summary="HPO term search for autocomplete (prefix, typo-tolerant)")
+@router.get("/terms", response_model=list[TermHitOut], summary="HPO term search for autocomplete (prefix, typo-tolerant)",
+            responses=errors(401, 422))
 def terms(svc: ServicesDep, _actor: CurrentActor, q: Annotated[str, Query(min_length=1, max_length=200)],
           limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[TermHitOut]:
     return [TermHitOut(id=h.id, label=h.label, matched=h.matched, score=h.score) for h in svc.terms.search(q, limit)]
 
 
-@router.get("/audit", response_model=list[AuditRecord], summary="The audit log, newest first")
-def audit(registry: RegistryDep, actor: CurrentActor, patient_id: int | None = None,
-          offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AuditRecord]:
+@router.get("/audit", response_model=list[AuditRecord], summary="The audit log, newest first",
+            responses=errors(401, 403, 422))
+def audit(registry: RegistryDep, actor: CurrentActor, patient_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+          offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+          limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100) -> list[AuditRecord]:
     return registry.audit_log(actor, patient_id=patient_id, offset=offset, limit=limit)
 
 
-@router.get("/health", response_model=HealthOut, summary="Liveness, version, demo mode (no authentication)")
+@router.get("/health", response_model=HealthOut, summary="Liveness, version, demo mode (no authentication)",
+            responses=errors())
 def health(registry: RegistryDep, rdx: RdxDep, settings: SettingsDep) -> HealthOut:
     return HealthOut(status="ok", version=__version__, demo=settings.demo, database=registry.engine.dialect.name,
                      kb_version=rdx.kb.version)
