@@ -21,7 +21,7 @@ from raredx.registry.schemas import (
 __all__ = [
     "AuditRecord", "DiagnoseRequest", "ErrorOut", "HealthOut", "ImportIssueOut", "ImportReportOut", "PatientCreate",
     "PatientFilter", "PatientPublic", "PatientQuery", "PatientUpdate", "PatientsPublic", "Revision", "TermHitOut", "Token", "UserCreate",
-    "UserPublic",
+    "UserPublic", "UserUpdate",
 ]
 
 
@@ -42,6 +42,15 @@ class UserCreate(BaseModel):
     username: str
     password: str
     role: str
+
+
+class UserUpdate(BaseModel):
+    """The changes to make to a user (each is audited and signs the user out everywhere); leave out the others."""
+
+    model_config = ConfigDict(extra="forbid")
+    active: bool | None = Field(default=None, description="false disables the user, true enables them again")
+    role: str | None = Field(default=None, examples=["clinician"])
+    password: str | None = Field(default=None, description="a new password (also lifts a sign-in lock)")
 
 
 class ErrorOut(BaseModel):

@@ -6,7 +6,7 @@ installed into is :mod:`raredx.app.http`; neither interface imports the other.
 """
 
 from raredx.app._cases import case_for_patient, case_of, case_of_features
-from raredx.app._services import DEMO_BANNER, Services
+from raredx.app._services import DEMO_BANNER, Services, signing_key
 from raredx.app._uploads import KeptUploads, discard_upload, import_upload, store_upload
 
 __all__ = [
@@ -18,5 +18,6 @@ __all__ = [
     "case_of_features",
     "discard_upload",
     "import_upload",
+    "signing_key",
     "store_upload",
 ]

@@ -11,9 +11,9 @@ are kept as the JSON objects of the Phenopacket v2 schema.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Literal, Optional, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, create_model, field_validator
 
 Sex = Literal["MALE", "FEMALE", "OTHER_SEX", "UNKNOWN_SEX"]
 VitalStatus = Literal["ALIVE", "DECEASED", "UNKNOWN_STATUS"]
@@ -176,6 +176,13 @@ class Identity(_Value):
 IDENTITY_FIELDS: tuple[str, ...] = tuple(Identity.model_fields)
 
 
+# At most this many entries in each of a patient's lists (features, diagnoses, ...): far more than any record
+# needs, and a bound on what one request can make the registry store.
+MAX_ITEMS = 1000
+_T = TypeVar("_T")
+Items = Annotated[list[_T], Field(max_length=MAX_ITEMS)]
+
+
 class _PatientFields(_Value):
     subject_id: str | None = None
     sex: Sex | None = None
@@ -195,16 +202,16 @@ class _PatientFields(_Value):
     phenopacket_meta: Json | None = None
     synthetic: bool = False
     identity: Identity | None = None
-    phenotypic_features: list[PhenotypicFeature] = []
-    diagnoses: list[Diagnosis] = []
-    interpretations: list[Interpretation] = []
-    genetic_findings: list[GeneticFinding] = []
-    measurements: list[Measurement] = []
-    family_relations: list[FamilyRelation] = []
-    treatments: list[Treatment] = []
-    drug_provisions: list[DrugProvision] = []
-    samples: list[Sample] = []
-    visits: list[Visit] = []
+    phenotypic_features: Items[PhenotypicFeature] = []
+    diagnoses: Items[Diagnosis] = []
+    interpretations: Items[Interpretation] = []
+    genetic_findings: Items[GeneticFinding] = []
+    measurements: Items[Measurement] = []
+    family_relations: Items[FamilyRelation] = []
+    treatments: Items[Treatment] = []
+    drug_provisions: Items[DrugProvision] = []
+    samples: Items[Sample] = []
+    visits: Items[Visit] = []
 
 
 # The patient's child lists (field name -> item schema), read off the fields above.
@@ -219,7 +226,9 @@ class PatientCreate(_PatientFields):
 
 
 def _all_optional(name: str, base: type[BaseModel], doc: str, **extra: Any) -> type[BaseModel]:
-    fields: dict[str, Any] = {k: (Optional[f.annotation], None) for k, f in base.model_fields.items()}  # noqa: UP045
+    # the constraints (a list's max_length, ...) kept on the optional type: Optional[Annotated[T, *constraints]]
+    fields: dict[str, Any] = {k: (Optional[Annotated[(f.annotation, *f.metadata)] if f.metadata else f.annotation], None)  # noqa: UP045
+                              for k, f in base.model_fields.items()}
     fields.update(extra)
     return create_model(name, __base__=_Value, __doc__=doc, **fields)
 
@@ -296,9 +305,26 @@ class AuditRecord(_Value):
     detail: Json | None
 
 
+class AuditPage(_Value):
+    """A page of the audit log (newest first) with the number of entries there are in all."""
+
+    data: list[AuditRecord]
+    count: int
+    offset: int
+    limit: int
+
+
 class UserPublic(_Value):
     id: int
     username: str
     role: str
     active: bool
     demo: bool = False
+    created_at: dt.datetime | None = None
+    failed_logins: int = 0  # wrong passwords in a row, lately
+    locked_until: dt.datetime | None = None  # sign-in refused until then (an admin can unlock)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def locked(self) -> bool:
+        return self.locked_until is not None

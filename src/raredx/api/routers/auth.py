@@ -1,20 +1,31 @@
+"""Signing in and out, and the users (admins only)."""
+
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from raredx.api.deps import CurrentActor, RegistryDep, ServicesDep, requires
-from raredx.api.schemas import Token, UserCreate, UserPublic
+from raredx.api.deps import CurrentActor, RegistryDep, ServicesDep, TokenDep, requires
+from raredx.api.schemas import Token, UserCreate, UserPublic, UserUpdate
 from raredx.registry import Permission
 
 router = APIRouter(prefix="/api", tags=["auth"])
+ADMIN = [requires(Permission.MANAGE_USERS)]
 
 
-@router.post("/auth/token", response_model=Token, summary="Exchange user name and password for a bearer token")
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], svc: ServicesDep) -> Token:
-    return Token(access_token=svc.signer.issue(svc.authenticate(form.username, form.password)))
+@router.post("/auth/token", response_model=Token, summary="Exchange user name and password for a bearer token",
+             responses={429: {"description": "Too many wrong passwords: signing in is locked for a while"}})
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], svc: ServicesDep, request: Request) -> Token:
+    _, access_token = svc.sign_in(form.username, form.password, client=request.client.host if request.client else None)
+    return Token(access_token=access_token)
+
+
+@router.post("/auth/logout", status_code=204, summary="Revoke the bearer token (sign out)")
+def logout(svc: ServicesDep, actor: CurrentActor, bearer: TokenDep) -> Response:
+    svc.sign_out(bearer)
+    return Response(status_code=204)
 
 
 @router.get("/auth/me", summary="Who the token belongs to")
@@ -22,11 +33,34 @@ def me(actor: CurrentActor) -> dict[str, str]:
     return {"username": actor.username, "role": actor.role}
 
 
-@router.get("/users", response_model=list[UserPublic], dependencies=[requires(Permission.MANAGE_USERS)])
+@router.get("/users", response_model=list[UserPublic], dependencies=ADMIN, summary="The users, their roles and locks")
 def list_users(registry: RegistryDep, actor: CurrentActor) -> list[UserPublic]:
     return registry.list_users(actor)
 
 
-@router.post("/users", response_model=UserPublic, status_code=201, dependencies=[requires(Permission.MANAGE_USERS)])
+@router.post("/users", response_model=UserPublic, status_code=201, dependencies=ADMIN)
 def add_user(body: UserCreate, registry: RegistryDep, actor: CurrentActor) -> UserPublic:
     return registry.add_user(actor, body.username, body.password, body.role)
+
+
+@router.get("/users/{user_id}", response_model=UserPublic, dependencies=ADMIN)
+def get_user(user_id: int, registry: RegistryDep, actor: CurrentActor) -> UserPublic:
+    return registry.get_user(actor, user_id)
+
+
+@router.patch("/users/{user_id}", response_model=UserPublic, dependencies=ADMIN,
+              summary="Disable or enable a user, change their role or password (signs them out everywhere)")
+def update_user(user_id: int, body: UserUpdate, registry: RegistryDep, actor: CurrentActor) -> UserPublic:
+    return registry.update_user(actor, user_id, active=body.active, role=body.role, password=body.password)
+
+
+@router.delete("/users/{user_id}", status_code=204, dependencies=ADMIN, summary="Remove a user")
+def delete_user(user_id: int, registry: RegistryDep, actor: CurrentActor) -> Response:
+    registry.delete_user(actor, user_id)
+    return Response(status_code=204)
+
+
+@router.post("/users/{user_id}/unlock", response_model=UserPublic, dependencies=ADMIN,
+             summary="Lift the sign-in lock after too many wrong passwords")
+def unlock_user(user_id: int, registry: RegistryDep, actor: CurrentActor) -> UserPublic:
+    return registry.unlock_user(actor, user_id)

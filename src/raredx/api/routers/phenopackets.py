@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from raredx.api._errors import ErrorWithProblems
 from raredx.api.deps import CurrentActor, RegistryDep, ServicesDep
 from raredx.api.schemas import ImportReportOut, PatientFilter
-from raredx.app import discard_upload, import_upload, store_upload
+from raredx.app import discard_upload, import_upload
 from raredx.registry import check_policy
 
 router = APIRouter(prefix="/api/phenopackets", tags=["phenopackets"])
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/phenopackets", tags=["phenopackets"])
 async def import_phenopackets(file: UploadFile, svc: ServicesDep, actor: CurrentActor,
                               policy: Annotated[str, Form()] = "lenient") -> ImportReportOut:
     check_policy(policy)
-    path = await run_in_threadpool(store_upload, file.file, file.filename, file.content_type,
+    path = await run_in_threadpool(svc.uploads.store, file.file, file.filename, file.content_type,
                                    max_mb=svc.settings.max_upload_mb)
     try:
         report = await run_in_threadpool(import_upload, svc.registry, actor, path, policy)
