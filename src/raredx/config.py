@@ -101,9 +101,14 @@ class Settings(BaseSettings):
                                description="Where the SQLite registry and the token key live.")
     data_dir: Path | None = Field(default=None, description="Knowledge-base release files (as for raredx diagnose).")
     cache_dir: Path | None = Field(default=None, description="Compiled knowledge base and engine profiles.")
-    secret_key: str | None = Field(default=None, description="Token-signing key; default: made once, kept in registry_dir.")
+    secret_key: str | None = Field(default=None, description="Token-signing key (at least 32 bytes); default: made once, "
+                                                             "kept in registry_dir.")
     token_minutes: int = Field(default=60, ge=1, description="Lifetime of a bearer token or a web session.")
     max_upload_mb: int = Field(default=100, ge=1, description="Largest phenopacket upload (API and workbench).")
+    max_body_kb: int = Field(default=1024, ge=1, description="Largest request body of every other route (413 above).")
+    login_max_failures: int = Field(default=5, ge=1, description="Wrong passwords in a row before sign-in is locked.")
+    login_lockout_minutes: int = Field(default=15, ge=1, description="How long sign-in stays locked (an admin can "
+                                                                     "unlock it sooner).")
     demo: bool = Field(default=False, description="Demo mode: the demo users' published passwords work.")
 
     @property

@@ -35,7 +35,8 @@ ENDPOINTS = [
     ("get", "/api/patients/1/phenopacket"), ("post", "/api/patients/1/diagnose"), ("post", "/api/diagnose"),
     ("post", "/api/phenopackets/import"), ("get", "/api/phenopackets/export"), ("get", "/api/statistics"),
     ("get", "/api/terms?q=tall"), ("get", "/api/audit"), ("get", "/api/users"), ("post", "/api/users"),
-    ("get", "/api/auth/me"),
+    ("get", "/api/auth/me"), ("post", "/api/auth/logout"), ("get", "/api/users/1"), ("patch", "/api/users/1"),
+    ("delete", "/api/users/1"), ("post", "/api/users/1/unlock"), ("get", "/api/patients/1/audit"),
 ]
 
 
@@ -72,9 +73,14 @@ def test_patient_crud_history_delete_restore(client: TestClient, auth) -> None: 
     restored = client.post(f"/api/patients/{p['id']}/restore", headers=admin)
     assert restored.status_code == 200 and restored.json()["deleted_at"] is None
     audit = client.get(f"/api/patients/{p['id']}/audit", headers=admin).json()
-    assert [a["action"] for a in reversed(audit)] == ["create", "read", "update", "history", "delete", "restore", "read"]
+    assert [a["action"] for a in reversed(audit)] == ["create", "read", "update", "history", "denied", "delete", "denied",
+                                                      "restore", "read"]  # the refused delete and restore too
+    denied = [a for a in audit if a["action"] == "denied"]
+    assert {a["username"] for a in denied} == {"clinician", "registry_manager"}
+    assert denied[-1]["detail"] == {"method": "DELETE", "path": f"/api/patients/{p['id']}", "permission": "DELETE"}
     assert client.get("/api/audit", headers=c).status_code == 403
-    assert client.get("/api/audit", headers=admin).json()[0]["username"] == "admin"
+    newest = client.get("/api/audit", headers=admin).json()[0]  # the refused look at the audit log
+    assert (newest["username"], newest["action"], newest["detail"]["path"]) == ("clinician", "denied", "/api/audit")
 
 
 def test_researcher_sees_no_identities_and_cannot_write(client: TestClient, auth) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from registry.conftest import PHENOPACKETS, REPO
+from registry.test_registry_service import head_revision
 
 from raredx.registry._db import head_revision
 
@@ -70,3 +71,33 @@ def test_serve_answers_over_http(cli_env: dict[str, str], tmp_path: Path) -> Non
         proc.terminate()
         _, err = proc.communicate(timeout=20)
     assert "no demo users in" in err and "raredx demo --registry-dir" in err  # demo mode over a registry without them
+
+
+def test_user_management_commands(cli_env: dict[str, str], tmp_path: Path) -> None:
+    import pytest
+
+    from raredx.registry import Registry
+    from raredx.registry.errors import AuthenticationError
+
+    env = {**cli_env, "RAREDX_REGISTRY_DIR": str(tmp_path / "reg")}
+    r = cli(["user", "add", "ann", "--role", "clinician", "--password-stdin"], env, "password2024\n")
+    assert r.returncode == 2 and "commonly used" in r.stderr and "passphrase" in r.stderr
+    assert cli(["user", "add", "ann", "--role", "clinician", "--password-stdin"], env, "a long password\n").returncode == 0
+    reg = Registry.open(f"sqlite:///{tmp_path / 'reg' / 'registry.sqlite3'}")
+    for n in range(5):  # the fifth wrong password locks signing in
+        with pytest.raises(AuthenticationError):
+            reg.sign_in("ann", f"guess {n}")
+    reg.close()
+    assert "ann\tclinician\tactive\tlocked until" in cli(["user", "list"], env).stdout
+    assert "may sign in again" in cli(["user", "unlock", "ann"], env).stdout
+    assert "is now researcher" in cli(["user", "role", "ann", "researcher"], env).stdout
+    assert "disabled" in cli(["user", "disable", "ann"], env).stdout
+    assert "ann\tresearcher\tdisabled" in cli(["user", "list"], env).stdout
+    assert "enabled" in cli(["user", "enable", "ann"], env).stdout
+    r = cli(["user", "password", "ann", "--password-stdin"], env, "ann12345678\n")
+    assert r.returncode == 2 and "user name" in r.stderr
+    assert "changed" in cli(["user", "password", "ann", "--password-stdin"], env, "another long one\n").stdout
+    r = cli(["user", "delete", "nobody", "--yes"], env)
+    assert r.returncode == 4 and "no user 'nobody'" in r.stderr
+    assert "deleted" in cli(["user", "delete", "ann", "--yes"], env).stdout
+    assert cli(["user", "list"], env).stdout == ""

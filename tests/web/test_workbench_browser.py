@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from raredx.registry import SYSTEM, PatientCreate
+from raredx.registry.errors import AuthenticationError
 
 from .conftest import PASSWORD, LiveServer
 
@@ -299,6 +300,64 @@ def test_cohort_dashboard_and_report(page: Page) -> None:
     page.page.emulate_media(media="print")
     page.shot("10-report-print")
     page.axe()
+
+
+def submit(page: Page, button: Any) -> None:
+    """Click a button of a plain form and wait for the page that answers it."""
+    with page.page.expect_navigation():
+        button.click()
+
+
+def test_users_page(page: Page) -> None:
+    reg = page.server.registry
+    uid = reg.add_user(SYSTEM, "web-nurse", PASSWORD, "clinician").id
+    for n in range(5):  # someone guesses: signing in as web-nurse is locked
+        with pytest.raises(AuthenticationError):
+            reg.sign_in("web-nurse", f"guess {n}")
+    page.login("admin")
+    page.page.click("nav >> text=Users")
+    page.page.wait_for_url("**/admin/users")
+    row = page.page.locator(f"#user-{uid}")
+    assert "locked until" in row.inner_text()
+    page.shot("11a-users")
+    page.axe()
+    submit(page, row.locator("button", has_text="Unlock"))
+    assert "web-nurse can sign in again" in page.page.locator("#users-done").inner_text()
+    row.locator("summary").click()
+    row.locator("select").select_option("researcher")
+    submit(page, row.locator("button", has_text="Change role"))
+    assert "The role of web-nurse is changed" in page.page.locator("#users-done").inner_text()
+    row.locator("summary").click()
+    row.locator("input[type=password]").fill("password2024")
+    submit(page, row.locator("button", has_text="Set password"))
+    assert "most commonly used" in page.page.locator("#users-error").inner_text()
+    assert row.locator("details").get_attribute("open") is not None  # the form stays open beside the message
+    page.shot("11b-users-password-refused")
+    submit(page, row.locator("button", has_text="Disable"))  # confirmed by the dialog handler
+    assert "disabled and signed out" in page.page.locator("#users-done").inner_text()
+    page.page.click("a[hreflang=ru]")
+    page.page.wait_for_url("**/admin/users*")
+    assert page.page.locator("h1").inner_text() == "Пользователи"
+    assert "отключён" in row.inner_text()
+    page.shot("11c-users-ru")
+    page.axe()
+    submit(page, row.locator("button", has_text="Удалить"))
+    assert "Пользователь web-nurse удалён" in page.page.locator("#users-done").inner_text()
+
+
+def test_patient_audit_page(page: Page) -> None:
+    pid = _patient(page.server, "WEB-AUDIT-1", MARFAN)
+    page.login("admin")
+    page.goto(f"/patients/{pid}")
+    page.page.click("text=Audit log")
+    page.page.wait_for_url(f"**/patients/{pid}/audit")
+    assert "opened the record" in page.page.locator("table.audit").inner_text()
+    page.shot("12a-patient-audit")
+    page.axe()
+    page.page.click("a[hreflang=ru]")
+    page.page.wait_for_url(f"**/patients/{pid}/audit")
+    assert "видел(а) в списке пациентов" in page.page.locator("table.audit").inner_text()
+    page.shot("12b-patient-audit-ru")
 
 
 def test_autocomplete_server_time(page: Page) -> None:

@@ -12,7 +12,8 @@ from raredx.core import RareDx
 from raredx.registry import Registry
 
 DESCRIPTION = ("Rare-disease registry and diagnosis service. Get a token from `POST /api/auth/token`, then send "
-               "`Authorization: Bearer TOKEN`. Every read and write of patient data is written to the audit log.")
+               "`Authorization: Bearer TOKEN`; `POST /api/auth/logout` revokes it. Every read and write of patient data "
+               "is written to the audit log.")
 
 
 def create_app(settings: Settings | None = None, *, rdx: RareDx | None = None, registry: Registry | None = None,
@@ -34,3 +35,4 @@ def install_api(app: FastAPI) -> None:
     _errors.install(app)
     for r in (auth.router, patients.router, phenopackets.router, service.router):
         app.include_router(r)
+    shell.allow_uploads(app, "/api/phenopackets/import")

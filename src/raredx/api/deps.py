@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.params import Depends as DependsParam
@@ -17,7 +17,8 @@ from raredx.registry.security import TokenSigner
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
-__all__ = ["CurrentActor", "RdxDep", "RegistryDep", "Services", "ServicesDep", "SettingsDep", "SignerDep", "requires"]
+__all__ = ["TOTAL_COUNT", "CurrentActor", "RdxDep", "RegistryDep", "Services", "ServicesDep", "SettingsDep", "SignerDep",
+           "TokenDep", "requires"]
 
 
 def get_registry(request: Request) -> Registry:
@@ -42,7 +43,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SignerDep = Annotated[TokenSigner, Depends(get_signer)]
 
 
-def current_actor(svc: ServicesDep, token: Annotated[str | None, Depends(oauth2)]) -> Actor:
+TokenDep = Annotated[str | None, Depends(oauth2)]
+
+# the responses of a route that pages (offset, limit) and gives the total in a header, for the OpenAPI document
+TOTAL_COUNT: dict[int | str, dict[str, Any]] = {200: {"headers": {"X-Total-Count": {"description": "How many entries there are in all",
+                                                   "schema": {"type": "integer"}}}}}
+
+
+def current_actor(svc: ServicesDep, token: TokenDep) -> Actor:
     return svc.actor(token)
 
 

@@ -25,7 +25,7 @@ from raredx.registry.schemas import (
 __all__ = [
     "MAX_ID", "MAX_PAGE", "AuditRecord", "DiagnoseRequest", "Differential", "ErrorOut", "HealthOut", "ImportIssueOut",
     "ImportReportOut", "PatientCreate", "PatientFilter", "PatientPublic", "PatientQuery", "PatientUpdate", "PatientsPublic",
-    "ProblemOut", "Revision", "TermHitOut", "Token", "UserCreate", "UserPublic", "WhoAmI",
+    "ProblemOut", "Revision", "TermHitOut", "Token", "UserCreate", "UserPublic", "UserUpdate", "WhoAmI",
 ]
 
 
@@ -62,6 +62,13 @@ class ProblemOut(BaseModel):
     record: str | None = None
     severity: str | None = None
     solution: str | None = None
+class UserUpdate(BaseModel):
+    """The changes to make to a user (each is audited and signs the user out everywhere); leave out the others."""
+
+    model_config = ConfigDict(extra="forbid")
+    active: bool | None = Field(default=None, description="false disables the user, true enables them again")
+    role: str | None = Field(default=None, examples=["clinician"])
+    password: str | None = Field(default=None, description="a new password (also lifts a sign-in lock)")
 
 
 class ErrorOut(BaseModel):

@@ -13,7 +13,7 @@ from raredx.ontology import TermIndex
 from raredx.registry import Actor, Registry
 from raredx.registry.errors import AuthenticationError
 from raredx.registry.schemas import unstorable
-from raredx.registry.security import TokenSigner, load_or_create_secret
+from raredx.registry.security import TokenSigner, check_secret_key, load_or_create_secret
 
 log = logging.getLogger(__name__)
 
@@ -49,30 +49,53 @@ class Services:
         reg = registry or Registry.open(settings.url, ontology=kb.ontology, equivalent_ids=equivalent_ids)
         if reg.ontology is None:
             reg.ontology, reg.equivalent_ids = kb.ontology, equivalent_ids
-        secret = settings.secret_key or load_or_create_secret(private_dir(settings.registry_dir) / "token-key")
+        secret = signing_key(settings)
         if settings.demo:
             log.warning(DEMO_BANNER)
         return cls(settings, rdx, reg, TokenSigner(secret, settings.token_minutes), TermIndex(kb.ontology),
                    owns_registry=owns)
 
     def close(self) -> None:
-        self.uploads.clear()
+        self.uploads.close()
         if self.owns_registry:
             self.registry.close()
 
-    def authenticate(self, username: str, password: str) -> Actor:
-        """The user, if the password is right (demo users only in demo mode)."""
+    def sign_in(self, username: str, password: str, *, client: str | None = None) -> tuple[Actor, str]:
+        """The user and a new token for them, if the password is right (demo users only in demo mode; too many
+        wrong passwords lock sign-in, see the ``login_*`` settings). ``client``: their address, for the audit log."""
         if unstorable(username) or unstorable(password):  # no user has such a name or password
             raise AuthenticationError("wrong user name or password (or the user is disabled).")
-        return self.registry.authenticate(username, password, demo_mode=self.settings.demo)
+        s = self.settings
+        who = self.registry.sign_in(username, password, demo_mode=s.demo, max_failures=s.login_max_failures,
+                                    lockout_minutes=s.login_lockout_minutes, client=client)
+        return who.actor, self.signer.issue(who)
 
     def actor(self, token: str | None) -> Actor:
-        """The user a bearer token (the API's header, the workbench's cookie) belongs to, as they are now."""
+        """The user a bearer token (the API's header, the workbench's cookie) belongs to, as they are now;
+        refused once it is signed out, or once the account was changed (role, password, disabled) or removed."""
         if not token:
             raise AuthenticationError("not authenticated: send 'Authorization: Bearer TOKEN' (get one from "
                                       "POST /api/auth/token).")
-        claimed = self.signer.verify(token)
-        actor = self.registry.active_actor(claimed.username, demo_mode=self.settings.demo)
+        actor = self.registry.token_actor(self.signer.verify(token), demo_mode=self.settings.demo)
         if actor is None:
-            raise AuthenticationError(f"user {claimed.username!r} no longer exists or is disabled; ask an admin.")
+            raise AuthenticationError("the token no longer works: it was signed out, or the account was changed, "
+                                      "disabled or removed since; sign in again (POST /api/auth/token).")
         return actor
+
+    def sign_out(self, token: str | None) -> None:
+        """Revoke ``token`` (nothing to do if it is missing, invalid or already expired)."""
+        try:
+            claims = self.signer.verify(token or "")
+        except AuthenticationError:
+            return
+        actor = self.registry.token_actor(claims, demo_mode=self.settings.demo)
+        self.registry.revoke_token(actor or Actor(claims.username, ""), claims)
+
+
+def signing_key(settings: Settings) -> str:
+    """The token-signing key: ``RAREDX_SECRET_KEY``, else the key kept in the registry dir (made on first use);
+    refused when shorter than 32 bytes, with how to make a good one."""
+    if settings.secret_key is not None:
+        return check_secret_key(settings.secret_key, "RAREDX_SECRET_KEY")
+    path = private_dir(settings.registry_dir) / "token-key"
+    return check_secret_key(load_or_create_secret(path), f"the key file {path}")

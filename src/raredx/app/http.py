@@ -4,17 +4,23 @@ once, and the dependencies that hand them to routes. The REST API (:mod:`raredx.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from raredx import __version__
+from raredx.app._limits import BodyLimit
 from raredx.app._services import Services
 from raredx.config import Settings
 from raredx.core import RareDx
+from raredx.errors import RaredxError
 from raredx.registry import Registry
+from raredx.registry.errors import PermissionDeniedError
 
 Installer = Callable[[FastAPI], None]
 
@@ -32,9 +38,41 @@ def create_app(settings: Settings | None = None, *, rdx: RareDx | None = None, r
         app.state.services.close()
 
     app = FastAPI(version=__version__, lifespan=lifespan, **fastapi)
+    app.state.upload_paths = set()
+    app.add_middleware(BodyLimit, max_body_kb=settings.max_body_kb, max_upload_mb=settings.max_upload_mb,
+                       upload_paths=app.state.upload_paths)
     for step in install:
         step(app)
+    _audit_denials(app)
     return app
+
+
+def allow_uploads(app: FastAPI, *paths: str) -> None:
+    """Give the routes at ``paths`` the upload limit (``RAREDX_MAX_UPLOAD_MB``) instead of the body limit."""
+    app.state.upload_paths.update(paths)
+
+
+def _audit_denials(app: FastAPI) -> None:
+    """Every refused request (403) goes to the audit log, then to the handler that answers it."""
+    answer = app.exception_handlers.get(RaredxError) or app.exception_handlers.get(Exception)
+    if answer is None:
+        return
+
+    async def audited(request: Request, exc: Exception) -> Response:
+        await run_in_threadpool(_record_denial, request, exc)
+        response = answer(request, exc)
+        return await response if inspect.isawaitable(response) else response
+
+    app.add_exception_handler(PermissionDeniedError, audited)
+
+
+def _record_denial(request: Request, exc: Exception) -> None:
+    actor = getattr(exc, "actor", None) or getattr(request.state, "actor", None)
+    params = request.path_params
+    raw = params.get("patient_id", params.get("pid"))
+    patient_id = int(raw) if isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit()) else None
+    detail = {"method": request.method, "path": request.url.path, "permission": getattr(exc, "permission", None)}
+    services(request).registry.audit_denied(actor, patient_id=patient_id, **{k: v for k, v in detail.items() if v})
 
 
 def services(request: Request) -> Services:

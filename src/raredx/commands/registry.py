@@ -56,9 +56,11 @@ def serve(
     """Start the registry and diagnosis service (FastAPI; OpenAPI docs at /docs)."""
     import uvicorn
 
+    from raredx.app import signing_key
     from raredx.server import create_app
 
     settings = _settings(registry_dir, database_url, data_dir=data_dir, cache_dir=cache_dir, demo=demo or None)
+    signing_key(settings)  # a key too short to be safe stops here, with how to make one
     if settings.demo:
         _check_demo_users(settings)
     app = create_app(settings)
@@ -87,23 +89,32 @@ def _safe(url: str) -> str:
     return make_url(normalise_url(url)).render_as_string(hide_password=True)
 
 
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+
+
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input instead of prompting.")]
+UserName = Annotated[str, typer.Argument(help="The user name.", show_default=False)]
+
+
 @user_app.command("add")
 def user_add(
-    name: Annotated[str, typer.Argument(help="The user name.")],
+    name: UserName,
     role: Annotated[str, typer.Option(help="admin, clinician, registry_manager or researcher.")],
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input instead of prompting.")] = False,
+    password_stdin: PasswordStdin = False,
     registry_dir: RegistryDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Create a user (the password is prompted for, or read from standard input)."""
+    """Create a user (the password is prompted for, or read from standard input). Passwords need at least 10
+    characters and must not be a commonly used one or the user name."""
     from raredx.registry import SYSTEM
-    from raredx.registry.security import check_role
+    from raredx.registry.security import check_password_strength, check_role
 
     check_role(role)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    password = _password(password_stdin)
+    check_password_strength(password, name)
     reg = _registry(registry_dir, database_url)
     user = reg.add_user(SYSTEM, name, password, role)
     typer.echo(f"user {user.username!r} ({user.role}) added")
@@ -111,14 +122,90 @@ def user_add(
 
 @user_app.command("list")
 def user_list(registry_dir: RegistryDir = None, database_url: DatabaseUrl = None) -> None:
-    """List the users and their roles."""
+    """List the users: name, role, active or disabled, and demo / locked (with until when) where so."""
     from raredx.registry import SYSTEM
 
     users = _registry(registry_dir, database_url).list_users(SYSTEM)
     if not users:
         typer.echo("no users yet; add one with: raredx user add NAME --role admin", err=True)
     for u in users:
-        typer.echo(f"{u.username}\t{u.role}\t{'active' if u.active else 'disabled'}{chr(9) + 'demo' if u.demo else ''}")
+        flags = ["demo"] * u.demo + ([f"locked until {u.locked_until:%Y-%m-%d %H:%M} UTC"] if u.locked_until else [])
+        typer.echo("\t".join([u.username, u.role, "active" if u.active else "disabled", *flags]))
+
+
+@user_app.command("disable")
+def user_disable(name: UserName, registry_dir: RegistryDir = None, database_url: DatabaseUrl = None) -> None:
+    """Disable a user: they cannot sign in, and their sessions and tokens stop working at once."""
+    from raredx.registry import SYSTEM
+
+    _registry(registry_dir, database_url).update_user(SYSTEM, name, active=False)
+    typer.echo(f"user {name!r} disabled (signed out everywhere)")
+
+
+@user_app.command("enable")
+def user_enable(name: UserName, registry_dir: RegistryDir = None, database_url: DatabaseUrl = None) -> None:
+    """Enable a disabled user again."""
+    from raredx.registry import SYSTEM
+
+    _registry(registry_dir, database_url).update_user(SYSTEM, name, active=True)
+    typer.echo(f"user {name!r} enabled")
+
+
+@user_app.command("role")
+def user_role(
+    name: UserName,
+    role: Annotated[str, typer.Argument(help="admin, clinician, registry_manager or researcher.", show_default=False)],
+    registry_dir: RegistryDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Change a user's role (they are signed out and sign in again with the new role)."""
+    from raredx.registry import SYSTEM
+
+    user = _registry(registry_dir, database_url).update_user(SYSTEM, name, role=role)
+    typer.echo(f"user {user.username!r} is now {user.role} (signed out everywhere)")
+
+
+@user_app.command("password")
+def user_password(name: UserName, password_stdin: PasswordStdin = False, registry_dir: RegistryDir = None,
+                  database_url: DatabaseUrl = None) -> None:
+    """Set a new password for a user (prompted for, or read from standard input); it signs them out everywhere
+    and lifts a sign-in lock."""
+    from raredx.registry import SYSTEM
+    from raredx.registry.security import check_password_strength
+
+    reg = _registry(registry_dir, database_url)
+    reg.get_user(SYSTEM, name)  # an unknown name fails before the prompt
+    password = _password(password_stdin)
+    check_password_strength(password, name)
+    reg.update_user(SYSTEM, name, password=password)
+    typer.echo(f"password of {name!r} changed (signed out everywhere)")
+
+
+@user_app.command("unlock")
+def user_unlock(name: UserName, registry_dir: RegistryDir = None, database_url: DatabaseUrl = None) -> None:
+    """Lift the sign-in lock after too many wrong passwords (before it runs out by itself)."""
+    from raredx.registry import SYSTEM
+
+    _registry(registry_dir, database_url).unlock_user(SYSTEM, name)
+    typer.echo(f"user {name!r} may sign in again")
+
+
+@user_app.command("delete")
+def user_delete(
+    name: UserName,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    registry_dir: RegistryDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Remove a user (the audit log and the records they wrote keep their name). Disabling keeps the account."""
+    from raredx.registry import SYSTEM
+
+    reg = _registry(registry_dir, database_url)
+    reg.get_user(SYSTEM, name)
+    if not yes:
+        typer.confirm(f"delete user {name!r}?", abort=True)
+    reg.delete_user(SYSTEM, name)
+    typer.echo(f"user {name!r} deleted")
 
 
 @registry_app.command("migrate")

@@ -68,6 +68,29 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     demo: Mapped[bool] = mapped_column(Boolean, default=False)  # published password: works only in demo mode
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    # raised by every account change (disable, role, password, ...): tokens issued before it stop working
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class LoginLock(Base):
+    """Wrong passwords in a row for a user name (known or not, so that a lock says nothing about which names
+    exist); sign-in is refused until ``locked_until``. A right password or an admin's unlock removes the row."""
+
+    __tablename__ = "login_locks"
+
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class RevokedToken(Base):
+    """Tokens revoked before they expire (sign-out); rows are dropped once the token would have expired anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class Patient(Base):

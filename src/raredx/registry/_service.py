@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import CursorResult, Engine, false, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import CursorResult, Engine, delete, exists, false, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,7 +21,13 @@ from raredx.errors import InputError, Problem
 from raredx.ontology import onset
 from raredx.registry import _models as m
 from raredx.registry._db import make_engine, migrate
-from raredx.registry.errors import AuthenticationError, ConflictError, NotFoundError
+from raredx.registry.errors import (
+    AccountConflictError,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    TooManyAttemptsError,
+)
 from raredx.registry.phenopackets import (
     Policy,
     check_policy,
@@ -35,6 +41,7 @@ from raredx.registry.schemas import (
     IDENTITY_FIELDS,
     MAX_ID,
     MAX_PAGE,
+    AuditPage,
     AuditRecord,
     Identity,
     PatientCreate,
@@ -46,9 +53,12 @@ from raredx.registry.schemas import (
     UserPublic,
 )
 from raredx.registry.security import (
+    ANONYMOUS,
     SYSTEM,
     Actor,
     Permission,
+    SignIn,
+    TokenClaims,
     check_password_strength,
     check_role,
     hash_password,
@@ -121,57 +131,255 @@ class Registry:
     # -- audit ----------------------------------------------------------------------------------
     @staticmethod
     def _audit(s: Session, actor: Actor, action: str, patient_id: int | None = None, **detail: Any) -> None:
-        s.add(m.AuditEntry(username=actor.username, role=actor.role, action=action, patient_id=patient_id, detail=detail or None))
+        s.add(m.AuditEntry(username=actor.username[:100], role=actor.role, action=action, patient_id=patient_id,
+                           detail=detail or None))
+
+    @staticmethod
+    def _audit_shown(s: Session, actor: Actor, action: str, patient_ids: Sequence[int], **detail: Any) -> None:
+        """One entry per patient shown (so each patient's audit trail says they were seen in a list); one without
+        a patient when none was."""
+        now = dt.datetime.now(dt.UTC)
+        shown: list[int | None] = [*patient_ids] or [None]
+        rows = [{"username": actor.username, "role": actor.role, "action": action, "patient_id": pid, "at": now,
+                 "detail": detail or None} for pid in shown]
+        s.execute(insert(m.AuditEntry), rows)
+
+    def audit_page(self, actor: Actor, *, patient_id: int | None = None, offset: int = 0, limit: int = 100) -> AuditPage:
+        """Audit entries, newest first (of one patient, if given): ``limit`` of them from ``offset``, and how many
+        there are in all."""
+        actor.require(Permission.AUDIT)
+        _check_page(offset, limit)
+        E = m.AuditEntry
+        where = [E.patient_id == patient_id if abs(patient_id) <= MAX_ID else false()] if patient_id is not None else []
+        with self._sessions() as s:
+            count = s.scalar(select(func.count()).select_from(E).where(*where)) or 0
+            rows = s.scalars(select(E).where(*where).order_by(E.id.desc()).offset(offset).limit(limit))
+            return AuditPage(data=[AuditRecord.model_validate(r) for r in rows], count=count, offset=offset, limit=limit)
 
     def audit_log(self, actor: Actor, *, patient_id: int | None = None, offset: int = 0, limit: int = 100) -> list[AuditRecord]:
-        actor.require(Permission.AUDIT)
-        _check_page(offset, min(limit, MAX_PAGE))
-        q = select(m.AuditEntry).order_by(m.AuditEntry.id.desc()).offset(offset).limit(min(limit, MAX_PAGE))
-        if patient_id is not None:
-            q = q.where(m.AuditEntry.patient_id == patient_id if abs(patient_id) <= MAX_ID else false())
-        with self._sessions() as s:
-            return [AuditRecord.model_validate(r) for r in s.scalars(q)]
+        return self.audit_page(actor, patient_id=patient_id, offset=offset, limit=limit).data
+
+    def audit_denied(self, actor: Actor | None, *, patient_id: int | None = None, **detail: Any) -> None:
+        """Record a refused request (403): who (``None``: not known, e.g. a failed CSRF check), and what. A database
+        that cannot take it is logged, not raised: the refusal stands either way."""
+        try:
+            with self._sessions.begin() as s:
+                self._audit(s, actor or ANONYMOUS, "denied", patient_id, **detail)
+        except SQLAlchemyError:
+            log.exception("could not audit a refused request of %s", (actor or ANONYMOUS).username)
 
     # -- users ----------------------------------------------------------------------------------
     def add_user(self, actor: Actor, username: str, password: str, role: str, *, demo: bool = False) -> UserPublic:
         actor.require(Permission.MANAGE_USERS)
         check_role(role)
-        check_password_strength(password)
-        if not username.strip() or len(username) > 100:
-            raise InputError("the user name must be 1 to 100 characters.")
+        if not username.strip() or len(username) > 100 or username != username.strip() or username != _printable(username):
+            raise InputError("the user name must be 1 to 100 characters, without spaces at either end or control "
+                             "characters; choose another.")
+        check_password_strength(password, username)
         with self._sessions.begin() as s:
             if s.scalar(select(m.User.id).where(m.User.username == username)) is not None:
-                raise ConflictError(f"user {username!r} exists already; choose another name.")
-            user = m.User(username=username, password_hash=hash_password(password), role=role, active=True, demo=demo)
+                raise AccountConflictError(f"user {username!r} exists already; choose another name.", code="exists")
+            user = m.User(username=username, password_hash=hash_password(password), role=role, active=True, demo=demo,
+                          token_generation=0)
             s.add(user)
             self._audit(s, actor, "user_add", user=username, role=role)
             s.flush()
-            return UserPublic.model_validate(user)
+            return self._user_public(user, None)
 
     def list_users(self, actor: Actor) -> list[UserPublic]:
         actor.require(Permission.MANAGE_USERS)
         with self._sessions() as s:
-            return [UserPublic.model_validate(u) for u in s.scalars(select(m.User).order_by(m.User.id))]
+            rows = s.execute(select(m.User, m.LoginLock).outerjoin(m.LoginLock, m.LoginLock.username == m.User.username)
+                             .order_by(m.User.id))
+            return [self._user_public(u, lock) for u, lock in rows]
+
+    def get_user(self, actor: Actor, who: int | str) -> UserPublic:
+        """A user by row id or by name."""
+        actor.require(Permission.MANAGE_USERS)
+        with self._sessions() as s:
+            user = self._find_user(s, who)
+            return self._user_public(user, s.get(m.LoginLock, user.username))
+
+    def update_user(self, actor: Actor, who: int | str, *, active: bool | None = None, role: str | None = None,
+                    password: str | None = None) -> UserPublic:
+        """Disable or enable a user, change their role, set a new password (which also lifts a sign-in lock).
+        Each change is audited and revokes the user's tokens (sessions) issued before it."""
+        actor.require(Permission.MANAGE_USERS)
+        if role is not None:
+            check_role(role)
+        with self._sessions.begin() as s:
+            user = self._find_user(s, who)
+            if password is not None:
+                check_password_strength(password, user.username)
+            changed = False
+            if active is False and user.active:
+                self._keep_an_admin(s, actor, user, "disable")
+                user.active, changed = False, True
+                self._audit(s, actor, "user_disable", user=user.username)
+            elif active is True and not user.active:
+                user.active, changed = True, True
+                self._audit(s, actor, "user_enable", user=user.username)
+            if role is not None and role != user.role:
+                if role != "admin":
+                    self._keep_an_admin(s, actor, user, "change the role of")
+                self._audit(s, actor, "user_role", user=user.username, role=role, previous_role=user.role)
+                user.role, changed = role, True
+            if password is not None:
+                user.password_hash, changed = hash_password(password), True
+                s.execute(delete(m.LoginLock).where(m.LoginLock.username == user.username))
+                self._audit(s, actor, "user_password", user=user.username)
+            if changed:
+                user.token_generation += 1
+            s.flush()
+            return self._user_public(user, s.get(m.LoginLock, user.username))
+
+    def delete_user(self, actor: Actor, who: int | str) -> None:
+        """Remove a user (their audit entries and the records they wrote keep their name)."""
+        actor.require(Permission.MANAGE_USERS)
+        with self._sessions.begin() as s:
+            user = self._find_user(s, who)
+            if user.active:
+                self._keep_an_admin(s, actor, user, "delete")
+            s.execute(delete(m.LoginLock).where(m.LoginLock.username == user.username))
+            s.delete(user)
+            self._audit(s, actor, "user_delete", user=user.username, role=user.role)
+
+    def unlock_user(self, actor: Actor, who: int | str) -> UserPublic:
+        """Lift a sign-in lock (after too many wrong passwords) before it runs out."""
+        actor.require(Permission.MANAGE_USERS)
+        with self._sessions.begin() as s:
+            user = self._find_user(s, who)
+            if s.execute(delete(m.LoginLock).where(m.LoginLock.username == user.username)).rowcount:  # type: ignore[attr-defined]
+                self._audit(s, actor, "user_unlock", user=user.username)
+            return self._user_public(user, None)
+
+    @staticmethod
+    def _find_user(s: Session, who: int | str) -> m.User:
+        q = select(m.User).where(m.User.id == who if isinstance(who, int) else m.User.username == who)
+        user = s.scalar(q)
+        if user is None:
+            which = f"no user {who!r}" if isinstance(who, str) else f"no user with id {who}"
+            raise NotFoundError(f"{which}; the list of users shows who there is (raredx user list).")
+        return user
+
+    @staticmethod
+    def _keep_an_admin(s: Session, actor: Actor, user: m.User, what: str) -> None:
+        """Refuse to lock an admin out of their own account, or to leave the registry without an active admin."""
+        if actor is not SYSTEM and user.username == actor.username:
+            raise AccountConflictError(f"you cannot {what} your own account; ask another admin to do it.", code="self")
+        if user.role == "admin" and user.active:
+            admins = s.scalar(select(func.count()).select_from(m.User).where(
+                m.User.role == "admin", m.User.active, m.User.demo.is_(False), m.User.id != user.id)) or 0
+            if admins == 0 and not user.demo:
+                raise AccountConflictError(f"{user.username!r} is the last active admin; make another user admin first "
+                                           "(raredx user role NAME admin).", code="last_admin")
+
+    @staticmethod
+    def _user_public(user: m.User, lock: m.LoginLock | None) -> UserPublic:
+        now = dt.datetime.now(dt.UTC)
+        locked = lock.locked_until if lock is not None and lock.locked_until is not None else None
+        return UserPublic(id=user.id, username=user.username, role=user.role, active=user.active, demo=user.demo,
+                          created_at=user.created_at, failed_logins=lock.failures if lock is not None else 0,
+                          locked_until=locked if locked is not None and locked > now else None)
+
+    # -- signing in -----------------------------------------------------------------------------
+    def sign_in(self, username: str, password: str, *, demo_mode: bool = False, max_failures: int = 5,
+                lockout_minutes: int = 15, client: str | None = None) -> SignIn:
+        """The user, if the password is right. ``max_failures`` wrong passwords in a row (none further apart than
+        ``lockout_minutes``) lock sign-in for that name for ``lockout_minutes``, whether the name exists or not;
+        an unknown name costs the same hash check as a known one. Demo users (published passwords) work only in
+        demo mode. Every attempt is audited."""
+        name = _printable(username)[:100]
+        now = dt.datetime.now(dt.UTC)
+        window = dt.timedelta(minutes=lockout_minutes)
+        where: dict[str, Any] = {"client": client} if client else {}
+        with self._sessions.begin() as s:
+            user = s.scalar(select(m.User).where(m.User.username == name)) if username == name else None
+            who = Actor(name, user.role if user is not None else "")
+            lock = s.get(m.LoginLock, name)
+            locked = lock.locked_until if lock is not None and lock.locked_until is not None else None
+            if locked is not None and locked > now:
+                self._audit(s, who, "login_failed", reason="locked", **where)
+                error: AuthenticationError = TooManyAttemptsError(
+                    f"too many wrong passwords for {name!r}: signing in is locked until {locked:%H:%M} UTC. Wait until "
+                    "then, or ask an admin to unlock it (raredx user unlock NAME, or the Users page).", until=locked)
+            elif (not verify_password(user.password_hash if user is not None else None, password)
+                  or user is None or not user.active):
+                reason = "unknown user" if user is None else "wrong password" if user.active else "disabled"
+                failures = self._count_failure(s, name, now, window, lock)
+                detail: dict[str, Any] = {"reason": reason, "failures": failures, **where}
+                error = AuthenticationError("wrong user name or password (or the user is disabled).")
+                if failures >= max_failures:
+                    until = now + window
+                    s.execute(update(m.LoginLock).where(m.LoginLock.username == name).values(locked_until=until))
+                    detail["locked_minutes"] = lockout_minutes
+                    error = TooManyAttemptsError(
+                        f"wrong user name or password, {failures} times in a row: signing in as {name!r} is locked "
+                        f"until {until:%H:%M} UTC. Wait until then, or ask an admin to unlock it (raredx user unlock "
+                        "NAME, or the Users page).", until=until)
+                self._audit(s, who, "login_failed", **detail)
+            elif user.demo and not demo_mode:
+                self._audit(s, who, "login_failed", reason="demo user outside demo mode", **where)
+                error = AuthenticationError(f"{name!r} is a demo user with a published password; it works only when "
+                                            "the service runs in demo mode (raredx serve --demo).")
+            else:
+                if lock is not None:
+                    s.delete(lock)
+                self._audit(s, who, "login", **where)
+                return SignIn(Actor(user.username, user.role), user.id, user.token_generation)
+        raise error
+
+    def _count_failure(self, s: Session, name: str, now: dt.datetime, window: dt.timedelta,
+                       lock: m.LoginLock | None) -> int:
+        """Add a wrong password to the name's count (restarted when the last one is older than ``window``); forget
+        counts that have run out. The count after this one."""
+        L = m.LoginLock
+        s.execute(delete(L).where(L.last_failure_at < now - window, L.username != name,
+                                  or_(L.locked_until.is_(None), L.locked_until < now))
+                  .execution_options(synchronize_session=False))
+        if lock is None:
+            try:
+                with s.begin_nested():  # another sign-in may be adding the same name's row just now
+                    s.add(m.LoginLock(username=name, failures=1, last_failure_at=now))
+                return 1
+            except IntegrityError:
+                lock = s.get(m.LoginLock, name, populate_existing=True)
+                if lock is None:  # pragma: no cover - added and removed again in between
+                    return 1
+        stale = lock.last_failure_at < now - window
+        s.execute(update(L).where(L.username == name).values(
+            failures=1 if stale else L.failures + 1, last_failure_at=now, locked_until=None))
+        return 1 if stale else (s.scalar(select(L.failures).where(L.username == name)) or 1)
 
     def authenticate(self, username: str, password: str, *, demo_mode: bool = False) -> Actor:
-        """The user, if the password is right. Demo users (published passwords) work only in demo mode."""
-        with self._sessions() as s:
-            user = s.scalar(select(m.User).where(m.User.username == username))
-        if user is None or not user.active or not verify_password(user.password_hash, password):
-            raise AuthenticationError("wrong user name or password (or the user is disabled).")
-        if user.demo and not demo_mode:
-            raise AuthenticationError(f"{username!r} is a demo user with a published password; it works only when the "
-                                      "service runs in demo mode (raredx serve --demo).")
-        return Actor(user.username, user.role)
+        """The user, if the password is right (see :meth:`sign_in`)."""
+        return self.sign_in(username, password, demo_mode=demo_mode).actor
 
-    def active_actor(self, username: str, *, demo_mode: bool = False) -> Actor | None:
-        """The user as they are now (role changes and deactivation apply to tokens already issued)."""
-        q = select(m.User.username, m.User.role).where(m.User.username == username, m.User.active)
-        if not demo_mode:
-            q = q.where(m.User.demo.is_(False))
+    def token_actor(self, claims: TokenClaims, *, demo_mode: bool = False) -> Actor | None:
+        """The user a verified token belongs to, as they are now; ``None`` if the token was revoked (signed out),
+        the account changed since it was issued (its token generation), or the user is gone or disabled."""
+        U, R = m.User, m.RevokedToken
+        q = select(U.username, U.role, U.token_generation, U.demo, exists().where(R.jti == claims.jti)).where(
+            U.id == claims.user_id, U.username == claims.username, U.active)
         with self._sessions() as s:
             row = s.execute(q).first()
-        return Actor(row[0], row[1]) if row else None
+        if row is None or row[2] != claims.generation or row[4] or (row[3] and not demo_mode):
+            return None
+        return Actor(row[0], row[1])
+
+    def revoke_token(self, actor: Actor, claims: TokenClaims) -> None:
+        """Sign out: the token stops working now instead of when it expires."""
+        now = dt.datetime.now(dt.UTC)
+        R = m.RevokedToken
+        with self._sessions.begin() as s:
+            s.execute(delete(R).where(R.expires_at < now).execution_options(synchronize_session=False))
+            if s.get(R, claims.jti) is None:
+                try:
+                    with s.begin_nested():  # signed out twice at once: once is enough
+                        s.add(R(jti=claims.jti, expires_at=claims.expires))
+                except IntegrityError:
+                    pass
+            self._audit(s, actor, "logout")
 
     # -- conversion -----------------------------------------------------------------------------
     def _to_public(self, row: m.Patient, actor: Actor) -> PatientPublic:
@@ -362,7 +570,7 @@ class Registry:
             rows = s.scalars(select(m.Patient).where(m.Patient.id.in_(ids)).order_by(m.Patient.id)
                              .options(*[selectinload(getattr(m.Patient, n)) for n in CHILDREN])).all() if ids else []
             data = [self._to_public(r, actor) for r in rows]
-            self._audit(s, actor, "list", None, filter=f.model_dump(exclude_defaults=True), patient_ids=ids)
+            self._audit_shown(s, actor, "list", ids, filter=f.model_dump(exclude_defaults=True))
             return PatientsPublic(data=data, count=count, offset=offset, limit=limit)
 
     def search_ids(self, actor: Actor, f: PatientFilter, *, limit: int = 50) -> tuple[int, list[int]]:
@@ -587,6 +795,11 @@ def _flush(s: Session, taken: ConflictError | None) -> None:
 def _check_page(offset: int, limit: int) -> None:
     if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_ID:
         raise InputError(f"limit must be 1..{MAX_PAGE} and offset 0..{MAX_ID} (got limit={limit}, offset={offset}).")
+
+
+def _printable(text: str) -> str:
+    """``text`` without control characters (a database cannot take some, e.g. NUL in PostgreSQL)."""
+    return "".join(c for c in text if c.isprintable())
 
 
 def _patient_columns(values: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from raredx.errors import InputError, RaredxError
 
 
@@ -21,8 +23,43 @@ class AuthenticationError(RaredxError):
 
 
 class PermissionDeniedError(RaredxError):
+    """A user (``actor``, when known) may not do what they asked (``permission``, when one was missing); the
+    service audits it."""
+
     exit_code = 7
     http_status = 403
+
+    def __init__(self, message: str, *, actor: Any = None, permission: str | None = None) -> None:
+        super().__init__(message)
+        self.actor = actor
+        self.permission = permission
+
+
+class TooManyAttemptsError(AuthenticationError):
+    """Sign-in is locked after too many wrong passwords, until ``until``."""
+
+    http_status = 429
+
+    def __init__(self, message: str, *, until: Any = None) -> None:
+        super().__init__(message)
+        self.until = until
+
+
+class PasswordPolicyError(InputError):
+    """A password the policy refuses; ``code`` names the rule (``short``, ``long``, ``common``, ``username``) so
+    that an interface can say it in the user's language."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class AccountConflictError(ConflictError):
+    """An account change that is refused; ``code`` names why (``exists``, ``self``, ``last_admin``)."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class PayloadTooLargeError(InputError):

@@ -15,7 +15,7 @@ import math
 import types
 import unicodedata
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -23,6 +23,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    computed_field,
     create_model,
     field_validator,
     model_validator,
@@ -241,6 +242,13 @@ class Identity(_Value):
 IDENTITY_FIELDS: tuple[str, ...] = tuple(Identity.model_fields)
 
 
+# At most this many entries in each of a patient's lists (features, diagnoses, ...): far more than any record
+# needs, and a bound on what one request can make the registry store.
+MAX_ITEMS = 1000
+_T = TypeVar("_T")
+Items = Annotated[list[_T], Field(max_length=MAX_ITEMS)]
+
+
 class _PatientFields(_Value):
     subject_id: str | None = None
     sex: Sex | None = None
@@ -260,16 +268,16 @@ class _PatientFields(_Value):
     phenopacket_meta: Json | None = None
     synthetic: bool = False
     identity: Identity | None = None
-    phenotypic_features: list[PhenotypicFeature] = []
-    diagnoses: list[Diagnosis] = []
-    interpretations: list[Interpretation] = []
-    genetic_findings: list[GeneticFinding] = []
-    measurements: list[Measurement] = []
-    family_relations: list[FamilyRelation] = []
-    treatments: list[Treatment] = []
-    drug_provisions: list[DrugProvision] = []
-    samples: list[Sample] = []
-    visits: list[Visit] = []
+    phenotypic_features: Items[PhenotypicFeature] = []
+    diagnoses: Items[Diagnosis] = []
+    interpretations: Items[Interpretation] = []
+    genetic_findings: Items[GeneticFinding] = []
+    measurements: Items[Measurement] = []
+    family_relations: Items[FamilyRelation] = []
+    treatments: Items[Treatment] = []
+    drug_provisions: Items[DrugProvision] = []
+    samples: Items[Sample] = []
+    visits: Items[Visit] = []
 
 
 # The patient's child lists (field name -> item schema), read off the fields above.
@@ -427,9 +435,26 @@ class AuditRecord(_Value):
     detail: Json | None
 
 
+class AuditPage(_Value):
+    """A page of the audit log (newest first) with the number of entries there are in all."""
+
+    data: list[AuditRecord]
+    count: int
+    offset: int
+    limit: int
+
+
 class UserPublic(_Value):
     id: int
     username: str
     role: str
     active: bool
     demo: bool = False
+    created_at: dt.datetime | None = None
+    failed_logins: int = 0  # wrong passwords in a row, lately
+    locked_until: dt.datetime | None = None  # sign-in refused until then (an admin can unlock)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def locked(self) -> bool:
+        return self.locked_until is not None

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from raredx.app.http import services
-from raredx.registry.errors import AuthenticationError
+from raredx.registry.errors import AuthenticationError, TooManyAttemptsError
 from raredx.web import _i18n
-from raredx.web._render import redirect, render
+from raredx.web._render import redirect, render, translator
 from raredx.web._session import CsrfChecked, end_session, safe_next, start_session, web_actor
 
 router = APIRouter()
@@ -34,19 +34,23 @@ def login_page(request: Request, next: str = "/patients") -> Response:
 def login(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
           next: Annotated[str, Form()] = "/patients") -> Response:
     try:
-        actor = services(request).authenticate(username, password)
+        _, token = services(request).sign_in(username, password, client=request.client.host if request.client else None)
+    except TooManyAttemptsError as exc:  # locked for a while (the same for every user name, known or not)
+        until = translator(request).date(exc.until) if exc.until else ""
+        return render(request, "login.html", next=safe_next(next), username=username,
+                      error="login.locked", until=until)
     except AuthenticationError:
         # the same answer for an unknown user and a wrong password; the user name is kept in the form
         return render(request, "login.html", next=safe_next(next), username=username, error="login.failed")
     response = redirect(request, safe_next(next))
-    start_session(request, response, actor)
+    start_session(request, response, token)
     return response
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
 def logout(request: Request) -> Response:
     response = redirect(request, "/login")
-    end_session(response)
+    end_session(request, response)
     return response
 
 

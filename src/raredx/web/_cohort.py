@@ -1,7 +1,8 @@
 """The cohort dashboard (server-side SVG charts of the registry's statistics) and the phenopacket import.
 
 Import is two steps: the upload is checked without writing anything (the same record checks the registry
-applies) and the report shown; "Import" then imports the kept upload (both through :mod:`raredx.app`)."""
+applies) and the report shown; "Import" then imports the kept upload (both through :mod:`raredx.app`). An
+upload with nothing to import is removed at once; a user has at most two waiting."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from raredx.app import discard_upload, import_upload, store_upload
+from raredx.app import discard_upload, import_upload
 from raredx.app.http import services
 from raredx.registry import POLICIES, Permission, check_policy
 from raredx.web._render import render
@@ -63,12 +64,15 @@ def import_check(request: Request, actor: WebActor, file: UploadFile,
     actor.require(Permission.IMPORT)
     svc = services(request)
     check_policy(policy)
-    path = store_upload(file.file, file.filename, file.content_type, max_mb=svc.settings.max_upload_mb)
+    path = svc.uploads.store(file.file, file.filename, file.content_type, max_mb=svc.settings.max_upload_mb)
     try:
         report = import_upload(svc.registry, actor, path, policy, dry_run=True)
     except BaseException:
         discard_upload(path)
         raise
+    if not report["imported"]:  # nothing to import: the file is not kept
+        discard_upload(path)
+        return render(request, "_import_report.html", report=report, token=None, policy=policy, final=False)
     token = svc.uploads.keep(path, actor)
     return render(request, "_import_report.html", report=report, token=token, policy=policy, final=False)
 

@@ -60,8 +60,8 @@ class Translator:
         """The message for ``key`` if there is one (e.g. an enum value), else ``fallback`` as given."""
         return self.messages.get(key, fallback)
 
-    def date(self, value: dt.date | dt.datetime | str | None) -> str:
-        """A date (or date and time, in UTC) as the user's locale writes it."""
+    def date(self, value: dt.date | dt.datetime | str | None, *, seconds: bool = False) -> str:
+        """A date (or date and time, in UTC, to the minute or the second) as the user's locale writes it."""
         if value is None or value == "":
             return ""
         if isinstance(value, str):
@@ -76,7 +76,7 @@ class Translator:
         else:
             text = f"{day.day} {self('month.' + str(day.month))} {day.year}"
         if isinstance(value, dt.datetime):
-            text += f" {value:%H:%M} UTC"
+            text += f" {value:%H:%M:%S} UTC" if seconds else f" {value:%H:%M} UTC"
         return text
 
     def number(self, value: float, digits: int = 0) -> str:

@@ -17,10 +17,12 @@ AnyHandler = Callable[[Request, Any], Response | Awaitable[Response]]  # what Fa
 
 def install(app: FastAPI) -> None:
     """Add the pages, ``/static``, and an HTML face to the app's error handlers (JSON stays for ``/api``)."""
-    from raredx.web import _auth, _cohort, _diagnosis, _patients, _render
+    from raredx.app.http import allow_uploads
+    from raredx.web import _admin, _auth, _cohort, _diagnosis, _patients, _render
 
-    for module in (_auth, _patients, _diagnosis, _cohort):
+    for module in (_auth, _patients, _diagnosis, _cohort, _admin):
         app.include_router(module.router, include_in_schema=False)
+    allow_uploads(app, "/import")
     static = resources.files("raredx.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 

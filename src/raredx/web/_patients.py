@@ -25,6 +25,7 @@ from raredx.web._session import CsrfChecked, WebActor
 
 router = APIRouter(prefix="/patients")
 PAGE = 25
+AUDIT_PAGE = 50
 FILTERS = ("pseudonym", "disease", "gene", "hpo", "region", "diagnosis_status", "provision_status")
 
 
@@ -213,6 +214,17 @@ def history(request: Request, pid: int, actor: WebActor) -> Response:
         changed.append(keys if before else [])
         before = r.snapshot
     return render(request, "_history.html", revisions=list(zip(revisions, changed))[::-1])
+
+
+@router.get("/{pid}/audit")
+def patient_audit(request: Request, pid: int, actor: WebActor, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+    """Who did what with this patient's record (newest first, a page at a time): reads, the lists and exports
+    that showed it, changes, refused attempts."""
+    actor.require(Permission.AUDIT)
+    reg = _registry(request)
+    p = reg.get_patient(actor, pid)
+    page = reg.audit_page(actor, patient_id=pid, offset=offset, limit=AUDIT_PAGE)
+    return render(request, "patient_audit.html", p=p, page=page, page_size=AUDIT_PAGE)
 
 
 @router.get("/{pid}/report")

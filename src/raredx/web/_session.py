@@ -1,4 +1,5 @@
-"""The browser session: the service's signed bearer token kept in an HttpOnly cookie, and CSRF protection.
+"""The browser session: the service's signed bearer token kept in an HttpOnly cookie (revoked on the server
+when the user signs out), and CSRF protection.
 
 CSRF: every page gets a random nonce in the ``rdx_csrf`` cookie; forms and htmx requests send
 ``HMAC(signing key, nonce)`` (hidden field ``csrf`` or header ``X-CSRF-Token``). A page on another site can
@@ -84,15 +85,17 @@ WebActor = Annotated[Actor, Depends(web_actor)]
 CsrfChecked = Depends(check_csrf)
 
 
-def start_session(request: Request, response: Response, actor: Actor) -> None:
-    svc = services(request)
-    token = svc.signer.issue(actor)
-    minutes = svc.settings.token_minutes
+def start_session(request: Request, response: Response, token: str) -> None:
+    """Keep the token of a sign-in in the session cookie."""
+    minutes = services(request).settings.token_minutes
     response.set_cookie(SESSION_COOKIE, token, max_age=minutes * 60, httponly=True, samesite="strict",
                         secure=_secure(request), path="/")
 
 
-def end_session(response: Response) -> None:
+def end_session(request: Request, response: Response) -> None:
+    """Revoke the session's token on the server (it stops working at once, also if a copy of the cookie was
+    kept), and drop the cookie."""
+    services(request).sign_out(request.cookies.get(SESSION_COOKIE))
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 

@@ -5,9 +5,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from raredx.api._errors import errors
-from raredx.api.deps import CurrentActor, RdxDep, RegistryDep
+from raredx.api.deps import TOTAL_COUNT, CurrentActor, RdxDep, RegistryDep
 from raredx.api.schemas import (
     MAX_ID,
+    MAX_PAGE,
     AuditRecord,
     Differential,
     PatientCreate,
@@ -63,9 +64,14 @@ def history(patient_id: PatientId, registry: RegistryDep, actor: CurrentActor) -
     return registry.history(actor, patient_id)
 
 
-@router.get("/{patient_id}/audit", response_model=list[AuditRecord], summary="The patient's audit entries, newest first")
-def patient_audit(patient_id: PatientId, registry: RegistryDep, actor: CurrentActor) -> list[AuditRecord]:
-    return registry.audit_log(actor, patient_id=patient_id)
+@router.get("/{patient_id}/audit", response_model=list[AuditRecord],
+            summary="The patient's audit entries, newest first (X-Total-Count: how many in all)", responses=TOTAL_COUNT)
+def patient_audit(patient_id: PatientId, registry: RegistryDep, actor: CurrentActor, response: Response,
+                  offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+                  limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100) -> list[AuditRecord]:
+    page = registry.audit_page(actor, patient_id=patient_id, offset=offset, limit=limit)
+    response.headers["X-Total-Count"] = str(page.count)
+    return page.data
 
 
 @router.get("/{patient_id}/phenopacket", summary="The patient as a GA4GH Phenopacket v2", responses=errors(404))

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from raredx.api._errors import ErrorWithProblems, errors
 from raredx.api.deps import CurrentActor, RegistryDep, ServicesDep
 from raredx.api.schemas import ImportReportOut, PatientFilter
-from raredx.app import discard_upload, import_upload, store_upload, write_zip
+from raredx.app import discard_upload, import_upload, write_zip
 from raredx.registry import check_policy
 
 router = APIRouter(prefix="/api/phenopackets", tags=["phenopackets"], responses=errors(401, 403, 422))
@@ -23,7 +23,7 @@ ZIP = {"content": {"application/zip": {"schema": {"type": "string", "format": "b
 async def import_phenopackets(file: UploadFile, svc: ServicesDep, actor: CurrentActor,
                               policy: Annotated[str, Form()] = "lenient") -> ImportReportOut:
     check_policy(policy)
-    path = await run_in_threadpool(store_upload, file.file, file.filename, file.content_type,
+    path = await run_in_threadpool(svc.uploads.store, file.file, file.filename, file.content_type,
                                    max_mb=svc.settings.max_upload_mb)
     try:
         report = await run_in_threadpool(import_upload, svc.registry, actor, path, policy)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from raredx import __version__
 from raredx.api._errors import errors
-from raredx.api.deps import CurrentActor, RdxDep, RegistryDep, ServicesDep, SettingsDep, requires
+from raredx.api.deps import TOTAL_COUNT, CurrentActor, RdxDep, RegistryDep, ServicesDep, SettingsDep, requires
 from raredx.api.schemas import MAX_ID, MAX_PAGE, AuditRecord, DiagnoseRequest, Differential, HealthOut, TermHitOut
 from raredx.io import case_from_phenopacket
 from raredx.registry import Permission
@@ -41,12 +41,15 @@ def terms(svc: ServicesDep, _actor: CurrentActor, q: Annotated[str, Query(min_le
     return [TermHitOut(id=h.id, label=h.label, matched=h.matched, score=h.score) for h in svc.terms.search(q, limit)]
 
 
-@router.get("/audit", response_model=list[AuditRecord], summary="The audit log, newest first",
-            responses=errors(401, 403, 422))
-def audit(registry: RegistryDep, actor: CurrentActor, patient_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+@router.get("/audit", response_model=list[AuditRecord], summary="The audit log, newest first (X-Total-Count: how many in all)",
+            responses={**errors(401, 403, 422), **TOTAL_COUNT})
+def audit(registry: RegistryDep, actor: CurrentActor, response: Response,
+          patient_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
           offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
           limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100) -> list[AuditRecord]:
-    return registry.audit_log(actor, patient_id=patient_id, offset=offset, limit=limit)
+    page = registry.audit_page(actor, patient_id=patient_id, offset=offset, limit=limit)
+    response.headers["X-Total-Count"] = str(page.count)
+    return page.data
 
 
 @router.get("/health", response_model=HealthOut, summary="Liveness, version, demo mode (no authentication)",
