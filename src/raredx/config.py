@@ -68,6 +68,14 @@ def default_registry_dir() -> Path:
     return user_data_home() / "registry"
 
 
+def cpu_count() -> int:
+    """The cores this process may run on (the default number of ``raredx serve`` workers)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def dev_phenopackets(start: Path | None = None) -> Path | None:
     """The development phenopackets (``dev-phenopackets.zip``): in the working directory, else in ``shared/``
     beside the checkout (found from ``start``, default the working directory, and from this file); None if absent."""
@@ -92,6 +100,8 @@ class Settings(BaseSettings):
     token_minutes: int = Field(default=60, ge=1, description="Lifetime of a bearer token or a web session.")
     max_upload_mb: int = Field(default=100, ge=1, description="Largest phenopacket upload (API and workbench).")
     demo: bool = Field(default=False, description="Demo mode: the demo users' published passwords work.")
+    workers: int = Field(default_factory=cpu_count, ge=1, le=64,
+                         description="Worker processes of raredx serve (each loads the knowledge base once).")
 
     @property
     def url(self) -> str:
@@ -100,6 +110,12 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 2**20
+
+    def environment(self) -> dict[str, str]:
+        """The ``RAREDX_*`` variables that give these settings (those that are set), for worker processes."""
+        values = self.model_dump(exclude_none=True)
+        return {ENV_PREFIX + name.upper(): str(v).lower() if isinstance(v, bool) else str(v)
+                for name, v in values.items()}
 
     @classmethod
     def variables(cls) -> list[str]:

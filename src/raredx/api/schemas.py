@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,6 +13,8 @@ from raredx.registry.schemas import (
     PatientFilter,
     PatientPublic,
     PatientsPublic,
+    PatientSummaries,
+    PatientSummary,
     PatientUpdate,
     Revision,
     UserPublic,
@@ -20,16 +22,19 @@ from raredx.registry.schemas import (
 
 __all__ = [
     "AuditRecord", "DiagnoseRequest", "ErrorOut", "HealthOut", "ImportIssueOut", "ImportReportOut", "PatientCreate",
-    "PatientFilter", "PatientPublic", "PatientQuery", "PatientUpdate", "PatientsPublic", "Revision", "TermHitOut", "Token", "UserCreate",
+    "PatientFilter", "PatientPublic", "PatientQuery", "PatientSummaries", "PatientSummary", "PatientUpdate", "PatientsPublic", "Revision", "TermHitOut", "Token", "UserCreate",
     "UserPublic",
 ]
 
 
 class PatientQuery(PatientFilter):
-    """The query string of GET /api/patients: the filters plus paging."""
+    """The query string of GET /api/patients: the filters, paging, and how much of each patient to return."""
 
     offset: int = Field(default=0, ge=0)
     limit: int = Field(default=50, ge=1, le=500)
+    view: Literal["summary", "full"] = Field(
+        default="summary", description="summary: a list line per patient (PatientSummary); full: whole records "
+        "(PatientPublic), with every list of each.")
 
 
 class Token(BaseModel):

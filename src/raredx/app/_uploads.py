@@ -4,13 +4,13 @@ type check (the bytes must be JSON or a ZIP; a declared ZIP must be one), one me
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 import shutil
 import tempfile
-import threading
 import time
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -75,49 +75,67 @@ def import_upload(registry: Registry, actor: Actor, path: Path, policy: str, *, 
     return {**report.for_display(path), "failed": report.failed}
 
 
-@dataclass(frozen=True, slots=True)
-class _Kept:
-    path: Path
-    username: str
-    at: float
-
-
 class KeptUploads:
-    """Checked uploads waiting for the user's "Import" (the workbench's two-step import); forgotten after an hour."""
+    """Checked uploads waiting for the user's "Import" (the workbench's two-step import); forgotten after an hour.
+
+    They are kept on disk under ``root`` (a private folder beside the registry), so that whichever worker process
+    of the server gets the "Import" finds the upload another one checked."""
 
     KEEP_SECONDS = 3600
+    _META = "kept.json"
 
-    def __init__(self) -> None:
-        self._kept: dict[str, _Kept] = {}
-        self._lock = threading.Lock()
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def keep(self, path: Path, actor: Actor) -> str:
-        """A token that :meth:`take` exchanges for the upload (by the same user only)."""
+        """A token that :meth:`take` exchanges for the upload ``path`` (by the same user only); the upload's folder
+        (from :func:`store_upload`) moves under :attr:`root`."""
+        self._forget_old()
         token = secrets.token_urlsafe(16)
-        with self._lock:
-            self._forget_old()
-            self._kept[token] = _Kept(path, actor.username, time.time())
+        staging = self.root / f"{token}.new"
+        shutil.move(str(path.parent), staging)
+        (staging / self._META).write_text(json.dumps({"name": path.name, "username": actor.username}))
+        staging.rename(self.root / token)
         return token
 
     def take(self, token: str, actor: Actor) -> Path:
-        with self._lock:
-            self._forget_old()
-            kept = self._kept.get(token)
-            if kept is None or kept.username != actor.username:
-                raise NotFoundError("this upload is no longer kept (over an hour old, or imported already); "
-                                    "upload the file again.")
-            del self._kept[token]
-        return kept.path
+        """The upload kept under ``token`` for ``actor``, now theirs to import and discard (once: a second take, by
+        any worker, finds nothing)."""
+        self._forget_old()
+        folder = self.root / token
+        meta = self._meta(folder) if _TOKEN.fullmatch(token) else None
+        taken = self.root / f"{token}.taken"
+        try:
+            if meta is None or meta["username"] != actor.username:
+                raise FileNotFoundError(token)
+            folder.rename(taken)  # atomic: of two takes, one wins
+        except OSError as exc:
+            raise NotFoundError("this upload is no longer kept (over an hour old, or imported already); "
+                                "upload the file again.") from exc
+        return taken / str(meta["name"])
 
     def clear(self) -> None:
-        with self._lock:
-            for kept in self._kept.values():
-                discard_upload(kept.path)
-            self._kept.clear()
+        """Forget every kept upload."""
+        for folder in self.root.iterdir():
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _meta(self, folder: Path) -> dict[str, Any] | None:
+        try:
+            meta: dict[str, Any] = json.loads((folder / self._META).read_text())
+        except (OSError, ValueError):
+            return None
+        return meta
 
     def _forget_old(self) -> None:
         now = time.time()
-        for token, kept in list(self._kept.items()):
-            if now - kept.at > self.KEEP_SECONDS:
-                discard_upload(kept.path)
-                del self._kept[token]
+        for folder in self.root.iterdir():
+            try:
+                old = now - folder.stat().st_mtime > self.KEEP_SECONDS
+            except OSError:
+                continue
+            if old:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")

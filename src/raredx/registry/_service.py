@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -32,11 +32,14 @@ from raredx.registry.schemas import (
     CHILD_SCHEMAS,
     IDENTITY_FIELDS,
     AuditRecord,
+    DiagnosisSummary,
     Identity,
     PatientCreate,
     PatientFilter,
     PatientPublic,
     PatientsPublic,
+    PatientSummaries,
+    PatientSummary,
     PatientUpdate,
     Revision,
     UserPublic,
@@ -301,6 +304,8 @@ class Registry:
             conds.append(P.region == f.region)
         if f.pseudonym:
             conds.append(P.pseudonym.startswith(f.pseudonym, autoescape=True))
+            if self.engine.dialect.name == "sqlite":  # its LIKE ignores case and the index; a range uses the index
+                conds.append(P.pseudonym.between(f.pseudonym, f.pseudonym + "\U0010ffff"))
         # child filters as uncorrelated "id IN (SELECT patient_id ...)": evaluated once, not once per patient
         if f.disease or f.diagnosis_status:
             D = m.Diagnosis
@@ -327,19 +332,71 @@ class Registry:
         return sorted(self.ontology.ids[i] for i in self.ontology.descendants(res.index))
 
     def list_patients(self, actor: Actor, f: PatientFilter | None = None, *, offset: int = 0, limit: int = 50) -> PatientsPublic:
-        actor.require(Permission.READ)
-        f = f or PatientFilter()
-        if not 1 <= limit <= MAX_PAGE or offset < 0:
-            raise InputError(f"limit must be 1..{MAX_PAGE} and offset >= 0 (got limit={limit}, offset={offset}).")
-        conds = self._conditions(actor, f)
+        """A page of matching patients as whole records (:meth:`list_summaries` is the lighter list)."""
+        f, conds = self._list_query(actor, f, offset, limit)
         with self._sessions() as s, s.begin():
-            count = s.scalar(select(func.count()).select_from(m.Patient).where(*conds)) or 0
-            ids = list(s.scalars(select(m.Patient.id).where(*conds).order_by(m.Patient.id).offset(offset).limit(limit)))
+            count, ids = self._page(s, conds, offset, limit)
             rows = s.scalars(select(m.Patient).where(m.Patient.id.in_(ids)).order_by(m.Patient.id)
                              .options(*[selectinload(getattr(m.Patient, n)) for n in CHILDREN])).all() if ids else []
             data = [self._to_public(r, actor) for r in rows]
             self._audit(s, actor, "list", None, filter=f.model_dump(exclude_defaults=True), patient_ids=ids)
             return PatientsPublic(data=data, count=count, offset=offset, limit=limit)
+
+    def list_summaries(self, actor: Actor, f: PatientFilter | None = None, *, offset: int = 0,
+                       limit: int = 50) -> PatientSummaries:
+        """A page of matching patients as list lines (:class:`PatientSummary`): what a patient list shows, read
+        without the records' lists (only their counts) and audited as :meth:`list_patients` is."""
+        f, conds = self._list_query(actor, f, offset, limit)
+        with self._sessions() as s, s.begin():
+            count, ids = self._page(s, conds, offset, limit)
+            data = self._summaries(s, ids, actor)
+            self._audit(s, actor, "list", None, filter=f.model_dump(exclude_defaults=True), patient_ids=ids)
+            return PatientSummaries(data=data, count=count, offset=offset, limit=limit)
+
+    def _list_query(self, actor: Actor, f: PatientFilter | None, offset: int, limit: int) -> tuple[PatientFilter, list[Any]]:
+        actor.require(Permission.READ)
+        f = f or PatientFilter()
+        if not 1 <= limit <= MAX_PAGE or offset < 0:
+            raise InputError(f"limit must be 1..{MAX_PAGE} and offset >= 0 (got limit={limit}, offset={offset}).")
+        return f, self._conditions(actor, f)
+
+    @staticmethod
+    def _page(s: Session, conds: list[Any], offset: int, limit: int) -> tuple[int, list[int]]:
+        """(how many patients match, the ids of the page asked for)."""
+        count = s.scalar(select(func.count()).select_from(m.Patient).where(*conds)) or 0
+        ids = list(s.scalars(select(m.Patient.id).where(*conds).order_by(m.Patient.id).offset(offset).limit(limit)))
+        return count, ids
+
+    @staticmethod
+    def _summaries(s: Session, ids: list[int], actor: Actor) -> list[PatientSummary]:
+        if not ids:
+            return []
+        P, D = m.Patient, m.Diagnosis
+        identity = actor.can(Permission.READ_IDENTITY)
+        own = ("id", "pseudonym", "version", "sex", "date_of_birth", "vital_status", "region", "updated_at", "deleted_at")
+        names = (*own, *(k for k in IDENTITY_FIELDS if identity and k not in own))
+        counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+        per_list = [select(literal(name), model.patient_id, func.count()).where(model.patient_id.in_(ids))  # type: ignore[attr-defined]
+                    .group_by(model.patient_id) for name, (model, _) in CHILDREN.items()]  # type: ignore[attr-defined]
+        for name, pid, n in s.execute(union_all(*per_list)):
+            counts[pid][name] = n
+        main: dict[int, DiagnosisSummary] = {}
+        for pid, disease_id, label, status in s.execute(
+                select(D.patient_id, D.disease_id, D.label, D.status)
+                .where(D.patient_id.in_(ids), D.status != "ruled_out").order_by(D.patient_id, D.position)):
+            if pid not in main or (status == "confirmed" and main[pid].status != "confirmed"):
+                main[pid] = DiagnosisSummary(disease_id=disease_id, label=label, status=status)
+        out = []
+        for row in s.execute(select(*(getattr(P, k) for k in names)).where(P.id.in_(ids)).order_by(P.id)):
+            v = dict(zip(names, row))
+            ident = {k: v[k] for k in IDENTITY_FIELDS} if identity else {}
+            out.append(PatientSummary(
+                id=v["id"], pseudonym=v["pseudonym"], version=v["version"], sex=v["sex"],
+                birth_year=v["date_of_birth"].year if v["date_of_birth"] else None, vital_status=v["vital_status"],
+                region=v["region"], identity=Identity(**ident) if any(x is not None for x in ident.values()) else None,
+                main_diagnosis=main.get(v["id"]), counts=counts[v["id"]], updated_at=v["updated_at"],
+                deleted_at=v["deleted_at"]))
+        return out
 
     def search_ids(self, actor: Actor, f: PatientFilter, *, limit: int = 50) -> tuple[int, list[int]]:
         """Count and first ids of the matching patients (what a search page needs; used by the benchmark)."""

@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from starlette.concurrency import run_in_threadpool
 
-from raredx.api.deps import CurrentActor, RdxDep, RegistryDep
+from raredx.api.deps import CurrentActor, RegistryDep, ServicesDep
 from raredx.api.schemas import (
     AuditRecord,
     PatientCreate,
@@ -12,6 +13,7 @@ from raredx.api.schemas import (
     PatientPublic,
     PatientQuery,
     PatientsPublic,
+    PatientSummaries,
     PatientUpdate,
     Revision,
 )
@@ -20,10 +22,18 @@ from raredx.app import case_for_patient
 router = APIRouter(prefix="/api/patients", tags=["patients"])
 
 
-@router.get("", response_model=PatientsPublic, summary="Search patients (filters combine with AND)")
-def list_patients(registry: RegistryDep, actor: CurrentActor, q: Annotated[PatientQuery, Query()]) -> PatientsPublic:
-    filters = PatientFilter.model_validate(q.model_dump(exclude={"offset", "limit"}))
-    return registry.list_patients(actor, filters, offset=q.offset, limit=q.limit)
+@router.get("", response_model=PatientSummaries | PatientsPublic,
+            summary="Search patients (filters combine with AND): list lines, or whole records with view=full")
+def list_patients(registry: RegistryDep, actor: CurrentActor, q: Annotated[PatientQuery, Query()]) -> Response:
+    filters = PatientFilter.model_validate(q.model_dump(exclude={"offset", "limit", "view"}))
+    page: PatientSummaries | PatientsPublic
+    if q.view == "full":
+        page = registry.list_patients(actor, filters, offset=q.offset, limit=q.limit)
+    else:
+        page = registry.list_summaries(actor, filters, offset=q.offset, limit=q.limit)
+    # the page is a validated response model already: serialise it once (FastAPI would dump, re-validate, then
+    # serialise it; the response_model above documents it)
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.post("", response_model=PatientPublic, status_code=201)
@@ -69,6 +79,7 @@ def export_phenopacket(patient_id: int, registry: RegistryDep, actor: CurrentAct
 
 
 @router.post("/{patient_id}/diagnose", summary="Rank diseases for the stored phenotype (same JSON as raredx diagnose)")
-def diagnose_patient(patient_id: int, registry: RegistryDep, rdx: RdxDep, actor: CurrentActor,
-                     top: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
-    return rdx.diagnose(case_for_patient(registry, actor, patient_id), top=top, strict=False).to_dict()
+async def diagnose_patient(patient_id: int, svc: ServicesDep, actor: CurrentActor,
+                           top: Annotated[int, Query(ge=1, le=100)] = 10) -> Response:
+    case = await run_in_threadpool(case_for_patient, svc.registry, actor, patient_id)
+    return Response(await svc.diagnose_json(case, top=top, strict=False), media_type="application/json")
