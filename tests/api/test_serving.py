@@ -95,3 +95,11 @@ def test_compressed_npz_still_loads(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "c.npz") as zf:
         assert zf.infolist()[0].compress_type == zipfile.ZIP_DEFLATED
     assert load_npz(tmp_path / "c.npz")["a"].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_no_folder_for_kept_uploads_until_one_is_kept(tmp_path: Path) -> None:
+    kept = KeptUploads(tmp_path / "uploads")
+    kept.clear()
+    with pytest.raises(NotFoundError):
+        kept.take("A" * 22, Actor("alice", "clinician"))
+    assert not (tmp_path / "uploads").exists()

@@ -85,12 +85,12 @@ class KeptUploads:
     _META = "kept.json"
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.root = root  # made at the first upload kept
 
     def keep(self, path: Path, actor: Actor) -> str:
         """A token that :meth:`take` exchanges for the upload ``path`` (by the same user only); the upload's folder
         (from :func:`store_upload`) moves under :attr:`root`."""
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._forget_old()
         token = secrets.token_urlsafe(16)
         staging = self.root / f"{token}.new"
@@ -117,8 +117,11 @@ class KeptUploads:
 
     def clear(self) -> None:
         """Forget every kept upload."""
-        for folder in self.root.iterdir():
+        for folder in self._folders():
             shutil.rmtree(folder, ignore_errors=True)
+
+    def _folders(self) -> list[Path]:
+        return list(self.root.iterdir()) if self.root.is_dir() else []
 
     def _meta(self, folder: Path) -> dict[str, Any] | None:
         try:
@@ -129,7 +132,7 @@ class KeptUploads:
 
     def _forget_old(self) -> None:
         now = time.time()
-        for folder in self.root.iterdir():
+        for folder in self._folders():
             try:
                 old = now - folder.stat().st_mtime > self.KEEP_SECONDS
             except OSError:
