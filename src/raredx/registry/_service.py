@@ -294,6 +294,13 @@ class Registry:
             return out
 
     def _conditions(self, actor: Actor, f: PatientFilter) -> list[Any]:
+        """The filter as conditions on patients: its own columns, then each list filter as an uncorrelated
+        "id IN (SELECT patient_id ...)", evaluated once, not once per patient."""
+        P = m.Patient
+        return [*self._patient_conditions(actor, f),
+                *(P.id.in_(select(model.patient_id).where(*where)) for model, where, _ in self._list_filters(f))]
+
+    def _patient_conditions(self, actor: Actor, f: PatientFilter) -> list[Any]:
         P = m.Patient
         conds: list[Any] = []
         if f.include_deleted:
@@ -306,24 +313,29 @@ class Registry:
             conds.append(P.pseudonym.startswith(f.pseudonym, autoescape=True))
             if self.engine.dialect.name == "sqlite":  # its LIKE ignores case and the index; a range uses the index
                 conds.append(P.pseudonym.between(f.pseudonym, f.pseudonym + "\U0010ffff"))
-        # child filters as uncorrelated "id IN (SELECT patient_id ...)": evaluated once, not once per patient
+        return conds
+
+    def _list_filters(self, f: PatientFilter) -> list[tuple[Any, list[Any], bool]]:
+        """The filters on the patients' lists: (table, conditions on its rows, whether they are few equalities, cheap
+        to test for one patient at a time)."""
+        out: list[tuple[Any, list[Any], bool]] = []
         if f.disease or f.diagnosis_status:
             D = m.Diagnosis
             sub = [D.status == f.diagnosis_status if f.diagnosis_status else D.status != "ruled_out"]
             if f.disease:
                 ids = self.equivalent_ids(f.disease) if self.equivalent_ids else (f.disease,)
                 sub.append(D.disease_id.in_(ids or (f.disease,)))
-            conds.append(P.id.in_(select(D.patient_id).where(*sub)))
+            out.append((D, sub, True))
         if f.gene:
             G = m.GeneticFinding
-            conds.append(P.id.in_(select(G.patient_id).where(G.gene_symbol.in_({f.gene, f.gene.upper()}))))
+            out.append((G, [G.gene_symbol.in_({f.gene, f.gene.upper()})], True))
         if f.hpo:
             F = m.PhenotypicFeature
-            conds.append(P.id.in_(select(F.patient_id).where(F.hpo_id.in_(self._descendants(f.hpo)), F.excluded.is_(False))))
+            out.append((F, [F.hpo_id.in_(self._descendants(f.hpo)), F.excluded.is_(False)], False))  # many terms
         if f.provision_status:
             R = m.DrugProvision
-            conds.append(P.id.in_(select(R.patient_id).where(R.status == f.provision_status)))
-        return conds
+            out.append((R, [R.status == f.provision_status], True))
+        return out
 
     def _descendants(self, term_id: str) -> list[str]:
         if self.ontology is None:
@@ -333,9 +345,9 @@ class Registry:
 
     def list_patients(self, actor: Actor, f: PatientFilter | None = None, *, offset: int = 0, limit: int = 50) -> PatientsPublic:
         """A page of matching patients as whole records (:meth:`list_summaries` is the lighter list)."""
-        f, conds = self._list_query(actor, f, offset, limit)
+        f = self._list_query(actor, f, offset, limit)
         with self._sessions() as s, s.begin():
-            count, ids = self._page(s, conds, offset, limit)
+            count, ids = self._page(s, actor, f, offset, limit)
             rows = s.scalars(select(m.Patient).where(m.Patient.id.in_(ids)).order_by(m.Patient.id)
                              .options(*[selectinload(getattr(m.Patient, n)) for n in CHILDREN])).all() if ids else []
             data = [self._to_public(r, actor) for r in rows]
@@ -346,25 +358,43 @@ class Registry:
                        limit: int = 50) -> PatientSummaries:
         """A page of matching patients as list lines (:class:`PatientSummary`): what a patient list shows, read
         without the records' lists (only their counts) and audited as :meth:`list_patients` is."""
-        f, conds = self._list_query(actor, f, offset, limit)
+        f = self._list_query(actor, f, offset, limit)
         with self._sessions() as s, s.begin():
-            count, ids = self._page(s, conds, offset, limit)
+            count, ids = self._page(s, actor, f, offset, limit)
             data = self._summaries(s, ids, actor)
             self._audit(s, actor, "list", None, filter=f.model_dump(exclude_defaults=True), patient_ids=ids)
             return PatientSummaries(data=data, count=count, offset=offset, limit=limit)
 
-    def _list_query(self, actor: Actor, f: PatientFilter | None, offset: int, limit: int) -> tuple[PatientFilter, list[Any]]:
+    @staticmethod
+    def _list_query(actor: Actor, f: PatientFilter | None, offset: int, limit: int) -> PatientFilter:
         actor.require(Permission.READ)
-        f = f or PatientFilter()
         if not 1 <= limit <= MAX_PAGE or offset < 0:
             raise InputError(f"limit must be 1..{MAX_PAGE} and offset >= 0 (got limit={limit}, offset={offset}).")
-        return f, self._conditions(actor, f)
+        return f or PatientFilter()
 
-    @staticmethod
-    def _page(s: Session, conds: list[Any], offset: int, limit: int) -> tuple[int, list[int]]:
-        """(how many patients match, the ids of the page asked for)."""
-        count = s.scalar(select(func.count()).select_from(m.Patient).where(*conds)) or 0
-        ids = list(s.scalars(select(m.Patient.id).where(*conds).order_by(m.Patient.id).offset(offset).limit(limit)))
+    def _page(self, s: Session, actor: Actor, f: PatientFilter, offset: int, limit: int) -> tuple[int, list[int]]:
+        """(how many patients match, the ids of the page asked for), each by the query shape that is quick for it."""
+        P = m.Patient
+        conds = self._conditions(actor, f)
+        lists = self._list_filters(f)
+        if len(lists) == 1 and not (f.region or f.pseudonym):
+            # one list filter: count its distinct patients off its index (less the deleted ones) instead of
+            # testing every patient against the set of matches
+            model, where, _ = lists[0]
+            q = select(func.count(func.distinct(model.patient_id))).where(*where)
+            if not f.include_deleted:
+                q = q.where(model.patient_id.not_in(select(P.id).where(P.deleted_at.is_not(None))))
+            count = s.scalar(q) or 0
+        else:
+            count = s.scalar(select(func.count()).select_from(P).where(*conds)) or 0
+        if count and lists and all(cheap for _, _, cheap in lists):
+            # when matches are dense, walking the patients in order and testing each finds the page before the
+            # set of all matches would be collected
+            walk = (offset + limit) * (s.scalar(select(func.max(P.id))) or 0)
+            if walk < count * count:
+                conds = [*self._patient_conditions(actor, f),
+                         *(select(1).where(model.patient_id == P.id, *where).exists() for model, where, _ in lists)]
+        ids = list(s.scalars(select(P.id).where(*conds).order_by(P.id).offset(offset).limit(limit))) if count > offset else []
         return count, ids
 
     @staticmethod
