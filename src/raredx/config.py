@@ -79,6 +79,12 @@ def private_dir(path: Path) -> Path:
         path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
         os.chmod(path, PRIVATE_DIR_MODE)  # whatever the umask took off or left
     return path
+def cpu_count() -> int:
+    """The cores this process may run on (the default number of ``raredx serve`` workers)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def dev_phenopackets(start: Path | None = None) -> Path | None:
@@ -110,6 +116,8 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = Field(default=15, ge=1, description="How long sign-in stays locked (an admin can "
                                                                      "unlock it sooner).")
     demo: bool = Field(default=False, description="Demo mode: the demo users' published passwords work.")
+    workers: int = Field(default_factory=cpu_count, ge=1, le=64,
+                         description="Worker processes of raredx serve (each loads the knowledge base once).")
 
     @property
     def url(self) -> str:
@@ -118,6 +126,12 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 2**20
+
+    def environment(self) -> dict[str, str]:
+        """The ``RAREDX_*`` variables that give these settings (those that are set), for worker processes."""
+        values = self.model_dump(exclude_none=True)
+        return {ENV_PREFIX + name.upper(): str(v).lower() if isinstance(v, bool) else str(v)
+                for name, v in values.items()}
 
     @classmethod
     def variables(cls) -> list[str]:

@@ -15,3 +15,9 @@ def create_app(settings: Settings | None = None, *, rdx: RareDx | None = None, r
     from raredx import api, web
 
     return api.create_app(settings, rdx=rdx, registry=registry, install=(web.install,))
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of ``raredx serve``: its settings from the ``RAREDX_*`` variables (the command
+    puts its options there). Each worker loads the knowledge base and opens the registry once, at start-up."""
+    return create_app(Settings())

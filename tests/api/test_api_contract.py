@@ -122,7 +122,7 @@ def test_timestamps_are_utc_with_their_offset(client: TestClient, auth) -> None:
     assert abs(dt.datetime.now(dt.UTC) - created) < dt.timedelta(minutes=10)
     assert all(_utc(r["at"]) for r in client.get(f"/api/patients/{p['id']}/history", headers=admin).json())
     assert all(_utc(a["at"]) for a in client.get("/api/audit", headers=admin).json())
-    listed = client.get("/api/patients", params={"include_deleted": True}, headers=admin).json()["data"][0]
+    listed = client.get("/api/patients", params={"include_deleted": True, "view": "full"}, headers=admin).json()["data"][0]
     assert _utc(listed["created_at"]) == created
 
 

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -101,3 +102,38 @@ def test_user_management_commands(cli_env: dict[str, str], tmp_path: Path) -> No
     assert r.returncode == 4 and "no user 'nobody'" in r.stderr
     assert "deleted" in cli(["user", "delete", "ann", "--yes"], env).stdout
     assert cli(["user", "list"], env).stdout == ""
+
+
+def test_serve_with_several_workers_shares_the_token_key(cli_env: dict[str, str], tmp_path: Path) -> None:
+    """Two worker processes: the key, the schema and the caches are made once, before them, so a token issued by
+    one worker is good at the other, and every request is answered."""
+    env = {**cli_env, "RAREDX_REGISTRY_DIR": str(tmp_path / "reg")}
+    assert cli(["user", "add", "alice", "--role", "clinician", "--password-stdin"], env, "a long password\n").returncode == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "raredx", "serve", "--port", str(port), "--workers", "2"], cwd=REPO,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(base + "/api/health", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("the service did not start")
+        statuses = []
+        for _ in range(12):  # a new connection each: the two workers take turns accepting them
+            form = urllib.parse.urlencode({"username": "alice", "password": "a long password"}).encode()
+            token = json.load(urllib.request.urlopen(base + "/api/auth/token", data=form, timeout=10))["access_token"]
+            for _ in range(2):
+                req = urllib.request.Request(base + "/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    statuses.append(resp.status)
+        assert statuses == [200] * 24
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert err.count("Application startup complete") == 2, err

@@ -129,7 +129,8 @@ def _upload(web: TestClient, csrf: str, name: str, data: bytes):  # type: ignore
 
 
 def _pending(web: TestClient) -> list[Path]:
-    return [p for p in services(web).uploads.dir.iterdir() if p.is_dir()]
+    root = services(web).uploads.root
+    return [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
 
 
 def test_uploads_with_nothing_to_import_are_removed_and_two_are_kept_per_user(web: TestClient) -> None:
@@ -150,29 +151,18 @@ def test_uploads_with_nothing_to_import_are_removed_and_two_are_kept_per_user(we
     assert "1 imported" in r.text and len(_pending(web)) == 1
 
 
-def test_leftover_uploads_of_a_server_that_is_gone_are_removed_at_start(tmp_path: Path) -> None:
-    running = KeptUploads(tmp_path)
-    kept = running.store(io.BytesIO(b"{}"), "case.json", "application/json", max_mb=1)
-    gone = tmp_path / "raredx-uploads-crashed"
-    (gone / "raredx-upload-x").mkdir(parents=True)
-    (gone / ".lock").write_bytes(b"")  # its server died: nobody holds the lock
-    (gone / "raredx-upload-x" / "big.zip").write_bytes(b"PK" * 1000)
-    old = tmp_path / "raredx-web-upload-abc"  # a single upload of an older version, over an hour old
-    old.mkdir()
-    os.utime(old, (time.time() - 7200, time.time() - 7200))
-    young = tmp_path / "raredx-upload-young"
-    young.mkdir()
-    other = tmp_path / "something-else"
-    other.mkdir()
-    second = KeptUploads(tmp_path)
-    assert second.removed == 2 and not gone.exists() and not old.exists()
-    assert kept.exists() and young.exists() and other.exists()  # the running server's upload is left alone
-    running.close()
-    second.close()
-    assert not running.dir.exists() and not second.dir.exists()
-    third = KeptUploads(tmp_path)
-    assert third.removed == 0
-    third.close()
+def test_leftover_uploads_of_a_server_that_stopped_are_removed_at_start(tmp_path: Path) -> None:
+    root = tmp_path / "uploads"
+    before = KeptUploads(root)
+    kept = before.keep(before.store(io.BytesIO(b"{}"), "case.json", "application/json", max_mb=1),
+                       Actor("alice", "clinician"))
+    half = before.store(io.BytesIO(b"{}"), "half.json", "application/json", max_mb=1)  # its request died
+    stale = before.keep(before.store(io.BytesIO(b"{}"), "old.json", "application/json", max_mb=1),
+                        Actor("bob", "clinician"))
+    os.utime(root / f"kept-{stale}", (time.time() - 7200, time.time() - 7200))
+    assert KeptUploads.clean_at_start(root) >= 2
+    assert not half.parent.exists() and not (root / f"kept-{stale}").exists()
+    assert KeptUploads(root).take(kept, Actor("alice", "clinician")).read_text() == "{}"  # kept for its "Import"
 
 
 def test_an_upload_over_the_limit_is_refused_unread_with_a_notice(web: TestClient) -> None:

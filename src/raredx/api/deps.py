@@ -21,19 +21,20 @@ __all__ = ["TOTAL_COUNT", "CurrentActor", "RdxDep", "RegistryDep", "Services", "
            "TokenDep", "requires"]
 
 
-def get_registry(request: Request) -> Registry:
+# The look-ups that do not block are async: FastAPI runs a sync dependency in its thread pool, a hop per call.
+async def get_registry(request: Request) -> Registry:
     return services(request).registry
 
 
-def get_rdx(request: Request) -> RareDx:
+async def get_rdx(request: Request) -> RareDx:
     return services(request).rdx
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return services(request).settings
 
 
-def get_signer(request: Request) -> TokenSigner:
+async def get_signer(request: Request) -> TokenSigner:
     return services(request).signer
 
 
@@ -60,7 +61,7 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 def requires(permission: Permission) -> DependsParam:
     """A dependency that checks a permission before the route runs (the service checks again)."""
 
-    def check(actor: CurrentActor) -> Actor:
+    async def check(actor: CurrentActor) -> Actor:
         actor.require(permission)
         return actor
 

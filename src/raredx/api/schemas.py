@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -16,6 +16,8 @@ from raredx.registry.schemas import (
     PatientFilter,
     PatientPublic,
     PatientsPublic,
+    PatientSummaries,
+    PatientSummary,
     PatientUpdate,
     Revision,
     Storable,
@@ -24,16 +26,20 @@ from raredx.registry.schemas import (
 
 __all__ = [
     "MAX_ID", "MAX_PAGE", "AuditRecord", "DiagnoseRequest", "Differential", "ErrorOut", "HealthOut", "ImportIssueOut",
-    "ImportReportOut", "PatientCreate", "PatientFilter", "PatientPublic", "PatientQuery", "PatientUpdate", "PatientsPublic",
-    "ProblemOut", "Revision", "TermHitOut", "Token", "UserCreate", "UserPublic", "UserUpdate", "WhoAmI",
+    "ImportReportOut", "PatientCreate", "PatientFilter", "PatientPublic", "PatientQuery", "PatientSummaries",
+    "PatientSummary", "PatientUpdate", "PatientsPublic", "ProblemOut", "Revision", "TermHitOut", "Token", "UserCreate",
+    "UserPublic", "UserUpdate", "WhoAmI",
 ]
 
 
 class PatientQuery(PatientFilter):
-    """The query string of GET /api/patients: the filters plus paging."""
+    """The query string of GET /api/patients: the filters, paging, and how much of each patient to return."""
 
     offset: int = Field(default=0, ge=0, le=MAX_ID)
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+    view: Literal["summary", "full"] = Field(
+        default="summary", description="summary: a list line per patient (PatientSummary); full: whole records "
+        "(PatientPublic), with every list of each.")
 
 
 class Token(BaseModel):

@@ -1,14 +1,22 @@
 """What a server opens once and every request uses: settings, the core object, the registry, the token signer,
-the HPO term index and the uploads kept for confirmation."""
+the HPO term index and the uploads kept for confirmation; and what the server's parent process does once before
+it starts its workers (:meth:`Services.prepare`)."""
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import anyio
 
 from raredx.app._uploads import KeptUploads
 from raredx.config import Settings, private_dir
 from raredx.core import RareDx
+from raredx.engine import Case
 from raredx.ontology import TermIndex
 from raredx.registry import Actor, Registry
 from raredx.registry.errors import AuthenticationError
@@ -16,6 +24,7 @@ from raredx.registry.schemas import unstorable
 from raredx.registry.security import TokenSigner, check_secret_key, load_or_create_secret
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEMO_BANNER = ("DEMO MODE: the demo users' published passwords work and the data are synthetic. "
                "Never use demo mode for real patients.")
@@ -28,8 +37,22 @@ class Services:
     registry: Registry
     signer: TokenSigner
     terms: TermIndex
-    uploads: KeptUploads = field(default_factory=KeptUploads)
+    uploads: KeptUploads
     owns_registry: bool = False
+    # CPU-bound work (a diagnosis) runs one at a time per worker process, first come first served: requests
+    # queue instead of sharing the interpreter's lock, so each runs at full speed and latency stays even
+    _compute: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
+
+    @staticmethod
+    def prepare(settings: Settings) -> None:
+        """What the parent process of ``raredx serve`` does once, so that its workers do not race to do it: the
+        registry's schema migrated, the token-signing key made, the knowledge base and engine compiled into the
+        cache (each worker then loads them from there)."""
+        Registry.open(settings.url).close()
+        if not settings.secret_key:
+            signing_key(settings)
+        RareDx.load(settings.data_dir, cache_dir=settings.cache_dir).engine  # noqa: B018 - compile into the cache
+        KeptUploads.clean_at_start(settings.registry_dir / "uploads")
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, rdx: RareDx | None = None,
@@ -53,10 +76,23 @@ class Services:
         if settings.demo:
             log.warning(DEMO_BANNER)
         return cls(settings, rdx, reg, TokenSigner(secret, settings.token_minutes), TermIndex(kb.ontology),
-                   owns_registry=owns)
+                   KeptUploads(settings.registry_dir / "uploads"), owns_registry=owns)
+
+    async def diagnose_json(self, case: Case, *, top: int = 10, strict: bool = True) -> str:
+        """The differential of ``case`` as the JSON of ``raredx diagnose --format json``, computed in turn with the
+        other diagnoses of this process (plain dataclasses of str/float/tuple: ``json.dumps`` directly, without a
+        web framework's generic encoder, several ms a call on an answer this size)."""
+
+        def run() -> str:
+            return json.dumps(self.rdx.diagnose(case, top=top, strict=strict).to_dict(), ensure_ascii=False)
+
+        return await self.compute(run)
+
+    async def compute(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)`` in a worker thread, after the CPU-bound work queued before it in this process."""
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=self._compute)
 
     def close(self) -> None:
-        self.uploads.close()
         if self.owns_registry:
             self.registry.close()
 

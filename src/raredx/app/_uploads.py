@@ -2,28 +2,22 @@
 type check (the bytes must be JSON or a ZIP; a declared ZIP must be one), one message each; then the import
 (or its dry run) and its report, with the records named after the uploaded file.
 
-On disk, a server's uploads live in one directory of its own under the temporary directory
-(``raredx-uploads-*``, see :class:`KeptUploads`), locked while the server runs; a server starting up removes
-the directories of servers that are gone (a crash or a restart leaves nothing behind for long)."""
+On disk, a server's uploads live in a private folder beside the registry (see :class:`KeptUploads`), which the
+server clears of what a crash or a stop left behind before its workers start."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import tempfile
-import threading
 import time
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, BinaryIO
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX: leftovers are recognised by their age alone
-    fcntl = None  # type: ignore[assignment]
+from typing import Any, BinaryIO
 
 from raredx.errors import InputError
 from raredx.io import looks_like_zip
@@ -34,8 +28,6 @@ log = logging.getLogger(__name__)
 
 ZIP_TYPES = ("application/zip", "application/x-zip-compressed", "application/x-zip")
 CHUNK = 1 << 20
-PREFIX = "raredx-uploads-"  # a server's own directory of uploads
-LEGACY = ("raredx-upload-", "raredx-web-upload-")  # single uploads in the temporary directory (older versions)
 
 
 def store_upload(stream: BinaryIO, filename: str | None, content_type: str | None, *, max_mb: int,
@@ -94,126 +86,117 @@ def import_upload(registry: Registry, actor: Actor, path: Path, policy: str, *, 
     return {**report.for_display(path), "failed": report.failed}
 
 
-@dataclass(frozen=True, slots=True)
-class _Kept:
-    path: Path
-    username: str
-    at: float
-
-
 class KeptUploads:
-    """A server's uploads on disk: the directory they are stored in (:meth:`store`), and the checked ones waiting
-    for the user's "Import" (the workbench's two-step import; :meth:`keep`, :meth:`take`), at most
-    ``PER_USER`` a user (an older one is dropped for a new one) and forgotten after an hour.
-
-    The directory (``raredx-uploads-*`` in ``root``, default the temporary directory) holds a lock file locked
-    while this object lives; making one removes the directories whose lock nobody holds (their server is gone)."""
+    """A server's uploads on disk, in ``root`` (a private folder beside the registry, shared by the server's worker
+    processes): stored there while checked (:meth:`store`), then, for the workbench's two-step import, kept under
+    a token until the user's "Import" (:meth:`keep`, :meth:`take`) — whichever worker gets it finds the upload.
+    At most ``PER_USER`` a user (the oldest is dropped for a new one), forgotten after ``KEEP_SECONDS``; a rejected
+    upload is removed at once (:func:`store_upload`, :func:`discard_upload`). :meth:`clean_at_start`, run by the
+    server before its workers start, removes what a stopped or crashed server left."""
 
     KEEP_SECONDS = 3600
     PER_USER = 2
+    _META = "kept.json"
 
-    def __init__(self, root: Path | None = None) -> None:
-        self.root = Path(root) if root is not None else Path(tempfile.gettempdir())
-        self.removed = remove_leftovers(self.root, self.KEEP_SECONDS)
-        self.dir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=self.root))
-        self._lock_file = _hold(self.dir / ".lock")
-        self._kept: dict[str, _Kept] = {}
-        self._lock = threading.Lock()
+    def __init__(self, root: Path) -> None:
+        self.root = root  # made at the first upload
 
     def store(self, stream: BinaryIO, filename: str | None, content_type: str | None, *, max_mb: int) -> Path:
-        """:func:`store_upload` into this server's directory."""
-        return store_upload(stream, filename, content_type, max_mb=max_mb, directory=self.dir)
+        """:func:`store_upload` into :attr:`root`."""
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return store_upload(stream, filename, content_type, max_mb=max_mb, directory=self.root)
 
     def keep(self, path: Path, actor: Actor) -> str:
-        """A token that :meth:`take` exchanges for the upload (by the same user only). The user's oldest kept
-        upload is removed when they already have ``PER_USER``."""
+        """A token that :meth:`take` exchanges for the upload ``path`` (by the same user only); the user's oldest
+        kept upload is removed when they already have ``PER_USER``."""
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._forget_old()
+        mine = sorted((f.stat().st_mtime, f.name) for f in self._folders()
+                      if f.name.startswith(KEPT) and (self._meta(f) or {}).get("username") == actor.username)
+        for _, old in mine[:max(0, len(mine) - self.PER_USER + 1)]:
+            shutil.rmtree(self.root / old, ignore_errors=True)
         token = secrets.token_urlsafe(16)
-        with self._lock:
-            self._forget_old()
-            mine = sorted((k.at, t) for t, k in self._kept.items() if k.username == actor.username)
-            for _, old in mine[:max(0, len(mine) - self.PER_USER + 1)]:
-                discard_upload(self._kept.pop(old).path)
-            self._kept[token] = _Kept(path, actor.username, time.time())
+        staging = self.root / f"{token}.new"
+        shutil.move(str(path.parent), staging)
+        (staging / self._META).write_text(json.dumps({"name": path.name, "username": actor.username}))
+        staging.rename(self.root / f"{KEPT}{token}")
         return token
 
     def take(self, token: str, actor: Actor) -> Path:
-        with self._lock:
-            self._forget_old()
-            kept = self._kept.get(token)
-            if kept is None or kept.username != actor.username:
-                raise NotFoundError("this upload is no longer kept (over an hour old, replaced by newer uploads, or "
-                                    "imported already); upload the file again.")
-            del self._kept[token]
-        return kept.path
+        """The upload kept under ``token`` for ``actor``, now theirs to import and discard (once: a second take, by
+        any worker, finds nothing)."""
+        self._forget_old()
+        folder = self.root / f"{KEPT}{token}"
+        meta = self._meta(folder) if _TOKEN.fullmatch(token) else None
+        taken = self.root / f"{token}.taken"
+        try:
+            if meta is None or meta["username"] != actor.username:
+                raise FileNotFoundError(token)
+            folder.rename(taken)  # atomic: of two takes, one wins
+            os.utime(taken)  # its import starts now
+        except OSError as exc:
+            raise NotFoundError("this upload is no longer kept (over an hour old, replaced by newer uploads, or "
+                                "imported already); upload the file again.") from exc
+        return taken / str(meta["name"])
 
     def clear(self) -> None:
-        with self._lock:
-            for kept in self._kept.values():
-                discard_upload(kept.path)
-            self._kept.clear()
+        """Forget every upload."""
+        for folder in self._folders():
+            shutil.rmtree(folder, ignore_errors=True)
 
-    def close(self) -> None:
-        """Remove every upload and the directory, and release its lock."""
-        self.clear()
-        shutil.rmtree(self.dir, ignore_errors=True)
-        self._lock_file.close()
+    @classmethod
+    def clean_at_start(cls, root: Path) -> int:
+        """Before a server's workers start, nothing is being uploaded or imported: remove every upload in ``root``
+        but those kept for an "Import" within the hour, and single uploads older versions left in the temporary
+        directory over an hour ago; how many were removed."""
+        removed = 0
+        now = time.time()
+        for folder in cls(root)._folders():
+            if folder.name.startswith(KEPT) and now - folder.stat().st_mtime <= cls.KEEP_SECONDS:
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += not folder.exists()
+        removed += _remove_legacy(Path(tempfile.gettempdir()), cls.KEEP_SECONDS)
+        if removed:
+            log.info("removed %d uploads left behind by a server that stopped", removed)
+        return removed
+
+    def _folders(self) -> list[Path]:
+        return [p for p in self.root.iterdir() if p.is_dir() and not p.is_symlink()] if self.root.is_dir() else []
+
+    def _meta(self, folder: Path) -> dict[str, Any] | None:
+        try:
+            meta: dict[str, Any] = json.loads((folder / self._META).read_text())
+        except (OSError, ValueError):
+            return None
+        return meta
 
     def _forget_old(self) -> None:
         now = time.time()
-        for token, kept in list(self._kept.items()):
-            if now - kept.at > self.KEEP_SECONDS:
-                discard_upload(kept.path)
-                del self._kept[token]
-
-
-def _hold(path: Path) -> IO[bytes]:
-    """Open ``path`` and lock it (exclusively) for as long as the file stays open."""
-    fh = path.open("wb")
-    if fcntl is not None:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    return fh
-
-
-def _abandoned(folder: Path, max_age: float) -> bool:
-    """Whether the server of an uploads directory is gone: nobody holds its lock (or, without locks, it is old)."""
-    lock = folder / ".lock"
-    try:
-        age = time.time() - folder.stat().st_mtime
-        if fcntl is None or not lock.exists():
-            return age > (max_age if fcntl is None else 60)  # no lock file yet: give its server a minute to make it
-        with lock.open("rb") as fh:
+        for folder in self._folders():
             try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                old = now - folder.stat().st_mtime > self.KEEP_SECONDS
             except OSError:
-                return False  # held: its server is running
-            return True
-    except OSError:
-        return False
+                continue
+            if old:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
-def remove_leftovers(root: Path, max_age: float = 3600) -> int:
-    """Remove the uploads directories in ``root`` whose server is gone, and single uploads of older versions
-    that are older than ``max_age`` seconds; how many were removed."""
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+KEPT = "kept-"  # the folder of an upload kept under a token
+
+
+def _remove_legacy(tmp: Path, max_age: float) -> int:
+    """Single uploads of older raredx versions in the temporary directory (``raredx-upload-*``,
+    ``raredx-web-upload-*``), ours and older than ``max_age`` seconds."""
     removed = 0
-    try:
-        entries = list(root.iterdir())
-    except OSError:
-        return 0
-    for entry in entries:
-        if not entry.is_dir() or entry.is_symlink():
-            continue
-        if entry.name.startswith(PREFIX):
-            gone = _abandoned(entry, max_age)
-        elif entry.name.startswith(LEGACY):
-            try:
-                gone = time.time() - entry.stat().st_mtime > max_age and entry.stat().st_uid == os.getuid()
-            except (OSError, AttributeError):
-                gone = False
-        else:
+    for entry in tmp.glob("raredx-*upload-*"):
+        try:
+            gone = (entry.is_dir() and not entry.is_symlink() and entry.stat().st_uid == os.getuid()
+                    and time.time() - entry.stat().st_mtime > max_age)
+        except (OSError, AttributeError):
             continue
         if gone:
             shutil.rmtree(entry, ignore_errors=True)
             removed += not entry.exists()
-    if removed:
-        log.info("removed %d upload directories left behind in %s", removed, root)
     return removed

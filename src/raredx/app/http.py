@@ -81,4 +81,9 @@ def services(request: Request) -> Services:
     return svc
 
 
-ServicesDep = Annotated[Services, Depends(services)]
+async def _services(request: Request) -> Services:
+    # a dependency that does not block is async: FastAPI runs sync dependencies in its thread pool, a hop per call
+    return services(request)
+
+
+ServicesDep = Annotated[Services, Depends(_services)]

@@ -52,20 +52,27 @@ def serve(
     registry_dir: RegistryDir = None,
     database_url: DatabaseUrl = None,
     demo: Annotated[bool, typer.Option("--demo", help="Demo mode: the published demo passwords work (see raredx demo) [env: RAREDX_DEMO].")] = False,
+    workers: Annotated[int | None, typer.Option(min=1, max=64, help="Worker processes, each with the knowledge base loaded "
+                                                "once [env: RAREDX_WORKERS] (default: one per core).")] = None,
 ) -> None:
     """Start the registry and diagnosis service (FastAPI; OpenAPI docs at /docs)."""
+    import os
+
     import uvicorn
 
-    from raredx.app import signing_key
-    from raredx.server import create_app
+    from raredx.app import Services, signing_key
 
-    settings = _settings(registry_dir, database_url, data_dir=data_dir, cache_dir=cache_dir, demo=demo or None)
+    settings = _settings(registry_dir, database_url, data_dir=data_dir, cache_dir=cache_dir, demo=demo or None,
+                         workers=workers)
     signing_key(settings)  # a key too short to be safe stops here, with how to make one
     if settings.demo:
         _check_demo_users(settings)
-    app = create_app(settings)
-    typer.echo(f"raredx service on http://{host}:{port} (API docs at /docs); database {_safe(settings.url)}", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    typer.echo(f"raredx service on http://{host}:{port} (API docs at /docs) with {settings.workers} worker(s); "
+               f"database {_safe(settings.url)}", err=True)
+    Services.prepare(settings)  # once, before the workers start: they load what it made
+    os.environ.update(settings.environment())  # the workers' settings (raredx.server.app_from_environment)
+    uvicorn.run("raredx.server:app_from_environment", factory=True, host=host, port=port, workers=settings.workers,
+                log_level="info", access_log=False)
 
 
 def _check_demo_users(settings: Settings) -> None:

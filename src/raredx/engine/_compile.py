@@ -17,7 +17,7 @@ from raredx import config
 from raredx.engine._features import ProfileStats
 from raredx.engine._params import Params
 from raredx.engine._profiles import ProfileMatrix
-from raredx.kb import ORIGIN_HPOA, SEX_FEMALE, SEX_MALE, KnowledgeBase, atomic_save_npz
+from raredx.kb import ORIGIN_HPOA, SEX_FEMALE, SEX_MALE, KnowledgeBase, atomic_save_npz, load_npz
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,7 @@ class Profiles:
         path = config.cache_dir(None if cache is True else cache) / f"engine-{key.hexdigest()[:16]}.npz"
         if path.exists():
             try:
-                with np.load(path, allow_pickle=False) as z:
-                    return ProfileMatrix(self.kb.ontology, self.params, {k: z[k] for k in z.files})
+                return ProfileMatrix(self.kb.ontology, self.params, load_npz(path))
             except Exception as exc:  # noqa: BLE001 - a damaged or outdated cache is rebuilt, never fatal
                 log.warning("rebuilding the engine cache %s: %s", path, exc)
         matrix = self._compile()

@@ -15,7 +15,7 @@ import numpy as np
 
 from raredx.engine._case import Case
 from raredx.engine._compile import Profiles
-from raredx.engine._explain import explain, next_best_phenotypes
+from raredx.engine._explain import CaseExplainer, next_best_phenotypes
 from raredx.engine._features import FEATURES, ConceptStatics, ProfileStats, candidate_features
 from raredx.engine._params import Params
 from raredx.engine._prepare import CasePreparer, PreparedCase
@@ -188,7 +188,9 @@ class DiagnosisEngine:
     ) -> Differential:
         """The differential: every rankable concept ranked, the ``top`` first with their evidence."""
         prepared, ranking, why, gene_ev = self._analyse(case, strict, mask_source)
-        diseases = tuple(self._ranked(rank, int(ci), ranking, prepared, why) for rank, ci in enumerate(ranking.top(top), 1))
+        explainer = CaseExplainer(self.matrix, prepared)  # the evidence only of the diseases the answer shows
+        diseases = tuple(self._ranked(rank, int(ci), ranking, prepared, why, explainer)
+                         for rank, ci in enumerate(ranking.top(top), 1))
         profiles = self.profiles.select[prepared.sex]
         lead = ranking.top(NEXT_BEST_OVER)
         nbp = next_best_phenotypes(self.matrix, profiles[lead], ranking.probability[lead], prepared, suggestions,
@@ -220,11 +222,11 @@ class DiagnosisEngine:
         return prepared, ranking, why, gene_ev
 
     def _ranked(self, rank: int, ci: int, ranking: Ranking, case: PreparedCase,
-                why: dict[int, DiseaseGenotype]) -> RankedDisease:
+                why: dict[int, DiseaseGenotype], explainer: CaseExplainer | None = None) -> RankedDisease:
         c = self.kb.concepts[ci]
         o = self.ontology
         profile = int(self.profiles.select[case.sex][ci])
-        evidence, not_counted = explain(self.matrix, profile, case)
+        evidence, not_counted = (explainer or CaseExplainer(self.matrix, case)).explain(profile)
         hub = self.params.background_weight * len(case.observed)
         return RankedDisease(
             rank=rank, ids=c.ids, name=c.name, score=round(float(ranking.score[ci]), 4),

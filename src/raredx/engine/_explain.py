@@ -16,53 +16,109 @@ if TYPE_CHECKING:
 
 
 def _lookup(sorted_terms: np.ndarray, terms: np.ndarray) -> np.ndarray:
-    pos = np.searchsorted(sorted_terms, terms)
-    pos = np.minimum(pos, len(sorted_terms) - 1)
-    return np.where((len(sorted_terms) > 0) & (sorted_terms[pos] == terms), pos, -1)
-
-
-class _Annotations:
-    """A profile's annotations with the ancestors of each, to find "the annotation at or below a term"."""
-
-    def __init__(self, m: ProfileMatrix, p: int) -> None:
-        self.terms, self.freqs = m.annotations(p)
-        self.pos, self.anc = _expand_to_ancestors(m.ontology, self.terms)
-
-    def best_below(self, a: int) -> tuple[int, float] | None:
-        """The annotation at or below ``a`` with the highest frequency (exact ``a`` first on ties)."""
-        hits = self.pos[self.anc == a]
-        if not len(hits):
-            return None
-        f = self.freqs[hits]
-        k = hits[np.lexsort((self.terms[hits] != a, -f))[0]]
-        return int(self.terms[k]), float(self.freqs[k])
+    """The position of each of ``terms`` in ``sorted_terms``, -1 where it is not there."""
+    if not len(sorted_terms):
+        return np.full(len(terms), -1, np.int64)
+    pos = np.minimum(np.searchsorted(sorted_terms, terms), len(sorted_terms) - 1)
+    return np.where(sorted_terms[pos] == terms, pos, -1)
 
 
 def explain(m: ProfileMatrix, p: int, case: PreparedCase) -> tuple[tuple[TermEvidence, ...], tuple[TermEvidence, ...]]:
     """How each of the case's terms counted for profile ``p``: (the findings that counted, for first and then
     against, then the observed ones the disease does not explain; the excluded findings that carried no weight)."""
-    x = _Explainer(m, p)
-    rows = [x.observed(t) for t in case.observed] + [x.excluded(t) for t in case.excluded]
-    weighted = [e for e in rows if e.contribution != 0 or not e.excluded]
-    weighted.sort(key=lambda e: (0 if e.contribution > 0 else 1 if e.contribution < 0 else 2, -abs(e.contribution)))
-    return tuple(weighted), tuple(e for e in rows if e.excluded and e.contribution == 0)
+    return CaseExplainer(m, case).explain(p)
 
 
-class _Explainer:
-    """One profile's annotations, closure and NOT terms, to say how a patient term matched it."""
+class CaseExplainer:
+    """Says how each of one case's terms matched a profile, for as many profiles as the answer shows. What only
+    depends on the case (the terms' ancestors, their scores over all profiles) is worked out once; each profile
+    then takes a fixed number of array operations, however many terms the case has."""
 
-    def __init__(self, m: ProfileMatrix, p: int) -> None:
-        self.m, self.p = m, p
-        self.anns = _Annotations(m, p)
-        self.closure_terms, _ = m.closure(p)
-        self.nots = m.not_terms(p).tolist()
+    def __init__(self, m: ProfileMatrix, case: PreparedCase) -> None:
+        self.m = m
+        o = m.ontology
+        self.n_obs = len(case.observed)
+        self.terms = np.array([*case.observed, *case.excluded], dtype=np.int64)
+        self.excluded = np.arange(len(self.terms)) >= self.n_obs
+        self.rows = [m.observed_row(t) for t in case.observed] + [m.excluded_row(t) for t in case.excluded]
+        # every term's ancestors (the term included), one group per term, in the ontology's order
+        self.pos, self.anc = _expand_to_ancestors(o, self.terms)
+        lens = np.bincount(self.pos, minlength=len(self.terms))
+        self.starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
+        self.anc_ic = m.ic[self.anc]
+        self.nearby = self.anc_ic >= m.params.nearby_min_ic
 
-    def evidence(self, t: int, excluded: bool, match: MatchKind, contribution: float, ann: int | None = None,
-                 freq: float | None = None, via: int | None = None) -> TermEvidence:
+    def explain(self, p: int) -> tuple[tuple[TermEvidence, ...], tuple[TermEvidence, ...]]:
+        """(the findings that counted, for first and then against, then the observed ones the disease does not
+        explain; the excluded findings that carried no weight) for profile ``p``."""
+        if not len(self.terms):
+            return (), ()
+        m, terms, anc, pos, starts = self.m, self.terms, self.anc, self.pos, self.starts
+        params = m.params
+        contribution = [float(r[p]) for r in self.rows]
+        closure_terms, _ = m.closure(p)
+        ann_terms, ann_freqs = m.annotations(p)
+        in_closure = _lookup(closure_terms, terms) >= 0
+        # the first NOT annotation (in term order) at or above each term
+        nots = m.not_terms(p)
+        negated = np.full(len(terms), -1, np.int64)
+        if len(nots):
+            big = m.n_terms  # no term
+            first = np.minimum.reduceat(np.where(np.isin(anc, nots), anc, big), starts)
+            negated = np.where(first < big, first, -1)
+        # the annotation of the profile each ancestor is (-1: none), and its place in the profile's closure
+        cpos = _lookup(closure_terms, anc)
+        apos = _lookup(ann_terms, anc)
+        direct = (apos >= 0) & (cpos >= 0)
+        # observed terms outside the closure: the directly annotated ancestor worth most as scored
+        value = np.where(direct, m.prof_value[m.prof_ptr[p] + np.maximum(cpos, 0)], -np.inf)
+        best_anc = _first_max(value, starts, pos)
+        # ... else the most specific ancestor the disease shares, to say what it has nearby
+        shared = (cpos >= 0) & self.nearby
+        via = _first_max(np.where(shared, self.anc_ic, -np.inf), starts, pos)
+        has_direct = direct[best_anc]
+        has_shared = shared[via]
+        # the queries of "the most frequent annotation at or below a": the terms in the closure, the nearby ancestors
+        queries = np.unique(np.concatenate([terms[in_closure], anc[via[has_shared & ~in_closure]]]))
+        below = _BestBelow(m, ann_terms, ann_freqs, queries).found.get
+        rows: list[TermEvidence] = []
+        for i, (t, c, neg, is_excluded, closed) in enumerate(zip(terms.tolist(), contribution, negated.tolist(),
+                                                                 self.excluded.tolist(), in_closure.tolist())):
+            if is_excluded:
+                best = below(t) if closed else None
+                if best and best[1] >= params.excluded_min_frequency:
+                    rows.append(self._evidence(t, True, "counted against", c, *best))
+                elif neg >= 0:
+                    rows.append(self._evidence(t, True, "consistent", c, ann=neg))
+                else:
+                    rows.append(self._evidence(t, True, "neutral", c, *(best or (None, None))))
+            elif neg >= 0:
+                rows.append(self._evidence(t, False, "contradicted", c, ann=neg))
+            elif closed:  # the disease has the term itself or a descendant
+                best = below(t)
+                kind: MatchKind = "exact" if best and best[0] == t else "disease term more specific"
+                rows.append(self._evidence(t, False, kind, c, *(best or (None, None))))
+            elif has_direct[i] and c > MATCHED:  # the disease is annotated with an ancestor of the term
+                k = int(best_anc[i])
+                a = int(anc[k])
+                rows.append(self._evidence(t, False, "patient term more specific", c, a, float(ann_freqs[apos[k]])))
+            elif not has_shared[i]:  # no support, and nothing nearby worth naming
+                rows.append(self._evidence(t, False, "unmatched", c))
+            else:  # no support; say what the disease has nearby (the shared ancestor and what is below it)
+                a = int(anc[via[i]])
+                best = below(a)
+                rows.append(self._evidence(t, False, "unmatched", c, best[0] if best else None,
+                                           best[1] if best else None, via=a))
+        weighted = [e for e in rows if e.contribution != 0 or not e.excluded]
+        weighted.sort(key=lambda e: (0 if e.contribution > 0 else 1 if e.contribution < 0 else 2, -abs(e.contribution)))
+        return tuple(weighted), tuple(e for e in rows if e.excluded and e.contribution == 0)
+
+    def _evidence(self, t: int, excluded: bool, match: MatchKind, contribution: float, ann: int | None = None,
+                  freq: float | None = None, via: int | None = None) -> TermEvidence:
         o = self.m.ontology
         return TermEvidence(
             term_id=o.ids[t], term_label=o.labels[t], excluded=excluded, match=match,
-            contribution=round(float(contribution), 4) + 0.0,  # never "-0.0"
+            contribution=round(contribution, 4) + 0.0,  # never "-0.0"
             annotation_id=None if ann is None else o.ids[ann],
             annotation_label=None if ann is None else o.labels[ann],
             frequency=None if freq is None else round(float(freq), 4),
@@ -70,51 +126,31 @@ class _Explainer:
             via_label=None if via is None else o.labels[via],
         )
 
-    def _not_at_or_above(self, t: int) -> int | None:
-        anc = set(self.m.ontology.ancestors(t).tolist())
-        return next((n for n in self.nots if n in anc), None)
 
-    def _in_closure(self, t: int) -> bool:
-        return bool(_lookup(self.closure_terms, np.array([t]))[0] >= 0)
+def _first_max(values: np.ndarray, starts: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """For each group of consecutive ``values`` (group ``g`` starts at ``starts[g]``; ``group``: each value's),
+    the index of its first largest value."""
+    best = np.maximum.reduceat(values, starts)
+    at = np.where(values == best[group], np.arange(len(values)), len(values))
+    return np.minimum.reduceat(at, starts)
 
-    def observed(self, t: int) -> TermEvidence:
-        m, p = self.m, self.p
-        contribution = float(m.observed_row(t)[p])
-        negated = self._not_at_or_above(t)
-        if negated is not None:
-            return self.evidence(t, False, "contradicted", contribution, ann=negated)
-        if self._in_closure(t):  # the disease has the term itself or a descendant
-            best = self.anns.best_below(t)
-            kind: MatchKind = "exact" if best and best[0] == t else "disease term more specific"
-            return self.evidence(t, False, kind, contribution, *(best or (None, None)))
-        anc = m.ontology.ancestors(t)
-        pos = _lookup(self.closure_terms, anc)
-        ok = pos >= 0
-        direct = np.isin(anc, self.anns.terms) & ok
-        if direct.any() and contribution > MATCHED:  # the disease is annotated with an ancestor of the term
-            values = m.prof_value[m.prof_ptr[self.p] + pos[direct]]  # what each such ancestor is worth, as scored
-            a = int(anc[direct][np.argmax(values)])
-            freq = float(self.anns.freqs[np.flatnonzero(self.anns.terms == a)[0]])
-            return self.evidence(t, False, "patient term more specific", contribution, a, freq)
-        # no support; say what the disease has nearby (the most specific shared ancestor and what is below it)
-        shared = anc[ok & (m.ic[anc] >= m.params.nearby_min_ic)]
-        if not len(shared):
-            return self.evidence(t, False, "unmatched", contribution)
-        a = int(shared[np.argmax(m.ic[shared])])
-        best = self.anns.best_below(a)
-        return self.evidence(t, False, "unmatched", contribution, best[0] if best else None,
-                             best[1] if best else None, via=a)
 
-    def excluded(self, t: int) -> TermEvidence:
-        m = self.m
-        contribution = float(m.excluded_row(t)[self.p])
-        best = self.anns.best_below(t) if self._in_closure(t) else None
-        if best and best[1] >= m.params.excluded_min_frequency:
-            return self.evidence(t, True, "counted against", contribution, best[0], best[1])
-        negated = self._not_at_or_above(t)
-        if negated is not None:
-            return self.evidence(t, True, "consistent", contribution, ann=negated)
-        return self.evidence(t, True, "neutral", contribution, *(best or (None, None)))
+class _BestBelow:
+    """For each of the sorted ``queries``: the profile's annotation at or below it with the highest frequency
+    (the query itself first on ties, then the lower term index), as (term, frequency)."""
+
+    def __init__(self, m: ProfileMatrix, terms: np.ndarray, freqs: np.ndarray, queries: np.ndarray) -> None:
+        self.found: dict[int, tuple[int, float]] = {}
+        if not len(queries) or not len(terms):
+            return
+        pos, anc = _expand_to_ancestors(m.ontology, terms)
+        keep = _lookup(queries, anc) >= 0
+        pos, anc = pos[keep], anc[keep]
+        order = np.lexsort((pos, terms[pos] != anc, -freqs[pos], anc))
+        pos, anc = pos[order], anc[order]
+        first = np.r_[True, anc[1:] != anc[:-1]] if len(anc) else np.zeros(0, bool)
+        for a, k in zip(anc[first].tolist(), pos[first].tolist()):
+            self.found[a] = (int(terms[k]), float(freqs[k]))
 
 
 def _entropy(p: np.ndarray) -> np.ndarray:

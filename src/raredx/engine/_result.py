@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, Literal
 
 from raredx.genomics import DiseaseGenotype
@@ -92,4 +92,32 @@ class Differential:
     genes: tuple[RankedGene, ...] = ()  # with sequencing data
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The same as :func:`dataclasses.asdict` (tuples stay tuples), several times faster: the answer of every
+        diagnosis request goes through it."""
+        out: dict[str, Any] = _plain(self)
+        return out
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses as dicts, tuples, lists and dicts of them copied, recursively; scalars as they are."""
+    cls = type(value)
+    if cls in _SCALARS:
+        return value
+    if cls is tuple or cls is list:
+        return cls(_plain(v) for v in value)
+    if cls is dict:
+        return {k: _plain(v) for k, v in value.items()}
+    names = _FIELDS.get(cls)
+    if names is None:
+        if not is_dataclass(value):
+            return value
+        names = _FIELDS[cls] = tuple(f.name for f in fields(value))
+    out = {}
+    for n in names:
+        v = getattr(value, n)
+        out[n] = v if type(v) in _SCALARS else _plain(v)
+    return out

@@ -15,6 +15,7 @@ from raredx.kb._build import (
     atomic_save_npz,
     build_knowledge_base,
     load_knowledge_base,
+    load_npz,
 )
 from raredx.kb._onset import BINS as ONSET_BINS
 from raredx.kb._onset import age_bin, bins_label, hpo_onset_bins, parse_iso_age
@@ -47,6 +48,7 @@ __all__ = [
     "find_source_files",
     "hpo_onset_bins",
     "load_knowledge_base",
+    "load_npz",
     "parse_iso_age",
     "resolve_data_dir",
     "sha256",

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
+import mmap
 import os
 import re
+import struct
 import tempfile
+import zipfile
 from collections import defaultdict
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -161,23 +165,23 @@ class KnowledgeBase:
 
     @classmethod
     def load(cls, path: Path) -> KnowledgeBase:
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(z["meta"].tobytes().decode("utf-8"))
-            if meta.get("format") != CACHE_FORMAT:
-                raise KnowledgeBaseError(f"{path} has an old cache format; it will be rebuilt.")
-            om = meta["ontology"]
-            ontology = Ontology(
-                version=om["version"],
-                ids=om["ids"],
-                labels=om["labels"],
-                synonyms=[tuple(s) for s in om["synonyms"]],
-                parent_ptr=z["parent_ptr"],
-                parent_idx=z["parent_idx"],
-                redirects=om["redirects"],
-                obsolete={k: tuple(v) for k, v in om["obsolete"].items()},
-                closure=(z["anc_ptr"], z["anc_idx"]),
-            )
-            ann = Annotations(**{k[4:]: z[k] for k in z.files if k.startswith("ann_")})
+        z = load_npz(path)
+        meta = json.loads(z["meta"].tobytes().decode("utf-8"))
+        if meta.get("format") != CACHE_FORMAT:
+            raise KnowledgeBaseError(f"{path} has an old cache format; it will be rebuilt.")
+        om = meta["ontology"]
+        ontology = Ontology(
+            version=om["version"],
+            ids=om["ids"],
+            labels=om["labels"],
+            synonyms=[tuple(s) for s in om["synonyms"]],
+            parent_ptr=z["parent_ptr"],
+            parent_idx=z["parent_idx"],
+            redirects=om["redirects"],
+            obsolete={k: tuple(v) for k, v in om["obsolete"].items()},
+            closure=(z["anc_ptr"], z["anc_idx"]),
+        )
+        ann = Annotations(**{k[4:]: v for k, v in z.items() if k.startswith("ann_")})
         concepts = [Concept(**{k: tuple(v) if isinstance(v, list) else v for k, v in c.items()})  # type: ignore[arg-type]  # JSON of asdict(Concept)
                     for c in meta["concepts"]]
         sources = [SourceInfo(**s) for s in meta["sources"]]
@@ -224,6 +228,46 @@ def atomic_save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def load_npz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an .npz written by :func:`atomic_save_npz`, memory-mapped read-only from the file (so the
+    processes of a server that load the same cache share one copy in memory); a compressed member, or one of
+    another layout, is read into memory as :func:`numpy.load` does."""
+    out: dict[str, np.ndarray] = {}
+    with path.open("rb") as fh, zipfile.ZipFile(fh) as zf:
+        whole = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        for info in zf.infolist():
+            name = info.filename.removesuffix(".npy")
+            array = _mapped(whole, info) if info.compress_type == zipfile.ZIP_STORED else None
+            if array is None:
+                with zf.open(info) as member:
+                    array = np.lib.format.read_array(member, allow_pickle=False)
+            out[name] = array
+    return out
+
+
+def _mapped(whole: mmap.mmap, info: zipfile.ZipInfo) -> np.ndarray | None:
+    """The array stored uncompressed as ``info``, as a view of the mapped file; None if it cannot be one."""
+    local = info.header_offset
+    if whole[local:local + 4] != b"PK\x03\x04":
+        return None
+    name_len, extra_len = struct.unpack("<HH", whole[local + 26:local + 30])
+    start = local + 30 + name_len + extra_len
+    member = io.BytesIO(whole[start:start + min(info.file_size, 1 << 16)])
+    version = np.lib.format.read_magic(member)
+    if version not in ((1, 0), (2, 0)):
+        return None
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, fortran, dtype = read_header(member)
+    if dtype.hasobject:
+        return None
+    count = int(np.prod(shape, dtype=np.int64))
+    offset = start + member.tell()
+    if offset + count * dtype.itemsize > start + info.file_size:
+        return None
+    array = np.frombuffer(whole, dtype=dtype, count=count, offset=offset)
+    return array.reshape(shape, order="F" if fortran else "C")
 
 
 def _normalise_disease_id(disease_id: str) -> str:

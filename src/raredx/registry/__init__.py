@@ -18,7 +18,15 @@ from raredx.registry.phenopackets import (
     patient_from_phenopacket,
     phenopacket_from_patient,
 )
-from raredx.registry.schemas import PatientCreate, PatientFilter, PatientPublic, PatientsPublic, PatientUpdate
+from raredx.registry.schemas import (
+    PatientCreate,
+    PatientFilter,
+    PatientPublic,
+    PatientsPublic,
+    PatientSummaries,
+    PatientSummary,
+    PatientUpdate,
+)
 from raredx.registry.security import ROLES, SYSTEM, Actor, Permission
 
 __all__ = [
@@ -31,6 +39,8 @@ __all__ = [
     "PatientCreate",
     "PatientFilter",
     "PatientPublic",
+    "PatientSummaries",
+    "PatientSummary",
     "PatientUpdate",
     "PatientsPublic",
     "Permission",

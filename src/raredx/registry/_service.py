@@ -12,7 +12,20 @@ from pathlib import Path
 from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import CursorResult, Engine, delete, exists, false, func, insert, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Engine,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
@@ -43,11 +56,14 @@ from raredx.registry.schemas import (
     MAX_PAGE,
     AuditPage,
     AuditRecord,
+    DiagnosisSummary,
     Identity,
     PatientCreate,
     PatientFilter,
     PatientPublic,
     PatientsPublic,
+    PatientSummaries,
+    PatientSummary,
     PatientUpdate,
     Revision,
     UserPublic,
@@ -524,6 +540,13 @@ class Registry:
             return out
 
     def _conditions(self, actor: Actor, f: PatientFilter) -> list[Any]:
+        """The filter as conditions on patients: its own columns, then each list filter as an uncorrelated
+        "id IN (SELECT patient_id ...)", evaluated once, not once per patient."""
+        P = m.Patient
+        return [*self._patient_conditions(actor, f),
+                *(P.id.in_(select(model.patient_id).where(*where)) for model, where, _ in self._list_filters(f))]
+
+    def _patient_conditions(self, actor: Actor, f: PatientFilter) -> list[Any]:
         P = m.Patient
         conds: list[Any] = []
         if f.include_deleted:
@@ -534,24 +557,31 @@ class Registry:
             conds.append(P.region == f.region)
         if f.pseudonym:
             conds.append(P.pseudonym.startswith(f.pseudonym, autoescape=True))
-        # child filters as uncorrelated "id IN (SELECT patient_id ...)": evaluated once, not once per patient
+            if self.engine.dialect.name == "sqlite":  # its LIKE ignores case and the index; a range uses the index
+                conds.append(P.pseudonym.between(f.pseudonym, f.pseudonym + "\U0010ffff"))
+        return conds
+
+    def _list_filters(self, f: PatientFilter) -> list[tuple[Any, list[Any], bool]]:
+        """The filters on the patients' lists: (table, conditions on its rows, whether they are few equalities, cheap
+        to test for one patient at a time)."""
+        out: list[tuple[Any, list[Any], bool]] = []
         if f.disease or f.diagnosis_status:
             D = m.Diagnosis
             sub = [D.status == f.diagnosis_status if f.diagnosis_status else D.status != "ruled_out"]
             if f.disease:
                 ids = self.equivalent_ids(f.disease) if self.equivalent_ids else (f.disease,)
                 sub.append(D.disease_id.in_(ids or (f.disease,)))
-            conds.append(P.id.in_(select(D.patient_id).where(*sub)))
+            out.append((D, sub, True))
         if f.gene:
             G = m.GeneticFinding
-            conds.append(P.id.in_(select(G.patient_id).where(G.gene_symbol.in_({f.gene, f.gene.upper()}))))
+            out.append((G, [G.gene_symbol.in_({f.gene, f.gene.upper()})], True))
         if f.hpo:
             F = m.PhenotypicFeature
-            conds.append(P.id.in_(select(F.patient_id).where(F.hpo_id.in_(self._descendants(f.hpo)), F.excluded.is_(False))))
+            out.append((F, [F.hpo_id.in_(self._descendants(f.hpo)), F.excluded.is_(False)], False))  # many terms
         if f.provision_status:
             R = m.DrugProvision
-            conds.append(P.id.in_(select(R.patient_id).where(R.status == f.provision_status)))
-        return conds
+            out.append((R, [R.status == f.provision_status], True))
+        return out
 
     def _descendants(self, term_id: str) -> list[str]:
         if self.ontology is None:
@@ -560,18 +590,88 @@ class Registry:
         return sorted(self.ontology.ids[i] for i in self.ontology.descendants(res.index))
 
     def list_patients(self, actor: Actor, f: PatientFilter | None = None, *, offset: int = 0, limit: int = 50) -> PatientsPublic:
-        actor.require(Permission.READ)
-        f = f or PatientFilter()
-        _check_page(offset, limit)
-        conds = self._conditions(actor, f)
+        """A page of matching patients as whole records (:meth:`list_summaries` is the lighter list)."""
+        f = self._list_query(actor, f, offset, limit)
         with self._sessions() as s, s.begin():
-            count = s.scalar(select(func.count()).select_from(m.Patient).where(*conds)) or 0
-            ids = list(s.scalars(select(m.Patient.id).where(*conds).order_by(m.Patient.id).offset(offset).limit(limit)))
+            count, ids = self._page(s, actor, f, offset, limit)
             rows = s.scalars(select(m.Patient).where(m.Patient.id.in_(ids)).order_by(m.Patient.id)
                              .options(*[selectinload(getattr(m.Patient, n)) for n in CHILDREN])).all() if ids else []
             data = [self._to_public(r, actor) for r in rows]
             self._audit_shown(s, actor, "list", ids, filter=f.model_dump(exclude_defaults=True))
             return PatientsPublic(data=data, count=count, offset=offset, limit=limit)
+
+    def list_summaries(self, actor: Actor, f: PatientFilter | None = None, *, offset: int = 0,
+                       limit: int = 50) -> PatientSummaries:
+        """A page of matching patients as list lines (:class:`PatientSummary`): what a patient list shows, read
+        without the records' lists (only their counts) and audited as :meth:`list_patients` is."""
+        f = self._list_query(actor, f, offset, limit)
+        with self._sessions() as s, s.begin():
+            count, ids = self._page(s, actor, f, offset, limit)
+            data = self._summaries(s, ids, actor)
+            self._audit_shown(s, actor, "list", ids, filter=f.model_dump(exclude_defaults=True))
+            return PatientSummaries(data=data, count=count, offset=offset, limit=limit)
+
+    @staticmethod
+    def _list_query(actor: Actor, f: PatientFilter | None, offset: int, limit: int) -> PatientFilter:
+        actor.require(Permission.READ)
+        _check_page(offset, limit)
+        return f or PatientFilter()
+
+    def _page(self, s: Session, actor: Actor, f: PatientFilter, offset: int, limit: int) -> tuple[int, list[int]]:
+        """(how many patients match, the ids of the page asked for), each by the query shape that is quick for it."""
+        P = m.Patient
+        conds = self._conditions(actor, f)
+        lists = self._list_filters(f)
+        if len(lists) == 1 and not (f.region or f.pseudonym):
+            # one list filter: count its distinct patients off its index (less the deleted ones) instead of
+            # testing every patient against the set of matches
+            model, where, _ = lists[0]
+            q = select(func.count(func.distinct(model.patient_id))).where(*where)
+            if not f.include_deleted:
+                q = q.where(model.patient_id.not_in(select(P.id).where(P.deleted_at.is_not(None))))
+            count = s.scalar(q) or 0
+        else:
+            count = s.scalar(select(func.count()).select_from(P).where(*conds)) or 0
+        if count and lists and all(cheap for _, _, cheap in lists):
+            # when matches are dense, walking the patients in order and testing each finds the page before the
+            # set of all matches would be collected
+            walk = (offset + limit) * (s.scalar(select(func.max(P.id))) or 0)
+            if walk < count * count:
+                conds = [*self._patient_conditions(actor, f),
+                         *(select(1).where(model.patient_id == P.id, *where).exists() for model, where, _ in lists)]
+        ids = list(s.scalars(select(P.id).where(*conds).order_by(P.id).offset(offset).limit(limit))) if count > offset else []
+        return count, ids
+
+    @staticmethod
+    def _summaries(s: Session, ids: list[int], actor: Actor) -> list[PatientSummary]:
+        if not ids:
+            return []
+        P, D = m.Patient, m.Diagnosis
+        identity = actor.can(Permission.READ_IDENTITY)
+        own = ("id", "pseudonym", "version", "sex", "date_of_birth", "vital_status", "region", "updated_at", "deleted_at")
+        names = (*own, *(k for k in IDENTITY_FIELDS if identity and k not in own))
+        counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+        per_list = [select(literal(name), model.patient_id, func.count()).where(model.patient_id.in_(ids))  # type: ignore[attr-defined]
+                    .group_by(model.patient_id) for name, (model, _) in CHILDREN.items()]  # type: ignore[attr-defined]
+        for name, pid, n in s.execute(union_all(*per_list)):
+            counts[pid][name] = n
+        main: dict[int, DiagnosisSummary] = {}
+        for pid, disease_id, label, status in s.execute(
+                select(D.patient_id, D.disease_id, D.label, D.status)
+                .where(D.patient_id.in_(ids), D.status != "ruled_out").order_by(D.patient_id, D.position)):
+            if pid not in main or (status == "confirmed" and main[pid].status != "confirmed"):
+                main[pid] = DiagnosisSummary(disease_id=disease_id, label=label, status=status)
+        out = []
+        for row in s.execute(select(*(getattr(P, k) for k in names)).where(P.id.in_(ids)).order_by(P.id)):
+            v = dict(zip(names, row))
+            ident = {k: v[k] for k in IDENTITY_FIELDS} if identity else {}
+            out.append(PatientSummary(
+                id=v["id"], pseudonym=v["pseudonym"], version=v["version"], sex=v["sex"],
+                birth_year=v["date_of_birth"].year if v["date_of_birth"] else None, vital_status=v["vital_status"],
+                region=v["region"], identity=Identity(**ident) if any(x is not None for x in ident.values()) else None,
+                main_diagnosis=main.get(v["id"]), counts=counts[v["id"]], updated_at=v["updated_at"],
+                deleted_at=v["deleted_at"]))
+        return out
 
     def search_ids(self, actor: Actor, f: PatientFilter, *, limit: int = 50) -> tuple[int, list[int]]:
         """Count and first ids of the matching patients (what a search page needs; used by the benchmark)."""

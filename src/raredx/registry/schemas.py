@@ -398,6 +398,40 @@ class PatientsPublic(_Value):
     limit: int
 
 
+class DiagnosisSummary(_Value):
+    disease_id: str
+    label: str | None = None
+    status: DiagnosisStatus
+
+
+class PatientSummary(_Value):
+    """One line of a patient list (``GET /api/patients``; ``view=full`` gives :class:`PatientPublic` instead):
+    who, the main diagnosis, how many entries each of the record's lists has, when it last changed. ``identity``
+    is ``None`` for users who may see pseudonymised data only, as in :class:`PatientPublic`."""
+
+    id: int
+    pseudonym: str
+    version: int
+    sex: Sex | None = None
+    birth_year: int | None = None
+    vital_status: VitalStatus | None = None
+    region: str | None = None
+    identity: Identity | None = None
+    main_diagnosis: DiagnosisSummary | None = Field(
+        default=None, description="The first confirmed diagnosis, else the first suspected one (never a ruled-out one).")
+    counts: dict[str, int] = Field(default_factory=dict, examples=[{"phenotypic_features": 12, "diagnoses": 1}],
+                                   description="How many entries each of the record's lists has (those with any).")
+    updated_at: dt.datetime
+    deleted_at: dt.datetime | None = None
+
+
+class PatientSummaries(_Value):
+    data: list[PatientSummary]
+    count: int
+    offset: int
+    limit: int
+
+
 class PatientFilter(_Input):
     """Search criteria, combined with AND. ``hpo`` matches the term and all its descendants (observed only);
     ``disease`` matches any id of the same disease concept (OMIM, ORPHA, MONDO) when a knowledge base is loaded."""

@@ -39,7 +39,7 @@ def patient_list(request: Request, actor: WebActor, offset: Annotated[int, Query
     error, page = None, None
     try:
         filters = PatientFilter.model_validate({k: v for k, v in raw.items() if v})
-        page = _registry(request).list_patients(actor, filters, offset=offset, limit=PAGE)
+        page = _registry(request).list_summaries(actor, filters, offset=offset, limit=PAGE)
     except ValidationError as exc:
         error = "; ".join(f"{k}: {v}" for k, v in _forms.errors_of(exc).items())
     except RaredxError as exc:

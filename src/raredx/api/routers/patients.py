@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from raredx.api._errors import errors
-from raredx.api.deps import TOTAL_COUNT, CurrentActor, RdxDep, RegistryDep
+from raredx.api.deps import TOTAL_COUNT, CurrentActor, RegistryDep, ServicesDep
 from raredx.api.schemas import (
     MAX_ID,
     MAX_PAGE,
@@ -16,6 +17,7 @@ from raredx.api.schemas import (
     PatientPublic,
     PatientQuery,
     PatientsPublic,
+    PatientSummaries,
     PatientUpdate,
     Revision,
 )
@@ -25,10 +27,18 @@ router = APIRouter(prefix="/api/patients", tags=["patients"], responses=errors(4
 PatientId = Annotated[int, Path(ge=1, le=MAX_ID, description="the patient's id (not the pseudonym)")]
 
 
-@router.get("", response_model=PatientsPublic, summary="Search patients (filters combine with AND)")
-def list_patients(registry: RegistryDep, actor: CurrentActor, q: Annotated[PatientQuery, Query()]) -> PatientsPublic:
-    filters = PatientFilter.model_validate(q.model_dump(exclude={"offset", "limit"}))
-    return registry.list_patients(actor, filters, offset=q.offset, limit=q.limit)
+@router.get("", response_model=PatientSummaries | PatientsPublic,
+            summary="Search patients (filters combine with AND): list lines, or whole records with view=full")
+def list_patients(registry: RegistryDep, actor: CurrentActor, q: Annotated[PatientQuery, Query()]) -> Response:
+    filters = PatientFilter.model_validate(q.model_dump(exclude={"offset", "limit", "view"}))
+    page: PatientSummaries | PatientsPublic
+    if q.view == "full":
+        page = registry.list_patients(actor, filters, offset=q.offset, limit=q.limit)
+    else:
+        page = registry.list_summaries(actor, filters, offset=q.offset, limit=q.limit)
+    # the page is a validated response model already: serialise it once (FastAPI would dump, re-validate, then
+    # serialise it; the response_model above documents it)
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.post("", response_model=PatientPublic, status_code=201, responses=errors(409))
@@ -81,6 +91,7 @@ def export_phenopacket(patient_id: PatientId, registry: RegistryDep, actor: Curr
 
 @router.post("/{patient_id}/diagnose", summary="Rank diseases for the stored phenotype (same JSON as raredx diagnose)",
              response_model=None, responses={200: {"model": Differential}, **errors(404)})
-def diagnose_patient(patient_id: PatientId, registry: RegistryDep, rdx: RdxDep, actor: CurrentActor,
-                     top: Annotated[int, Query(ge=1, le=100)] = 10) -> dict[str, Any]:
-    return rdx.diagnose(case_for_patient(registry, actor, patient_id), top=top, strict=False).to_dict()
+async def diagnose_patient(patient_id: PatientId, svc: ServicesDep, actor: CurrentActor,
+                           top: Annotated[int, Query(ge=1, le=100)] = 10) -> Response:
+    case = await run_in_threadpool(case_for_patient, svc.registry, actor, patient_id)
+    return Response(await svc.diagnose_json(case, top=top, strict=False), media_type="application/json")
