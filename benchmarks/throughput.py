@@ -42,22 +42,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from registry_bench import WRK_LUA  # noqa: E402 - the same wrk script: POST /api/diagnose with the bodies in BODIES
 DEV = ROOT.parent / "shared" / "data" / "phenopacket-store" / "dev-phenopackets.zip"
 RESULTS = ROOT / "benchmarks" / "results" / "throughput.md"
 PASSWORD = "benchmark password"
 
-POST_LUA = r"""
-local bodies = {}
-local f = io.open(os.getenv("BODIES"), "r")
-for line in f:lines() do bodies[#bodies + 1] = line end
-f:close()
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("POST", "/api/diagnose?lenient=true", {["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer " .. os.getenv("TOKEN")}, bodies[(i % #bodies) + 1])
-end
-"""
 GET_LUA = r"""
 request = function()
   return wrk.format("GET", os.getenv("URLPATH"), {["Authorization"] = "Bearer " .. os.getenv("TOKEN")})
@@ -204,8 +194,8 @@ def bench_diagnose(args: argparse.Namespace) -> str:
         body_file.write_text("\n".join(bodies) + "\n")
         with serve(Path(tmp) / "registry", args.workers, (("bench", "clinician"),)) as (base, tokens):
             env = {"BODIES": str(body_file), "TOKEN": tokens["bench"]}
-            wrk(base, POST_LUA, env, connections=4, seconds=5)  # warm-up
-            load = wrk(base, POST_LUA, env, connections=args.connections, seconds=args.seconds)
+            wrk(base, WRK_LUA, env, connections=4, seconds=5)  # warm-up
+            load = wrk(base, WRK_LUA, env, connections=args.connections, seconds=args.seconds)
     print(load.pop("raw"), flush=True)
     inproc = in_process(bodies, args.workers, args.seconds)
     ratio = load["requests_per_s"] / inproc["per_s"]
