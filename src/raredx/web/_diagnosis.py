@@ -15,7 +15,7 @@ from raredx.errors import InputError
 from raredx.extract import LANGUAGES
 from raredx.registry import Permission
 from raredx.web import _case
-from raredx.web._render import render
+from raredx.web._render import language, render
 from raredx.web._session import CsrfChecked, WebActor
 
 router = APIRouter()
@@ -52,7 +52,7 @@ async def quick_edit(request: Request, actor: WebActor) -> Response:
 def suggest(request: Request, _actor: WebActor, q: Annotated[str, Query(max_length=200)] = "") -> Response:
     """Autocomplete options (an ARIA listbox); ``Server-Timing`` says how long the search took."""
     t0 = time.perf_counter()
-    hits = services(request).terms.search(q, 12) if q.strip() else []
+    hits = services(request).terms.search(q, language(request), 12) if q.strip() else []
     ms = (time.perf_counter() - t0) * 1000
     return render(request, "_options.html", hits=hits, q=q, headers={"Server-Timing": f"search;dur={ms:.2f}"})
 
