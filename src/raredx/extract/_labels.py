@@ -24,8 +24,6 @@ from raredx.ontology import Ontology, TermHit, TermIndex
 
 log = logging.getLogger(__name__)
 
-LABEL_LANGUAGES = ("en", "ru")
-
 
 class TermLabels:
     """Built once per process (the English index at once, ~0.3 s; the Russian one at the first Cyrillic query);

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
-from raredx.errors import InputError, Problem
+from raredx.errors import InputError, Message, Problem
 from raredx.ontology import onset
 from raredx.registry import _models as m
 from raredx.registry._db import make_engine, migrate
@@ -768,9 +768,10 @@ class Registry:
         good: list[tuple[str, PatientCreate]] = []
         for source, p in batch:
             if p.pseudonym in taken:
-                issues.append(Problem(source, "id", f"pseudonym {p.pseudonym!r} is already in the registry (or twice in "
-                                                    "this import); the record is not imported",
-                                      solution="delete or rename one of them."))
+                issues.append(Problem(source, "id", Message(
+                    f"pseudonym {p.pseudonym!r} is already in the registry (or twice in this import); the record is "
+                    "not imported", "import.duplicate", pseudonym=repr(p.pseudonym)),
+                    solution=Message("delete or rename one of them.", "import.duplicate.fix")))
             else:
                 taken.add(p.pseudonym)
                 good.append((source, p))
@@ -787,7 +788,8 @@ class Registry:
                         with s.begin_nested():
                             ids += self._insert(s, actor, [(source, p)])
                     except IntegrityError as exc:
-                        issues.append(Problem(source, "", f"the database refused the record: {exc.orig}"))
+                        issues.append(Problem(source, "", Message(f"the database refused the record: {exc.orig}",
+                                                                  "import.refused", error=str(exc.orig))))
             return ids
 
     def _insert(self, s: Session, actor: Actor, batch: list[tuple[str, PatientCreate]]) -> list[int]:

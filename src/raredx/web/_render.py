@@ -117,7 +117,7 @@ async def web_error(request: Request, exc: Exception) -> Response:
             target = "/login?next=" + (current.path + (f"?{current.query}" if current.query else ""))
         return redirect(request, target)
     if isinstance(exc, RaredxError):
-        status, detail = exc.http_status, str(exc)
+        status, detail = exc.http_status, translator(request).message(exc)
     elif isinstance(exc, StarletteHTTPException):
         status, detail = exc.status_code, str(exc.detail)
     elif isinstance(exc, RequestValidationError):
