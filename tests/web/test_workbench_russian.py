@@ -12,7 +12,10 @@ import pytest
 
 from raredx.extract import TermLabels
 
-from .test_workbench_browser import MARFAN, Page, _patient, browser, page  # noqa: F401 - fixtures
+from . import test_workbench_browser as shared
+from .test_workbench_browser import MARFAN, Page, _patient
+
+browser, page = shared.browser, shared.page  # the fixtures, used here too
 
 SEIZURE = "HP:0001250"
 
