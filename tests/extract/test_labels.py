@@ -16,6 +16,8 @@ ROWS = [
     ("HP:0002373", "фебрильные судороги", "судороги при лихорадке"),
     ("HP:0000098", "высокий рост", ""),
     ("HP:0001249", "умственная отсталость", "нарушение интеллектуального развития"),
+    ("HP:0000365", "тугоухость", "глухота"),
+    ("HP:0000364", "полная глухота", ""),  # test data: a label with one more word than the query
     ("HP:9999999", "не термин", ""),  # not in the toy HPO: left out
 ]
 
@@ -59,6 +61,11 @@ def test_more_words_narrow_the_hits(labels: TermLabels) -> None:
     assert ranked(labels, "судороги при лихорадке") == ["HP:0002373"]
     assert ranked(labels, "фебрильн")[0] == "HP:0002373"
     assert ranked(labels, "рост высокий") == ["HP:0000098"]
+
+
+def test_a_name_without_other_words_comes_first(labels: TermLabels) -> None:
+    # the synonym «глухота» of HP:0000365 before the label «полная глухота», which has a word more
+    assert ranked(labels, "глухот")[:2] == ["HP:0000365", "HP:0000364"]
 
 
 def test_hits_carry_both_labels(labels: TermLabels) -> None:

@@ -127,10 +127,13 @@ class TermIndex:
         best: dict[int, TermHit] = {}
         for n, s in scores.items():
             i, text, is_label = self.names[n]
-            score = s / len(tokens) + (0.05 if is_label else 0.0) - 0.002 * len(text)
-            if _words_of(text) == tokens:
+            words = _words_of(text)
+            # a label beats a synonym; a name with fewer words the query does not have, and a shorter one, first
+            score = s / len(tokens) + (0.05 if is_label else 0.0) - 0.06 * max(len(words) - len(tokens), 0) \
+                - 0.002 * len(text)
+            if words == tokens:
                 score += 1.0
             if i not in best or score > best[i].score:
                 best[i] = TermHit(o.ids[i], self.labels[i], text, round(score, 4), o.labels[i])
-        return sorted(best.values(), key=lambda h: (-h.score, h.label))[:limit]
+        return sorted(best.values(), key=lambda h: (-h.score, len(h.label), h.label))[:limit]  # ties: broader first
 
