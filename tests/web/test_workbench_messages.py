@@ -98,7 +98,7 @@ def test_russian_import_report(web: TestClient) -> None:
     r = web.post("/import", data={"csrf": csrf, "policy": "strict"},
                  files={"file": ("case.json", io.BytesIO(json.dumps(case).encode()), "application/json")})
     assert r.status_code == 200
-    assert "неизвестный термин HPO «HP:9999999»" in r.text and "режим «мягкий»" in r.text
+    assert "неизвестный термин HPO «HP:9999999»: его нет" in r.text and "режим «мягкий»" in r.text
     assert "не дата ISO 8601" in r.text and "значение пропущено" in r.text
     assert "--lenient" not in r.text and "it is left out" not in r.text
     r = web.post("/import", data={"csrf": csrf, "policy": "lenient"},

@@ -6,7 +6,9 @@ screenshots go to test-output/web/ with the others."""
 
 from __future__ import annotations
 
+import json
 from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -74,4 +76,25 @@ def test_russian_quick_diagnosis_typo(page: Page) -> None:
     page.add_term("микрацефал", russian(page, "HP:0000252"))  # a typo, and only the stem
     assert "Microcephaly" in page.page.locator("#terms").inner_text()
     page.shot("23-ru-quick-diagnosis")
+    page.axe()
+
+
+@pytest.mark.parametrize("page", ["ru-RU"], indirect=True)
+def test_russian_import_report(page: Page, tmp_path: Path) -> None:
+    case = json.loads((shared.DATA / "phenopackets" / "marfan_case.json").read_text())
+    case["id"] = "WEB-RU-IMPORT-1"
+    case["phenotypicFeatures"].append({"type": {"id": "HP:9999999", "label": "no such term"}})
+    upload = tmp_path / "case.json"
+    upload.write_text(json.dumps(case))
+    page.login()
+    page.goto("/import")
+    page.page.set_input_files("#import-file", str(upload))
+    page.page.select_option("#import-policy", "strict")
+    page.page.click("form.card button[type=submit]")
+    issues = page.page.locator("table.issues")
+    issues.wait_for()
+    text = issues.inner_text()
+    lenient = page.page.locator("#import-policy option[value=lenient]").inner_text().split(":")[0]
+    assert "HP:9999999" in text and f"«{lenient}»" in text and "--lenient" not in text, text
+    page.shot("24-ru-import-report")
     page.axe()

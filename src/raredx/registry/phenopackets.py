@@ -150,7 +150,7 @@ def _hpo(c: _Checker, where: str, term_id: str) -> str | None:
     if c.ontology is None:
         return term_id
     try:
-        res = c.ontology.resolve(term_id, where)
+        res = c.ontology.resolve(term_id)  # the problem names the field already
     except RaredxError as exc:
         c.warn(where, exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], Message) else str(exc))
         return None
