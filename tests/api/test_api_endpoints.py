@@ -113,6 +113,7 @@ def test_search_filters_and_paging(client: TestClient, auth) -> None:  # type: i
     assert bad.status_code == 422 and bad.json()["problems"][0]["field"] == "query.diagnosis_status"
     unknown = client.get("/api/patients", params={"hpo": "HP:9999999"}, headers=c)
     assert unknown.status_code == 422 and "HP:9999999" in unknown.json()["detail"]
+    assert "lenient=true" in unknown.json()["detail"] and "--lenient" not in unknown.json()["detail"]  # its own option
 
 
 def test_create_rejects_bad_input_naming_the_field(client: TestClient, auth) -> None:  # type: ignore[no-untyped-def]
