@@ -115,3 +115,11 @@ def test_russian_errors_and_engine_warnings(web: TestClient) -> None:
     assert r.status_code == 200
     assert "конкретных наблюдаемых признаков: 1" in r.text and "weakly determined" not in r.text
     assert re.search(r'<span class="term-name">судороги</span> <span class="term-en" lang="en">Seizure</span>', r.text)
+
+
+def test_russian_registry_errors(web: TestClient) -> None:
+    _russian(web)
+    r = web.get("/patients/99999")
+    assert r.status_code == 404 and "нет пациента с id 99999" in r.text and "no patient" not in r.text
+    web.cookies.set(_i18n.COOKIE, "en")
+    assert "no patient with id 99999." in web.get("/patients/99999").text
