@@ -14,7 +14,7 @@ from raredx.kb import KnowledgeBase, load_knowledge_base
 
 if TYPE_CHECKING:
     from raredx.benchmark import BenchmarkOptions
-    from raredx.extract import Extractor
+    from raredx.extract import Extractor, TermLabels
     from raredx.genomics import Genotype
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,13 @@ class RareDx:
 
         cache = None if isinstance(self._cache, bool) else self._cache
         return Extractor.from_ontology(self.kb.ontology, cache_dir=cache)
+
+    @cached_property
+    def labels(self) -> TermLabels:
+        """HPO term names in English and Russian, and term search in both (autocomplete)."""
+        from raredx.extract import TermLabels
+
+        return TermLabels.load(self.kb.ontology)
 
     def case_from_text(self, text: str, *, lang: str = "auto", id: str = "") -> Case:
         """A case from a clinical note: observed and negated findings, onset where stated."""

@@ -7,9 +7,29 @@ The CLI prints ``str(error)`` and exits with ``exit_code``; the web layer maps `
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning", "note"]
+
+
+class Message(str):
+    """A message for the user: its English text, which is what every caller gets (it is a ``str``: the CLI, the
+    logs, the JSON of a report or a differential show it), with a catalogue key and the parameters by which the
+    workbench shows it in the user's language (``msg.<key>`` in ``raredx/web/locales/*.json``, ``{name}``
+    placeholders; there the web may also name its own options where the text names a CLI flag).
+
+    >>> m = Message("only 2 specific observed term(s)", "engine.few_terms", n=2)
+    >>> (m == "only 2 specific observed term(s)", m.key, m.params)
+    (True, 'engine.few_terms', {'n': 2})
+    """
+
+    key: str
+    params: dict[str, Any]
+
+    def __new__(cls, text: str, key: str = "", /, **params: Any) -> Message:
+        self = super().__new__(cls, text)
+        self.key, self.params = key, params
+        return self
 
 
 class RaredxError(Exception):
@@ -29,13 +49,14 @@ class InputError(RaredxError):
 class UnknownTermError(InputError):
     """An HPO id that is not in the ontology (or is obsolete without a replacement)."""
 
-    def __init__(self, term_id: str, where: str | None = None) -> None:
+    def __init__(self, term_id: str, where: str | Message | None = None) -> None:
         self.term_id = term_id
         place = f" in {where}" if where else ""
-        super().__init__(
+        super().__init__(Message(
             f"unknown HPO term {term_id!r}{place}: it is not in the loaded HPO release. "
-            "Check the id (format HP:0000118), or use --lenient to skip unknown terms."
-        )
+            "Check the id (format HP:0000118), or use --lenient to skip unknown terms.",
+            "unknown_term_in" if where else "unknown_term", term=term_id, where=where or "",
+        ))
 
 
 class KnowledgeBaseError(RaredxError):
@@ -54,7 +75,7 @@ class Problem:
 
     record: str
     field: str
-    reason: str
+    reason: str  # often a Message, which the workbench translates (so is ``solution``)
     severity: Severity = "error"
     solution: str = ""
 

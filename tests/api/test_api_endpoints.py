@@ -113,6 +113,7 @@ def test_search_filters_and_paging(client: TestClient, auth) -> None:  # type: i
     assert bad.status_code == 422 and bad.json()["problems"][0]["field"] == "query.diagnosis_status"
     unknown = client.get("/api/patients", params={"hpo": "HP:9999999"}, headers=c)
     assert unknown.status_code == 422 and "HP:9999999" in unknown.json()["detail"]
+    assert "lenient=true" in unknown.json()["detail"] and "--lenient" not in unknown.json()["detail"]  # its own option
 
 
 def test_create_rejects_bad_input_naming_the_field(client: TestClient, auth) -> None:  # type: ignore[no-untyped-def]
@@ -220,6 +221,13 @@ def test_statistics_terms_users_health(client: TestClient, auth) -> None:  # typ
     assert client.get("/api/terms", params={"q": "deaf"}, headers=auth("researcher")).json()[0]["id"] == "HP:0000365"
     assert client.get("/api/terms", params={"q": "HP:0000098"}, headers=auth("researcher")).json()[0]["label"] == "Tall stature"
     assert client.get("/api/terms", params={"q": ""}, headers=auth("researcher")).status_code == 422
+    # lang=ru: Russian labels (the shipped lexicon) with the English one alongside; Cyrillic queries, any form
+    ru = {"lang": "ru", "q": "судорогами"}
+    hit = client.get("/api/terms", params=ru, headers=auth("researcher")).json()[0]
+    assert (hit["id"], hit["label"], hit["english_label"]) == ("HP:0001250", "судороги", "Seizure")
+    hit = client.get("/api/terms", params={"q": "tall", "lang": "ru"}, headers=auth("researcher")).json()[0]
+    assert (hit["id"], hit["english_label"]) == ("HP:0000098", "Tall stature") and hit["label"] != "Tall stature"
+    assert client.get("/api/terms", params={"q": "tall", "lang": "de"}, headers=auth("researcher")).status_code == 422
     admin = auth("admin")
     r = client.post("/api/users", json={"username": "newbie", "password": "another long password", "role": "researcher"}, headers=admin)
     assert r.status_code == 201 and r.json()["role"] == "researcher"

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from raredx.api.schemas import ErrorOut
-from raredx.errors import RaredxError
+from raredx.errors import Message, RaredxError
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,26 @@ class ErrorWithProblems(RaredxError):
         self.http_status = status
 
 
+# Messages whose text names a CLI option, as the API says them (its own options): the Message key -> the text
+_API_TEXT = {
+    "unknown_term": "unknown HPO term {term!r}: it is not in the loaded HPO release. Check the id (format HP:0000118), "
+                    "or skip unknown terms: lenient=true for a diagnosis, policy=lenient for an import.",
+    "unknown_term_in": "unknown HPO term {term!r} in {where}: it is not in the loaded HPO release. Check the id (format "
+                       "HP:0000118), or skip unknown terms: lenient=true for a diagnosis, policy=lenient for an import.",
+}
+
+
+def api_text(message: object) -> str:
+    """A message (an error's, an import problem's) in the API's words where its text names a CLI option."""
+    if isinstance(message, Message) and message.key in _API_TEXT:
+        return _API_TEXT[message.key].format(**{k: str(v) for k, v in message.params.items()})
+    return str(message)
+
+
+def _detail(exc: RaredxError) -> str:
+    return api_text(exc.args[0]) if len(exc.args) == 1 else str(exc)
+
+
 def _where(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc if p not in ("body",)) or "body"
 
@@ -71,7 +91,7 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
         status, kind, detail = exc.status_code, "HTTPError", str(exc.detail)
         headers = getattr(exc, "headers", None)
     elif isinstance(exc, RaredxError):
-        status, kind, detail = exc.http_status, type(exc).__name__, str(exc)
+        status, kind, detail = exc.http_status, type(exc).__name__, _detail(exc)
         problems = getattr(exc, "problems", [])
         if status == 401:
             headers = {"WWW-Authenticate": "Bearer"}

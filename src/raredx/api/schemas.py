@@ -107,8 +107,12 @@ class ImportReportOut(BaseModel):
 
 
 class TermHitOut(BaseModel):
+    """One hit of the term search: ``label`` in the asked language, ``english_label`` the HPO's, ``matched`` the
+    label or synonym that matched the query."""
+
     id: str
     label: str
+    english_label: str
     matched: str
     score: float
 

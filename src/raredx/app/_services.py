@@ -1,6 +1,6 @@
 """What a server opens once and every request uses: settings, the core object, the registry, the token signer,
-the HPO term index and the uploads kept for confirmation; and what the server's parent process does once before
-it starts its workers (:meth:`Services.prepare`)."""
+the HPO term names and search (English and Russian) and the uploads kept for confirmation; and what the server's
+parent process does once before it starts its workers (:meth:`Services.prepare`)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from raredx.app._uploads import KeptUploads
 from raredx.config import Settings, private_dir
 from raredx.core import RareDx
 from raredx.engine import Case
-from raredx.ontology import TermIndex
+from raredx.extract import TermLabels
 from raredx.registry import Actor, Registry
 from raredx.registry.errors import AuthenticationError
 from raredx.registry.schemas import unstorable
@@ -36,7 +36,7 @@ class Services:
     rdx: RareDx
     registry: Registry
     signer: TokenSigner
-    terms: TermIndex
+    terms: TermLabels
     uploads: KeptUploads
     owns_registry: bool = False
     # CPU-bound work (a diagnosis) runs one at a time per worker process, first come first served: requests
@@ -62,6 +62,7 @@ class Services:
         settings = settings or Settings()
         rdx = rdx or RareDx.load(settings.data_dir, cache_dir=settings.cache_dir)
         rdx.engine  # noqa: B018 - build the engine before the first request
+        rdx.labels.russian  # noqa: B018 - and the term search in both languages
         kb = rdx.kb
 
         def equivalent_ids(disease_id: str) -> tuple[str, ...]:
@@ -75,7 +76,7 @@ class Services:
         secret = signing_key(settings)
         if settings.demo:
             log.warning(DEMO_BANNER)
-        return cls(settings, rdx, reg, TokenSigner(secret, settings.token_minutes), TermIndex(kb.ontology),
+        return cls(settings, rdx, reg, TokenSigner(secret, settings.token_minutes), rdx.labels,
                    KeptUploads(settings.registry_dir / "uploads"), owns_registry=owns)
 
     async def diagnose_json(self, case: Case, *, top: int = 10, strict: bool = True) -> str:

@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from raredx.errors import InputError
+from raredx.errors import InputError, Message
 from raredx.io import looks_like_zip
 from raredx.registry import Actor, Registry, check_policy
 from raredx.registry.errors import NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError
@@ -52,22 +52,26 @@ def _copy(stream: BinaryIO, path: Path, name: str, max_mb: int) -> None:
         while chunk := stream.read(CHUNK):
             size += len(chunk)
             if size > max_mb * 2**20:
-                raise PayloadTooLargeError(f"{name} is larger than {max_mb} MiB; split it or raise RAREDX_MAX_UPLOAD_MB.")
+                raise PayloadTooLargeError(Message(f"{name} is larger than {max_mb} MiB; split it or raise "
+                                                  "RAREDX_MAX_UPLOAD_MB.", "upload.too_large", name=name, mib=max_mb))
             out.write(chunk)
     if size == 0:
-        raise InputError("no file chosen (or the file is empty): choose a phenopacket .json or a .zip of them.")
+        raise InputError(Message("no file chosen (or the file is empty): choose a phenopacket .json or a .zip of them.",
+                                 "upload.empty"))
 
 
 def _checked(path: Path, content_type: str) -> Path:
     is_zip = zipfile.is_zipfile(path)
     if not is_zip and looks_like_zip(path):
-        raise InputError(f"{path.name} is a damaged or truncated ZIP archive; make it again (or upload it again).")
+        raise InputError(Message(f"{path.name} is a damaged or truncated ZIP archive; make it again (or upload it "
+                                 "again).", "upload.damaged_zip", name=path.name))
     if content_type in ZIP_TYPES and not is_zip:
-        raise UnsupportedMediaTypeError(f"{path.name} is declared as a ZIP but is not one; upload the archive itself.")
+        raise UnsupportedMediaTypeError(Message(f"{path.name} is declared as a ZIP but is not one; upload the archive "
+                                                "itself.", "upload.not_zip", name=path.name))
     if not is_zip and _head(path).strip()[:1] not in (b"{", b"["):
         declared = f" (content type {content_type})" if content_type else ""
-        raise UnsupportedMediaTypeError(f"{path.name}{declared} is neither a ZIP nor JSON; upload a phenopacket .json "
-                                        "or a .zip of them.")
+        raise UnsupportedMediaTypeError(Message(f"{path.name}{declared} is neither a ZIP nor JSON; upload a phenopacket "
+                                                ".json or a .zip of them.", "upload.not_json", name=path.name))
     return path.rename(path.with_suffix(".zip")) if is_zip and path.suffix.lower() != ".zip" else path
 
 
@@ -135,8 +139,8 @@ class KeptUploads:
             folder.rename(taken)  # atomic: of two takes, one wins
             os.utime(taken)  # its import starts now
         except OSError as exc:
-            raise NotFoundError("this upload is no longer kept (over an hour old, replaced by newer uploads, or "
-                                "imported already); upload the file again.") from exc
+            raise NotFoundError(Message("this upload is no longer kept (over an hour old, replaced by newer uploads, or "
+                                        "imported already); upload the file again.", "upload.gone")) from exc
         return taken / str(meta["name"])
 
     def clear(self) -> None:

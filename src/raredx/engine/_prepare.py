@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from raredx.engine._case import Case
-from raredx.errors import InputError, UnknownTermError
+from raredx.errors import InputError, Message, UnknownTermError
 from raredx.genomics import Genotype
 from raredx.kb import age_bin, hpo_onset_bins, parse_iso_age
 from raredx.ontology import MODE_OF_INHERITANCE, ONSET, Ontology
@@ -59,10 +59,11 @@ class CasePreparer:
         observed = self._resolve(case.observed, "observed", strict, found)
         excluded = self._resolve(case.excluded, "excluded", strict, found)
         if not observed:
-            raise InputError(
+            raise InputError(Message(
                 f"case {case.id or '(unnamed)'}: no observed phenotypic abnormality terms "
-                "(HPO terms under HP:0000118); give at least one observed term."
-            )
+                "(HPO terms under HP:0000118); give at least one observed term.",
+                "engine.no_observed",
+            ))
         scored = self._scored(observed, excluded, found.warnings)
         return PreparedCase(
             id=case.id, observed=tuple(scored), observed_all=tuple(observed), excluded=tuple(excluded), sex=case.sex,
@@ -78,15 +79,18 @@ class CasePreparer:
         out: list[int] = []
         for tid in ids:
             try:
-                res = o.resolve(tid, where=f"{kind} terms")
+                res = o.resolve(tid, where=Message(f"{kind} terms", "where.observed" if kind == "observed" else "where.excluded"))
             except UnknownTermError:
                 if strict:
                     raise
-                found.warnings.append(f"{tid}: not in HPO {o.version}; skipped.")
+                found.warnings.append(Message(f"{tid}: not in HPO {o.version}; skipped.", "engine.unknown_skipped",
+                                              term=tid, version=o.version))
                 continue
             t = res.index
             if res.replaced:
-                found.warnings.append(f"{res.replaced} is an alternative or obsolete id; used {res.term_id} ({o.labels[t]}).")
+                found.warnings.append(Message(
+                    f"{res.replaced} is an alternative or obsolete id; used {res.term_id} ({o.labels[t]}).",
+                    "engine.replaced", old=res.replaced, term=res.term_id, label=o.labels[t]))
             if self._phenotype[t]:
                 if t not in out:
                     out.append(t)
@@ -95,9 +99,10 @@ class CasePreparer:
             elif kind == "observed" and self._moi_branch[t]:
                 found.inheritance.append(o.ids[t])
             else:
-                found.warnings.append(
-                    f"{o.ids[t]} ({o.labels[t]}) is not a phenotypic abnormality; not used as a {kind} phenotype."
-                )
+                found.warnings.append(Message(
+                    f"{o.ids[t]} ({o.labels[t]}) is not a phenotypic abnormality; not used as a {kind} phenotype.",
+                    "engine.not_phenotype" if kind == "observed" else "engine.not_phenotype_excluded",
+                    term=o.ids[t], label=o.labels[t]))
         return out
 
     def _scored(self, observed: list[int], excluded: list[int], warnings: list[str]) -> list[int]:
@@ -108,21 +113,26 @@ class CasePreparer:
         for e in excluded:
             for t in observed:
                 if e in anc[t]:
-                    rel = "the same term" if e == t else f"an ancestor of observed {o.ids[t]} ({o.labels[t]})"
-                    warnings.append(f"contradiction: excluded {o.ids[e]} ({o.labels[e]}) is {rel}.")
+                    text = f"contradiction: excluded {o.ids[e]} ({o.labels[e]}) is " + (
+                        "the same term." if e == t else f"an ancestor of observed {o.ids[t]} ({o.labels[t]}).")
+                    warnings.append(Message(text, "engine.contradiction_same" if e == t else "engine.contradiction",
+                                            term=o.ids[e], label=o.labels[e], observed=o.ids[t],
+                                            observed_label=o.labels[t]))
         implied = {a for t in observed for a in anc[t] if a != t}
         redundant = [t for t in observed if t in implied]
         if redundant:
-            warnings.append(
-                "redundant: " + ", ".join(f"{o.ids[t]} ({o.labels[t]})" for t in redundant)
-                + " implied by more specific observed terms" + ("; counted once." if self.drop_redundant else ".")
-            )
+            terms = ", ".join(f"{o.ids[t]} ({o.labels[t]})" for t in redundant)
+            warnings.append(Message(
+                f"redundant: {terms} implied by more specific observed terms"
+                + ("; counted once." if self.drop_redundant else "."),
+                "engine.redundant_once" if self.drop_redundant else "engine.redundant", terms=terms))
         scored = [t for t in observed if t not in implied] if self.drop_redundant else observed
         if len(scored) < MIN_TERMS:
-            warnings.append(f"only {len(scored)} specific observed term(s): the ranking is weakly determined; "
-                            "add more findings or excluded findings.")
+            warnings.append(Message(f"only {len(scored)} specific observed term(s): the ranking is weakly determined; "
+                                    "add more findings or excluded findings.", "engine.few_terms", n=len(scored)))
         if max(float(self.ic[t]) for t in scored) < GENERAL_IC:
-            warnings.append("only very general terms were given: add specific findings to narrow the differential.")
+            warnings.append(Message("only very general terms were given: add specific findings to narrow the differential.",
+                                    "engine.general_terms"))
         return scored
 
     def parse_onset(self, text: str, what: str) -> int:

@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from raredx.errors import InputError, Problem
+from raredx.errors import InputError, Message, Problem
 
 SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")  # a local file header, an empty archive, a spanned one
 # what reading one damaged member raises: a bad CRC (also when a header understates the size), a bad header or
@@ -57,6 +57,6 @@ def zip_members(path: Path, suffix: str, max_bytes: int,
                     with zf.open(info) as member:
                         raw = member.read(max_bytes + 1)
                 except MEMBER_ERRORS as exc:
-                    raw = Problem(source, "", f"is damaged in the archive ({exc})",
-                                  solution="make the ZIP again, or take this file out of it.")
+                    raw = Problem(source, "", Message(f"is damaged in the archive ({exc})", "import.damaged", error=str(exc)),
+                                  solution=Message("make the ZIP again, or take this file out of it.", "import.damaged.fix"))
             yield source, raw

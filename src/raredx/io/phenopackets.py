@@ -11,7 +11,7 @@ from typing import Any, cast, get_args
 
 from raredx.engine import Case
 from raredx.engine._case import Sex
-from raredx.errors import InputError, Problem
+from raredx.errors import InputError, Message, Problem
 from raredx.io._archive import is_zip, zip_members
 from raredx.ontology import onset as onsets
 
@@ -55,7 +55,9 @@ def _documents(path: Path) -> Iterator[tuple[str, bytes | Problem]]:
             try:
                 yield str(f), f.read_bytes()
             except OSError as exc:
-                yield str(f), Problem(str(f), "", f"cannot be read ({exc.strerror or exc})", solution="check its permissions.")
+                yield str(f), Problem(str(f), "", Message(f"cannot be read ({exc.strerror or exc})", "import.unreadable",
+                                                     error=str(exc.strerror or exc)),
+                                     solution=Message("check its permissions.", "import.unreadable.fix"))
     elif is_zip(path):
         yield from zip_members(path, ".json", MAX_DOCUMENT_BYTES, _too_large)
     else:
@@ -66,25 +68,30 @@ def _documents(path: Path) -> Iterator[tuple[str, bytes | Problem]]:
 
 
 def _too_large(source: str) -> Problem:
-    return Problem(source, "", f"larger than {MAX_DOCUMENT_BYTES // 2**20} MiB",
-                   solution="a phenopacket is far smaller; is this the right file?")
+    return Problem(source, "", Message(f"larger than {MAX_DOCUMENT_BYTES // 2**20} MiB", "import.too_large",
+                                       mib=MAX_DOCUMENT_BYTES // 2**20),
+                   solution=Message("a phenopacket is far smaller; is this the right file?", "import.too_large.fix"))
 
 
 def _parse(source: str, raw: bytes) -> PhenopacketRecord | Problem:
     if len(raw) > MAX_DOCUMENT_BYTES:
         return _too_large(source)
     if not raw.strip():
-        return Problem(source, "", "is empty", solution="give a phenopacket: a JSON object with 'phenotypicFeatures'.")
+        return Problem(source, "", Message("is empty", "import.empty"),
+                       solution=Message("give a phenopacket: a JSON object with 'phenotypicFeatures'.", "import.empty.fix"))
     try:
         doc = json.loads(raw)
     except UnicodeDecodeError:
-        return Problem(source, "", "is not UTF-8 text", solution="give a phenopacket JSON file.")
+        return Problem(source, "", Message("is not UTF-8 text", "import.not_utf8"),
+                       solution=Message("give a phenopacket JSON file.", "import.not_utf8.fix"))
     except json.JSONDecodeError as exc:
-        return Problem(source, "", f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                       solution="fix or remove the file.")
+        return Problem(source, "", Message(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                                           "import.bad_json", line=exc.lineno, column=exc.colno, error=exc.msg),
+                       solution=Message("fix or remove the file.", "import.bad_json.fix"))
     if not isinstance(doc, dict):
-        return Problem(source, "", "the JSON is not an object",
-                       solution="a phenopacket is a JSON object with 'phenotypicFeatures'.")
+        return Problem(source, "", Message("the JSON is not an object", "import.not_json_object"),
+                       solution=Message("a phenopacket is a JSON object with 'phenotypicFeatures'.",
+                                        "import.not_json_object.fix"))
     return PhenopacketRecord(source, doc)
 
 

@@ -8,7 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
-from raredx.errors import InputError, KnowledgeBaseError, UnknownTermError
+from raredx.errors import InputError, KnowledgeBaseError, Message, UnknownTermError
 from raredx.ontology._obo import OboDocument
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class Ontology:
         """The index of a current term id, or None (alt and obsolete ids are not followed)."""
         return self._index.get(term_id)
 
-    def resolve(self, term_id: str, where: str | None = None) -> TermResolution:
+    def resolve(self, term_id: str, where: str | Message | None = None) -> TermResolution:
         """Look up ``term_id``, following alt ids and obsolete ids with a replacement.
 
         Raises :class:`UnknownTermError` for ids that are not in this release and
@@ -121,9 +121,10 @@ class Ontology:
         if term_id in self.obsolete:
             consider = ", ".join(self.obsolete[term_id]) or "a current term"
             place = f" in {where}" if where else ""
-            raise InputError(
-                f"HPO term {term_id}{place} is obsolete and has no replacement; consider {consider} instead."
-            )
+            raise InputError(Message(
+                f"HPO term {term_id}{place} is obsolete and has no replacement; consider {consider} instead.",
+                "obsolete_term_in" if where else "obsolete_term", term=term_id, where=where or "", consider=consider,
+            ))
         raise UnknownTermError(term_id, where)
 
     def label(self, i: int) -> str:

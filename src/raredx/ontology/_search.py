@@ -1,23 +1,30 @@
-"""HPO term search for autocomplete: labels and synonyms, word-prefix matching, typo tolerance (trigrams)."""
+"""HPO term search for autocomplete: labels and synonyms, word-prefix matching, typo tolerance (trigrams); over
+the ontology's English names or over names given in another language (with a lemmatiser for its inflection)."""
 
 from __future__ import annotations
 
 import bisect
 import re
 from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from raredx.ontology._ontology import PHENOTYPIC_ABNORMALITY, Ontology
 
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits of any script, of lower-cased text with ё as е
 
 
 @dataclass(frozen=True, slots=True)
 class TermHit:
     id: str
-    label: str
+    label: str  # in the index's language
     matched: str  # the label or synonym that matched
     score: float
+    english_label: str = ""  # the ontology's label
+
+
+def _words_of(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("ё", "е"))
 
 
 def _trigrams(word: str) -> set[str]:
@@ -26,21 +33,32 @@ def _trigrams(word: str) -> set[str]:
 
 
 class TermIndex:
-    """Built once from the ontology (~0.3 s for the HPO); queries take about a millisecond."""
+    """Built once from the ontology (~0.3 s for the HPO); queries take about a millisecond.
 
-    def __init__(self, ontology: Ontology, root: str = PHENOTYPIC_ABNORMALITY) -> None:
+    ``names`` (term id -> label and synonyms) searches those instead of the ontology's English names, and
+    ``lemma`` (a word -> its dictionary form) finds inflected forms: each name's words are indexed also by their
+    lemma, and a query word also matches the words of its lemma (``судорог`` -> ``судорога`` <- ``судороги``)."""
+
+    def __init__(self, ontology: Ontology, root: str = PHENOTYPIC_ABNORMALITY, *,
+                 names: Mapping[str, tuple[str, Sequence[str]]] | None = None,
+                 lemma: Callable[[str], str] | None = None) -> None:
         self.ontology = ontology
+        self.lemma = lemma
         mask = ontology.branch_mask(root) if root in ontology else None
         self.names: list[tuple[int, str, bool]] = []  # (term index, text, is the label)
+        self.labels: dict[int, str] = {}  # term index -> its indexed label
         postings: dict[str, set[int]] = defaultdict(set)
-        for i, label in enumerate(ontology.labels):
+        for i, label, synonyms in self._terms(ontology, names):
             if mask is not None and not mask[i]:
                 continue
-            for text, is_label in ((label, True), *((s, False) for s in ontology.synonyms[i])):
+            self.labels[i] = label
+            for text, is_label in ((label, True), *((s, False) for s in synonyms)):
                 n = len(self.names)
                 self.names.append((i, text, is_label))
-                for w in _WORD.findall(text.lower()):
+                for w in _words_of(text):
                     postings[w].add(n)
+                    if lemma is not None:
+                        postings[lemma(w)].add(n)
         self.postings = dict(postings)
         self.vocab = sorted(self.postings)
         grams: dict[str, set[str]] = defaultdict(set)
@@ -49,6 +67,18 @@ class TermIndex:
                 grams[g].add(w)
         self.grams = dict(grams)
 
+    @staticmethod
+    def _terms(ontology: Ontology, names: Mapping[str, tuple[str, Sequence[str]]] | None
+               ) -> list[tuple[int, str, Sequence[str]]]:
+        if names is None:
+            return [(i, label, ontology.synonyms[i]) for i, label in enumerate(ontology.labels)]
+        out = []
+        for term_id, (label, synonyms) in names.items():
+            i = ontology.index(term_id)
+            if i is not None:
+                out.append((i, label, synonyms))
+        return out
+
     def _words(self, token: str) -> dict[str, float]:
         """Vocabulary words a query token may mean, with a match quality (1 exact, 0.9 prefix, <0.8 fuzzy)."""
         out: dict[str, float] = {}
@@ -56,6 +86,8 @@ class TermIndex:
         while k < len(self.vocab) and self.vocab[k].startswith(token) and len(out) < 2000:
             out[self.vocab[k]] = 1.0 if self.vocab[k] == token else 0.9
             k += 1
+        if self.lemma is not None and (base := self.lemma(token)) != token and base in self.postings:
+            out[base] = 1.0  # an inflected form of an indexed word
         if len(token) >= 4 and len(out) < 5:
             mine = _trigrams(token)
             shared: dict[str, int] = defaultdict(int)
@@ -78,8 +110,8 @@ class TermIndex:
             i = o.index(query.upper())
             if i is None and query.upper() in o.redirects:
                 i = o.index(o.redirects[query.upper()])
-            return [TermHit(o.ids[i], o.labels[i], o.labels[i], 1.0)] if i is not None else []
-        tokens = _WORD.findall(query.lower())
+            return [TermHit(o.ids[i], self.labels.get(i, o.labels[i]), o.labels[i], 1.0, o.labels[i])] if i is not None else []
+        tokens = _words_of(query)
         if not tokens:
             return []
         scores: dict[int, float] = {}
@@ -95,9 +127,13 @@ class TermIndex:
         best: dict[int, TermHit] = {}
         for n, s in scores.items():
             i, text, is_label = self.names[n]
-            score = s / len(tokens) + (0.05 if is_label else 0.0) - 0.002 * len(text)
-            if text.lower() == query.lower():
+            words = _words_of(text)
+            # a label beats a synonym; a name with fewer words the query does not have, and a shorter one, first
+            score = s / len(tokens) + (0.05 if is_label else 0.0) - 0.06 * max(len(words) - len(tokens), 0) \
+                - 0.002 * len(text)
+            if words == tokens:
                 score += 1.0
             if i not in best or score > best[i].score:
-                best[i] = TermHit(o.ids[i], o.labels[i], text, round(score, 4))
-        return sorted(best.values(), key=lambda h: (-h.score, h.label))[:limit]
+                best[i] = TermHit(o.ids[i], self.labels[i], text, round(score, 4), o.labels[i])
+        return sorted(best.values(), key=lambda h: (-h.score, len(h.label), h.label))[:limit]  # ties: broader first
+

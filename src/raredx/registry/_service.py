@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
-from raredx.errors import InputError, Problem
+from raredx.errors import InputError, Message, Problem
 from raredx.ontology import onset
 from raredx.registry import _models as m
 from raredx.registry._db import make_engine, migrate
@@ -275,7 +275,8 @@ class Registry:
         user = s.scalar(q)
         if user is None:
             which = f"no user {who!r}" if isinstance(who, str) else f"no user with id {who}"
-            raise NotFoundError(f"{which}; the list of users shows who there is (raredx user list).")
+            raise NotFoundError(Message(f"{which}; the list of users shows who there is (raredx user list).",
+                                        "registry.no_user", who=repr(who) if isinstance(who, str) else str(who)))
         return user
 
     @staticmethod
@@ -424,7 +425,9 @@ class Registry:
     def _load(self, s: Session, patient_id: int, *, deleted_ok: bool = False) -> m.Patient:
         row = s.get(m.Patient, patient_id) if 0 < patient_id <= MAX_ID else None  # larger: no database integer
         if row is None or (row.deleted_at is not None and not deleted_ok):
-            raise NotFoundError(f"no patient with id {patient_id}" + (" (it was deleted; an admin can restore it)" if row else "") + ".")
+            raise NotFoundError(Message(
+                f"no patient with id {patient_id}" + (" (it was deleted; an admin can restore it)" if row else "") + ".",
+                "registry.no_patient_deleted" if row else "registry.no_patient", id=patient_id))
         return row
 
     def _new_row(self, s: Session, actor: Actor, data: PatientCreate) -> m.Patient:
@@ -436,7 +439,8 @@ class Registry:
     # -- patients -------------------------------------------------------------------------------
     def create_patient(self, actor: Actor, data: PatientCreate) -> PatientPublic:
         actor.require(Permission.WRITE)
-        taken = ConflictError(f"pseudonym {data.pseudonym!r} is taken; choose another or update that patient.")
+        taken = ConflictError(Message(f"pseudonym {data.pseudonym!r} is taken; choose another or update that patient.",
+                                      "registry.pseudonym_taken", pseudonym=repr(data.pseudonym)))
         with self._sessions() as s, s.begin():
             if s.scalar(select(m.Patient.id).where(m.Patient.pseudonym == data.pseudonym)) is not None:
                 raise taken
@@ -466,7 +470,8 @@ class Registry:
                 raise _stale(patient_id, row.version, expected)
             if "pseudonym" in values and values["pseudonym"] is None:
                 raise InputError("pseudonym cannot be removed; give a new one or leave it out.")
-            taken = ConflictError(f"pseudonym {values.get('pseudonym')!r} is taken; choose another.")
+            taken = ConflictError(Message(f"pseudonym {values.get('pseudonym')!r} is taken; choose another.",
+                                          "registry.pseudonym_taken_update", pseudonym=repr(values.get("pseudonym"))))
             if "pseudonym" in values and values["pseudonym"] != row.pseudonym and s.scalar(
                     select(m.Patient.id).where(m.Patient.pseudonym == values["pseudonym"])) is not None:
                 raise taken
@@ -495,7 +500,8 @@ class Registry:
         if done.rowcount != 1:
             now = s.execute(select(P.version, P.deleted_at).where(P.id == row.id)).first()
             if now is None:
-                raise NotFoundError(f"no patient with id {row.id} (it was removed meanwhile).")
+                raise NotFoundError(Message(f"no patient with id {row.id} (it was removed meanwhile).",
+                                            "registry.patient_removed", id=row.id))
             if (now.deleted_at is not None) != expect_deleted:
                 raise ConflictError(f"patient {row.id} was {'restored' if expect_deleted else 'deleted'} meanwhile (now at "
                                     f"version {now.version}); reload it.")
@@ -507,7 +513,9 @@ class Registry:
         with self._sessions() as s, s.begin():
             row = self._load(s, patient_id, deleted_ok=True)
             if (row.deleted_at is not None) == deleted:
-                raise ConflictError(f"patient {patient_id} is {'already deleted' if deleted else 'not deleted'}.")
+                raise ConflictError(Message(f"patient {patient_id} is {'already deleted' if deleted else 'not deleted'}.",
+                                            "registry.already_deleted" if deleted else "registry.not_deleted",
+                                            id=patient_id))
             if version is not None and row.version != version:
                 raise _stale(patient_id, row.version, version)
             self._next_version(s, row, row.version, expect_deleted=not deleted,
@@ -768,9 +776,10 @@ class Registry:
         good: list[tuple[str, PatientCreate]] = []
         for source, p in batch:
             if p.pseudonym in taken:
-                issues.append(Problem(source, "id", f"pseudonym {p.pseudonym!r} is already in the registry (or twice in "
-                                                    "this import); the record is not imported",
-                                      solution="delete or rename one of them."))
+                issues.append(Problem(source, "id", Message(
+                    f"pseudonym {p.pseudonym!r} is already in the registry (or twice in this import); the record is "
+                    "not imported", "import.duplicate", pseudonym=repr(p.pseudonym)),
+                    solution=Message("delete or rename one of them.", "import.duplicate.fix")))
             else:
                 taken.add(p.pseudonym)
                 good.append((source, p))
@@ -787,7 +796,8 @@ class Registry:
                         with s.begin_nested():
                             ids += self._insert(s, actor, [(source, p)])
                     except IntegrityError as exc:
-                        issues.append(Problem(source, "", f"the database refused the record: {exc.orig}"))
+                        issues.append(Problem(source, "", Message(f"the database refused the record: {exc.orig}",
+                                                                  "import.refused", error=str(exc.orig))))
             return ids
 
     def _insert(self, s: Session, actor: Actor, batch: list[tuple[str, PatientCreate]]) -> list[int]:
@@ -876,10 +886,11 @@ class Registry:
 
 
 def _stale(patient_id: int, current: int, expected: int) -> ConflictError:
-    return ConflictError(
+    return ConflictError(Message(
         f"patient {patient_id} is at version {current}, not {expected}: someone saved it since you read it. "
-        "Reload it, re-apply your change and send the new version."
-    )
+        "Reload it, re-apply your change and send the new version.",
+        "registry.stale", id=patient_id, current=current, expected=expected,
+    ))
 
 
 def _flush(s: Session, taken: ConflictError | None) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import ValidationError
 
-from raredx.errors import InputError, Problem, RaredxError
+from raredx.errors import InputError, Message, Problem, RaredxError
 from raredx.ontology import Ontology, onset
 from raredx.registry.schemas import (
     PSEUDONYM_RULE,
@@ -58,6 +58,10 @@ HELD: dict[str, str] = {
 }
 
 HPO_ID = re.compile(r"^HP:\d{7}$")
+MISSING = Message("missing", "import.missing")
+LEFT_OUT = Message("it is left out.", "import.left_out")
+NOT_OBJECT = Message("must be an object.", "import.not_object")
+NOT_HELD = Message("not held by the registry: it is not imported.", "import.not_held")
 CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9.]*:\S+$")
 
 
@@ -111,7 +115,8 @@ def _date(c: _Checker, where: str, value: Any) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value)[:10])
     except ValueError:
-        c.warn(where, f"{value!r} is not an ISO 8601 date or timestamp (YYYY-MM-DD...)", "it is left out.")
+        c.warn(where, Message(f"{value!r} is not an ISO 8601 date or timestamp (YYYY-MM-DD...)", "import.not_date",
+                              value=repr(value)), LEFT_OUT)
         return None
 
 
@@ -120,7 +125,8 @@ def _enum(c: _Checker, where: str, value: Any, allowed: Iterable[str]) -> str | 
         return None
     allowed = tuple(allowed)
     if value not in allowed:
-        c.warn(where, f"{value!r} is not one of {', '.join(allowed)}", "it is left out.")
+        c.warn(where, Message(f"{value!r} is not one of {', '.join(allowed)}", "import.not_one_of", value=repr(value),
+                              allowed=", ".join(allowed)), LEFT_OUT)
         return None
     return str(value)
 
@@ -129,7 +135,8 @@ def _term(c: _Checker, where: str, value: Any, *, required: bool = True) -> dict
     tid = value.get("id") if isinstance(value, dict) else None
     if not isinstance(tid, str) or not CURIE.match(tid):
         if required or value is not None:
-            c.error(f"{where}.id", f"missing or not a CURIE (PREFIX:ID): {tid!r}", "every term needs an id such as HP:0001166.")
+            c.error(f"{where}.id", Message(f"missing or not a CURIE (PREFIX:ID): {tid!r}", "import.not_curie", value=repr(tid)),
+                    Message("every term needs an id such as HP:0001166.", "import.not_curie.fix"))
         return None
     return value
 
@@ -137,17 +144,20 @@ def _term(c: _Checker, where: str, value: Any, *, required: bool = True) -> dict
 def _hpo(c: _Checker, where: str, term_id: str) -> str | None:
     """The HPO id to keep, or None if the feature is dropped (lenient) / the record rejected (strict)."""
     if not HPO_ID.match(term_id):
-        c.error(where, f"{term_id!r} is not an HPO id (HP: followed by 7 digits).")
+        c.error(where, Message(f"{term_id!r} is not an HPO id (HP: followed by 7 digits).", "import.not_hpo_id",
+                               value=repr(term_id)))
         return None
     if c.ontology is None:
         return term_id
     try:
-        res = c.ontology.resolve(term_id, where)
+        res = c.ontology.resolve(term_id)  # the problem names the field already
     except RaredxError as exc:
-        c.warn(where, f"{exc}")
+        c.warn(where, exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], Message) else str(exc))
         return None
     if res.replaced:
-        c.warn(where, f"{term_id} is an alternative or obsolete id of {res.term_id}", f"{res.term_id} is used instead.")
+        c.warn(where, Message(f"{term_id} is an alternative or obsolete id of {res.term_id}", "import.replaced",
+                              old=term_id, term=res.term_id),
+               Message(f"{res.term_id} is used instead.", "import.replaced.fix", term=res.term_id))
         return res.term_id
     return term_id
 
@@ -157,7 +167,8 @@ def _list(c: _Checker, doc: dict[str, Any], key: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        c.error(key, f"must be a list, not {type(value).__name__}.")
+        c.error(key, Message(f"must be a list, not {type(value).__name__}.", "import.not_list",
+                             type=type(value).__name__))
         return []
     return value
 
@@ -191,15 +202,18 @@ def patient_from_phenopacket(
     c = _Checker(record, check_policy(policy), ontology)
     pid = doc.get("id")
     if not isinstance(pid, str) or not pid.strip():
-        c.error("id", "missing", "every phenopacket needs an id, which becomes the patient's pseudonym.")
+        c.error("id", MISSING, Message("every phenopacket needs an id, which becomes the patient's pseudonym.",
+                                       "import.no_id.fix"))
     elif problem := pseudonym_problem(pid.strip()):
         shown = repr(pid if len(pid) <= 60 else pid[:57] + "...")
-        c.error("id", f"{shown} cannot be a pseudonym: it {problem}",
-                f"give the phenopacket another id ({PSEUDONYM_RULE}); it becomes the patient's pseudonym and the name "
-                "of its exported file.")
+        c.error("id", Message(f"{shown} cannot be a pseudonym: it {problem}", "import.bad_pseudonym", value=shown,
+                              problem=problem),
+                Message(f"give the phenopacket another id ({PSEUDONYM_RULE}); it becomes the patient's pseudonym and "
+                        "the name of its exported file.", "import.bad_pseudonym.fix", rule=PSEUDONYM_RULE))
     for key in doc:
         if key not in HELD:
-            c.note(key, "not held by the registry: it is not imported and will not be exported.")
+            c.note(key, Message("not held by the registry: it is not imported and will not be exported.",
+                                 "import.not_held_exported"))
     subject = _subject(c, doc)
     features = _phenotypic_features(c, doc)
     interpretations, findings = _interpretations(c, doc)
@@ -224,15 +238,16 @@ def _subject(c: _Checker, doc: dict[str, Any]) -> dict[str, Any]:
     """The patient fields from ``subject``: id, sex, date of birth, vital status, age at last encounter."""
     subject = doc.get("subject") or {}
     if not isinstance(subject, dict):
-        c.error("subject", "must be an object.")
+        c.error("subject", NOT_OBJECT)
         subject = {}
     for key in subject:
         if key not in ("id", "sex", "dateOfBirth", "timeAtLastEncounter", "vitalStatus"):
-            c.note(f"subject.{key}", "not held by the registry: it is not imported.")
+            c.note(f"subject.{key}", NOT_HELD)
     vital = _obj(subject.get("vitalStatus")) or {}
     death = _obj(vital.get("timeOfDeath"))
     if death and "timestamp" not in death:
-        c.note("subject.vitalStatus.timeOfDeath", "only a timestamp is held; an age or ontology class is not imported.")
+        c.note("subject.vitalStatus.timeOfDeath", Message(
+            "only a timestamp is held; an age or ontology class is not imported.", "import.death_timestamp"))
     dob = _date(c, "subject.dateOfBirth", subject.get("dateOfBirth"))
     return {
         "subject_id": subject.get("id"), "sex": _enum(c, "subject.sex", subject.get("sex"), get_args(Sex)),
@@ -249,13 +264,14 @@ def _phenotypic_features(c: _Checker, doc: dict[str, Any]) -> list[PhenotypicFea
     for i, f in enumerate(_list(c, doc, "phenotypicFeatures")):
         where = f"phenotypicFeatures[{i}]"
         if not isinstance(f, dict):
-            c.error(where, "must be an object with type.id.")
+            c.error(where, Message("must be an object with type.id.", "import.not_feature"))
             continue
         if not _term(c, f"{where}.type", f.get("type")):
             continue
         excluded = f.get("excluded", False)
         if not isinstance(excluded, bool):
-            c.error(f"{where}.excluded", f"must be true or false, not {excluded!r}.")
+            c.error(f"{where}.excluded", Message(f"must be true or false, not {excluded!r}.", "import.not_bool",
+                                                value=repr(excluded)))
             continue
         hpo = _hpo(c, f"{where}.type.id", f["type"]["id"])
         if hpo is None:
@@ -282,7 +298,7 @@ def _interpretations(c: _Checker, doc: dict[str, Any]) -> tuple[list[Interpretat
     for i, interp in enumerate(_list(c, doc, "interpretations")):
         where = f"interpretations[{i}]"
         if not isinstance(interp, dict) or not isinstance(interp.get("id"), str):
-            c.error(f"{where}.id", "missing", "every interpretation needs an id.")
+            c.error(f"{where}.id", MISSING, Message("every interpretation needs an id.", "import.no_interpretation_id.fix"))
             continue
         diag = _obj(interp.get("diagnosis")) or {}
         disease = _term(c, f"{where}.diagnosis.disease", diag.get("disease"), required=False)
@@ -325,7 +341,7 @@ def _measurements(c: _Checker, doc: dict[str, Any]) -> list[Measurement]:
         if not isinstance(m, dict) or not _term(c, f"measurements[{i}].assay", m.get("assay")):
             continue
         if "complexValue" in m:
-            c.note(f"measurements[{i}].complexValue", "not held by the registry: it is not imported.")
+            c.note(f"measurements[{i}].complexValue", NOT_HELD)
         measurements.append(Measurement(assay=m["assay"], value=_obj(m.get("value")), description=m.get("description") or None,
                                         time_observed=_obj(m.get("timeObserved"))))
     return measurements
@@ -335,7 +351,7 @@ def _biosamples(c: _Checker, doc: dict[str, Any]) -> list[Sample]:
     samples = []
     for i, b in enumerate(_list(c, doc, "biosamples")):
         if not isinstance(b, dict) or not isinstance(b.get("id"), str):
-            c.error(f"biosamples[{i}].id", "missing", "every biosample needs an id.")
+            c.error(f"biosamples[{i}].id", MISSING, Message("every biosample needs an id.", "import.no_biosample_id.fix"))
             continue
         samples.append(Sample(sample_id=b["id"], sample_type=_obj(b.get("sampleType")), sampled_tissue=_obj(b.get("sampledTissue")),
                               time_of_collection=_obj(b.get("timeOfCollection"))))
@@ -349,7 +365,8 @@ def _medical_actions(c: _Checker, doc: dict[str, Any]) -> list[Treatment]:
         t = a.get("treatment") if isinstance(a, dict) else None
         agent = _term(c, f"medicalActions[{i}].treatment.agent", t.get("agent"), required=False) if t else None
         if not t or not agent:
-            c.note(f"medicalActions[{i}]", "only treatments with an agent are held; this action is not imported.")
+            c.note(f"medicalActions[{i}]", Message("only treatments with an agent are held; this action is not imported.",
+                                                  "import.action_without_agent"))
             continue
         atc = agent["id"][4:] if agent["id"].startswith("ATC:") else None
         target = _obj(a.get("treatmentTarget")) or {}
@@ -358,7 +375,8 @@ def _medical_actions(c: _Checker, doc: dict[str, Any]) -> list[Treatment]:
             treatments.append(Treatment(drug_inn=agent.get("label") or agent["id"], agent_id=agent["id"], atc_code=atc,
                                         indication=target.get("id"), route=route.get("label")))
         except ValidationError as exc:
-            c.warn(f"medicalActions[{i}].treatment.agent", f"{_first_error(exc)}; the treatment is left out.")
+            c.warn(f"medicalActions[{i}].treatment.agent", Message(f"{_first_error(exc)}; the treatment is left out.",
+                                                                  "import.treatment_left_out", error=_first_error(exc)))
     return treatments
 
 
@@ -378,7 +396,7 @@ def _earliest(features: list[PhenotypicFeature]) -> dict[str, Any] | None:
 
 def _finding(c: _Checker, where: str, gi: Any, interpretation_id: str) -> GeneticFinding | None:
     if not isinstance(gi, dict):
-        c.error(where, "must be an object.")
+        c.error(where, NOT_OBJECT)
         return None
     common = {"interpretation_id": interpretation_id, "interpretation_status": gi.get("interpretationStatus"),
                   "subject_or_biosample_id": gi.get("subjectOrBiosampleId")}
@@ -388,14 +406,16 @@ def _finding(c: _Checker, where: str, gi: Any, interpretation_id: str) -> Geneti
     vi = _obj(gi.get("variantInterpretation"))
     vd = _obj((vi or {}).get("variationDescriptor"))
     if not vi or not vd:
-        c.error(f"{where}.variantInterpretation.variationDescriptor", "missing", "give a gene or a variant descriptor.")
+        c.error(f"{where}.variantInterpretation.variationDescriptor", MISSING,
+                Message("give a gene or a variant descriptor.", "import.no_variant.fix"))
         return None
     gene = _obj(vd.get("geneContext")) or {}
     allelic = _obj(vd.get("allelicState")) or {}
     for key in vd:
         if key not in ("id", "label", "description", "geneContext", "expressions", "vcfRecord", "moleculeContext",
                        "structuralType", "allelicState"):
-            c.note(f"{where}.variantInterpretation.variationDescriptor.{key}", "not held by the registry.")
+            c.note(f"{where}.variantInterpretation.variationDescriptor.{key}",
+                   Message("not held by the registry.", "import.not_held_short"))
     try:
         return GeneticFinding(
             gene_symbol=gene.get("symbol"), gene_id=gene.get("valueId"), expressions=vd.get("expressions") or [],

@@ -30,6 +30,8 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from raredx.errors import Message
+
 Sex = Literal["MALE", "FEMALE", "OTHER_SEX", "UNKNOWN_SEX"]
 VitalStatus = Literal["ALIVE", "DECEASED", "UNKNOWN_STATUS"]
 DiagnosisStatus = Literal["suspected", "confirmed", "ruled_out"]
@@ -288,27 +290,28 @@ CHILD_SCHEMAS: dict[str, type[_Value]] = {
 
 
 PSEUDONYM_MAX_LENGTH = 200
-PSEUDONYM_RULE = (f"a pseudonym is 1 to {PSEUDONYM_MAX_LENGTH} characters without / \\ .. or control characters, "
-                  "and does not begin or end with a space")
+PSEUDONYM_RULE = Message(f"a pseudonym is 1 to {PSEUDONYM_MAX_LENGTH} characters without / \\ .. or control "
+                         "characters, and does not begin or end with a space", "pseudonym.rule", max=PSEUDONYM_MAX_LENGTH)
 _CONTROL = ("Cc", "Cf", "Cs", "Zl", "Zp")  # control, format (e.g. bidi overrides), surrogates, line breaks
 
 
-def pseudonym_problem(value: str) -> str | None:
+def pseudonym_problem(value: str) -> Message | None:
     """What makes ``value`` unusable as a pseudonym (it is a phenopacket id, names the patient's exported file and
     goes into links), or None. A pseudonym is checked on every way in: the API, the workbench, an import."""
     if not value.strip():
-        return "is empty"
+        return Message("is empty", "pseudonym.empty")
     if len(value) > PSEUDONYM_MAX_LENGTH:
-        return f"is {len(value)} characters long, more than {PSEUDONYM_MAX_LENGTH}"
+        return Message(f"is {len(value)} characters long, more than {PSEUDONYM_MAX_LENGTH}", "pseudonym.too_long",
+                       n=len(value), max=PSEUDONYM_MAX_LENGTH)
     if value != value.strip():
-        return "begins or ends with white space"
+        return Message("begins or ends with white space", "pseudonym.spaces")
     bad = next((ch for ch in value if unicodedata.category(ch) in _CONTROL), None)
     if bad is not None:
-        return f"contains the control character U+{ord(bad):04X}"
+        return Message(f"contains the control character U+{ord(bad):04X}", "pseudonym.control", code=f"U+{ord(bad):04X}")
     if "/" in value or "\\" in value:
-        return "contains a path separator (/ or \\)"
+        return Message("contains a path separator (/ or \\)", "pseudonym.separator")
     if ".." in value:
-        return "contains '..'"
+        return Message("contains '..'", "pseudonym.dots")
     return None
 
 

@@ -16,6 +16,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from raredx.errors import Message
 from raredx.registry.errors import AuthenticationError, PasswordPolicyError, PermissionDeniedError
 
 
@@ -62,10 +63,10 @@ class Actor:
 
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
-            raise PermissionDeniedError(
+            raise PermissionDeniedError(Message(
                 f"user {self.username!r} (role {self.role}) may not {permission.value}; "
-                "ask an admin for a role that allows it.", actor=self, permission=permission.name,
-            )
+                "ask an admin for a role that allows it.", "registry.permission", user=self.username, role=self.role,
+            ), actor=self, permission=permission.name)
 
 
 SYSTEM = Actor("system", "admin")  # the command line acting on the local registry (audited as such)

@@ -29,7 +29,7 @@ def message_of(t: Translator, exc: RaredxError) -> str:
         return t("users.error.password." + exc.code, n=MIN_PASSWORD_LENGTH)
     if isinstance(exc, AccountConflictError):
         return t("users.error." + exc.code)
-    return str(exc)
+    return t.message(exc)
 
 
 def _page(request: Request, actor: Actor, *, error: str | None = None, form: dict[str, str] | None = None,

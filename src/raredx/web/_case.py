@@ -11,7 +11,7 @@ from typing import Any
 
 from raredx.core import RareDx
 from raredx.engine import Case, Differential
-from raredx.errors import InputError
+from raredx.errors import InputError, Message
 from raredx.ontology import onset as onsets
 from raredx.registry.schemas import PhenotypicFeature
 
@@ -33,7 +33,8 @@ def _feature(rdx: RareDx, term_id: str, excluded: bool, onset: str | None = None
     if onset:
         index = onto.index(onset)
         if onset not in onsets.CHOICES or index is None:
-            raise InputError(f"onset {onset!r} is not one of the HPO onset terms offered; choose one from the list.")
+            raise InputError(Message(f"onset {onset!r} is not one of the HPO onset terms offered; choose one from the list.",
+                                     "case.onset", onset=repr(onset)))
         onset_json = {"ontologyClass": {"id": onset, "label": onto.labels[index]}}
     return PhenotypicFeature(hpo_id=res.term_id, label=onto.labels[res.index], excluded=excluded, onset=onset_json)
 
@@ -59,12 +60,14 @@ def apply(rdx: RareDx, features: tuple[PhenotypicFeature, ...], form: Any) -> Ed
         if not term and re.fullmatch(r"HP:\d{7}", typed):
             term = typed
         if not term:
-            raise InputError("no term chosen: type in the search box and pick a term from the list (or type an HPO id).")
+            raise InputError(Message("no term chosen: type in the search box and pick a term from the list (or type an "
+                                     "HPO id).", "case.no_term"))
         _put(out, _feature(rdx, term, form.get("add_excluded") == "on", str(form.get("add_onset") or "") or None))
     elif verb in ("toggle", "remove"):
         i = int(arg) if arg.isdigit() else -1
         if not 0 <= i < len(out):
-            raise InputError("that phenotype is no longer in the list; the page shows the current one.")
+            raise InputError(Message("that phenotype is no longer in the list; the page shows the current one.",
+                                     "case.gone"))
         if verb == "toggle":
             out[i] = out[i].model_copy(update={"excluded": not out[i].excluded})
         else:
@@ -78,7 +81,7 @@ def apply(rdx: RareDx, features: tuple[PhenotypicFeature, ...], form: Any) -> Ed
             term, _, excluded = str(value).partition("|")
             _put(out, _feature(rdx, term, excluded == "1"))
     elif verb != "rank":
-        raise InputError(f"unknown action {op!r}; reload the page.")
+        raise InputError(Message(f"unknown action {op!r}; reload the page.", "case.action", op=repr(op)))
     return Edit(tuple(out), tuple(dict.fromkeys(skip)), out != list(features), verb in ("add", "present", "absent"))
 
 

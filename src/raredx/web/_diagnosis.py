@@ -11,11 +11,11 @@ from starlette.concurrency import run_in_threadpool
 
 from raredx.app import case_of_features
 from raredx.app.http import services
-from raredx.errors import InputError
+from raredx.errors import InputError, Message
 from raredx.extract import LANGUAGES
 from raredx.registry import Permission
 from raredx.web import _case
-from raredx.web._render import render
+from raredx.web._render import language, render
 from raredx.web._session import CsrfChecked, WebActor
 
 router = APIRouter()
@@ -52,7 +52,7 @@ async def quick_edit(request: Request, actor: WebActor) -> Response:
 def suggest(request: Request, _actor: WebActor, q: Annotated[str, Query(max_length=200)] = "") -> Response:
     """Autocomplete options (an ARIA listbox); ``Server-Timing`` says how long the search took."""
     t0 = time.perf_counter()
-    hits = services(request).terms.search(q, 12) if q.strip() else []
+    hits = services(request).terms.search(q, language(request), 12) if q.strip() else []
     ms = (time.perf_counter() - t0) * 1000
     return render(request, "_options.html", hits=hits, q=q, headers={"Server-Timing": f"search;dur={ms:.2f}"})
 
@@ -63,11 +63,13 @@ def from_text(request: Request, actor: WebActor, text: Annotated[str, Form()] = 
     """Find HPO terms in a clinical note; they are shown highlighted, to accept or reject before adding."""
     actor.require(Permission.DIAGNOSE)
     if not text.strip():
-        raise InputError("the text is empty: paste a clinical note (English or Russian) first.")
+        raise InputError(Message("the text is empty: paste a clinical note (English or Russian) first.", "text.empty"))
     if len(text) > MAX_TEXT:
-        raise InputError(f"the text is longer than {MAX_TEXT:,} characters; paste a shorter part.")
+        raise InputError(Message(f"the text is longer than {MAX_TEXT:,} characters; paste a shorter part.", "text.too_long",
+                                 n=MAX_TEXT))
     if lang not in LANGUAGES:
-        raise InputError(f"language {lang!r}: choose one of {', '.join(LANGUAGES)}.")
+        raise InputError(Message(f"language {lang!r}: choose one of {', '.join(LANGUAGES)}.", "text.language",
+                                 lang=repr(lang), languages=", ".join(LANGUAGES)))
     terms = [t for t in services(request).rdx.extractor.extract(text, lang) if not t.onset]
     return render(request, "_text_terms.html", pieces=_case.highlight(text, terms), terms=terms,
                   target=target if target.startswith("/patients/") or target == "/diagnose" else "/diagnose")

@@ -9,6 +9,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from raredx.errors import Message
+
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "ru")
@@ -59,6 +61,22 @@ class Translator:
     def maybe(self, key: str, fallback: str) -> str:
         """The message for ``key`` if there is one (e.g. an enum value), else ``fallback`` as given."""
         return self.messages.get(key, fallback)
+
+    def message(self, value: str | BaseException) -> str:
+        """A message of the engine, an import or an error in this language: a :class:`Message` (or an exception
+        raised with one) by its key and parameters; any other text as it is (English)."""
+        if isinstance(value, BaseException):
+            value = value.args[0] if len(value.args) == 1 and isinstance(value.args[0], str) else str(value)
+        if isinstance(value, Message) and value.key:
+            text = self.messages.get("msg." + value.key)
+            params = {k: self.message(v) if isinstance(v, str) else v for k, v in value.params.items()}
+            try:
+                if text is not None:
+                    return text.format(**params)
+                log.warning("no %s message for %r", self.lang, "msg." + value.key)
+            except (KeyError, IndexError, ValueError):
+                log.warning("the %s message %r does not fit its parameters", self.lang, "msg." + value.key)
+        return str(value)
 
     def date(self, value: dt.date | dt.datetime | str | None, *, seconds: bool = False) -> str:
         """A date (or date and time, in UTC, to the minute or the second) as the user's locale writes it."""

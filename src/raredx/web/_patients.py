@@ -15,12 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from raredx.app import case_for_patient
 from raredx.app.http import services
 from raredx.engine import Differential, Suggestion
-from raredx.errors import InputError, RaredxError
+from raredx.errors import InputError, Message, RaredxError
 from raredx.registry import Actor, PatientCreate, PatientFilter, Permission, Registry
 from raredx.registry.errors import ConflictError, NotFoundError
 from raredx.registry.schemas import CHILD_SCHEMAS, DIAGNOSIS_STATUSES, PROVISION_STATUSES, Diagnosis, PatientUpdate
 from raredx.web import _case, _forms
-from raredx.web._render import redirect, render
+from raredx.web._render import redirect, render, translator
 from raredx.web._session import CsrfChecked, WebActor
 
 router = APIRouter(prefix="/patients")
@@ -43,7 +43,7 @@ def patient_list(request: Request, actor: WebActor, offset: Annotated[int, Query
     except ValidationError as exc:
         error = "; ".join(f"{k}: {v}" for k, v in _forms.errors_of(exc).items())
     except RaredxError as exc:
-        error = str(exc)
+        error = translator(request).message(exc)
     query = urlencode({k: v for k, v in raw.items() if v})
     return render(request, "patients.html", filters=raw, page=page, error=error, query=query, page_size=PAGE,
                   diagnosis_statuses=DIAGNOSIS_STATUSES, provision_statuses=PROVISION_STATUSES,
@@ -65,7 +65,7 @@ async def create_patient(request: Request, actor: WebActor) -> Response:
     except ValidationError as exc:
         errors = _forms.errors_of(exc)
     except (ConflictError, InputError) as exc:
-        errors = {"pseudonym" if isinstance(exc, ConflictError) else "form": str(exc)}
+        errors = {"pseudonym" if isinstance(exc, ConflictError) else "form": translator(request).message(exc)}
     else:
         return redirect(request, f"/patients/{created.id}")
     return render(request, "patient_new.html", fields=_forms.DEMOGRAPHICS, values=values, errors=errors)
@@ -107,7 +107,8 @@ def _save(request: Request, actor: Actor, pid: int, form: Any, **changes: Any) -
     try:
         version = int(str(form.get("version") or ""))
     except ValueError:
-        raise InputError("the form did not say which version of the record it shows; reload the page.") from None
+        raise InputError(Message("the form did not say which version of the record it shows; reload the page.",
+                                 "patient.no_version")) from None
     try:
         _registry(request).update_patient(actor, pid, PatientUpdate(version=version, **changes))
     except ConflictError:
@@ -134,7 +135,8 @@ def _edit_items(request: Request, actor: Actor, pid: int, kind: str, form: Any, 
     items = list(getattr(p, kind))
     if remove is not None:
         if not 0 <= remove < len(items):
-            raise InputError("that entry is no longer there; the page shows the current record.")
+            raise InputError(Message("that entry is no longer there; the page shows the current record.",
+                                     "patient.entry_gone"))
         del items[remove]
     else:
         values = _forms.values_from_form(_forms.ITEMS[kind], form)
@@ -162,7 +164,7 @@ def _edit_demographics(request: Request, actor: Actor, pid: int, form: Any) -> R
     except ValidationError as exc:
         return _body(request, actor, pid, form_kind="demographics", form_values=values, form_errors=_forms.errors_of(exc))
     except (ConflictError, InputError) as exc:  # a pseudonym that is taken or left empty
-        return _body(request, actor, pid, form_kind="demographics", form_values=values, form_errors={"pseudonym": str(exc)})
+        return _body(request, actor, pid, form_kind="demographics", form_values=values, form_errors={"pseudonym": translator(request).message(exc)})
     return _body(request, actor, pid, notice=notice or "notice.saved")
 
 
@@ -176,7 +178,8 @@ def _record(request: Request, actor: Actor, pid: int, form: Any) -> Response:
     status = str(form.get("status") or "")
     ids = str(form.get("disease_ids") or "").split()
     if status not in ("suspected", "confirmed") or not ids:
-        raise InputError("choose 'suspected' or 'confirmed' for a disease of the differential.")
+        raise InputError(Message("choose 'suspected' or 'confirmed' for a disease of the differential.",
+                                 "patient.diagnosis_status"))
     preferred = next((i for p in ("ORPHA:", "OMIM:") for i in ids if i.startswith(p)), ids[0])
     diagnoses = list(_registry(request).get_patient(actor, pid).diagnoses)
     for n, d in enumerate(diagnoses):

@@ -1,5 +1,5 @@
 """Templates and responses: one Jinja2 environment, a ``render`` that gives every template the same context
-(translator, user, CSRF token, permissions), and the HTML face of the app's error handler."""
+(translator, term labels in the page's language, user, CSRF token, permissions), and the HTML face of the app's error handler."""
 
 from __future__ import annotations
 
@@ -70,16 +70,19 @@ def translator(request: Request) -> _i18n.Translator:
 
 def context(request: Request, **values: Any) -> dict[str, Any]:
     actor = getattr(request.state, "actor", None)
-    settings = services(request).settings
+    svc = services(request)
+    lang = language(request)
     return {
         "request": request,
         "t": translator(request),
-        "lang": language(request),
+        "lang": lang,
+        # label(term_id, english_label): the term's name in the page's language (the English label without one)
+        "label": (lambda term_id, english_label=None: svc.terms.label(term_id, lang, english_label)),
         "languages": _i18n.LANGUAGES,
         "user": actor,
         "can": (lambda name: actor is not None and actor.can(Permission[name])),
         "csrf": csrf_token(request),
-        "demo": settings.demo,
+        "demo": svc.settings.demo,
         "is_htmx": is_htmx(request),
         "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **values,
@@ -114,7 +117,7 @@ async def web_error(request: Request, exc: Exception) -> Response:
             target = "/login?next=" + (current.path + (f"?{current.query}" if current.query else ""))
         return redirect(request, target)
     if isinstance(exc, RaredxError):
-        status, detail = exc.http_status, str(exc)
+        status, detail = exc.http_status, translator(request).message(exc)
     elif isinstance(exc, StarletteHTTPException):
         status, detail = exc.status_code, str(exc.detail)
     elif isinstance(exc, RequestValidationError):

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Query, UploadFile
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from raredx.api._errors import ErrorWithProblems, errors
+from raredx.api._errors import ErrorWithProblems, api_text, errors
 from raredx.api.deps import CurrentActor, RegistryDep, ServicesDep
 from raredx.api.schemas import ImportReportOut, PatientFilter
 from raredx.app import discard_upload, import_upload, write_zip
@@ -29,6 +29,8 @@ async def import_phenopackets(file: UploadFile, svc: ServicesDep, actor: Current
         report = await run_in_threadpool(import_upload, svc.registry, actor, path, policy)
     finally:
         discard_upload(path)
+    for issue in report["issues"]:
+        issue["reason"] = api_text(issue["reason"])
     if report["failed"]:
         raise ErrorWithProblems(f"nothing imported from {file.filename!r}: {report['issues'][0]['reason']}",
                                 report["issues"])

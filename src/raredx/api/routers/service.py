@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -35,8 +35,14 @@ def statistics(registry: RegistryDep, actor: CurrentActor) -> dict[str, Any]:
 @router.get("/terms", response_model=list[TermHitOut], summary="HPO term search for autocomplete (prefix, typo-tolerant)",
             responses=errors(401, 422))
 def terms(svc: ServicesDep, _actor: CurrentActor, q: Annotated[str, Query(min_length=1, max_length=200)],
-          limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[TermHitOut]:
-    return [TermHitOut(id=h.id, label=h.label, matched=h.matched, score=h.score) for h in svc.terms.search(q, limit)]
+          limit: Annotated[int, Query(ge=1, le=100)] = 10,
+          lang: Annotated[Literal["en", "ru"], Query(description=(
+              "the language of each hit's label: ru gives the Russian lexicon's label where it has one (else the "
+              "English one). The query's script decides what is searched: Cyrillic searches the Russian labels and "
+              "synonyms (any inflected form), Latin the English ones, and HP:0000000 an id"))] = "en"
+          ) -> list[TermHitOut]:
+    return [TermHitOut(id=h.id, label=h.label, english_label=h.english_label, matched=h.matched, score=h.score)
+            for h in svc.terms.search(q, lang, limit)]
 
 
 @router.get("/audit", response_model=list[AuditRecord], summary="The audit log, newest first (X-Total-Count: how many in all)",
