@@ -180,3 +180,43 @@ def test_bad_options_say_what_to_give(registry: Registry, toy_copy: Path, tmp_pa
         reanalyse(rdx, registry, SYSTEM, rise=1.5)
     with pytest.raises(InputError, match="at least 1"):
         reanalyse(rdx, registry, SYSTEM, workers=0)
+
+
+def test_the_commands_reanalyse_here_and_on_a_dask_scheduler_and_data_update_counts(
+        cli_env: dict[str, str], toy_copy: Path, tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from distributed import LocalCluster
+
+    from .conftest import REPO
+
+    env = {**cli_env, "RAREDX_DATA_DIR": str(toy_copy), "RAREDX_REGISTRY_DIR": str(tmp_path / "reg"),
+           "XDG_DATA_HOME": str(tmp_path / "xdg"), "RAREDX_CACHE_DIR": str(tmp_path / "cache")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "raredx", *args], cwd=REPO, env=env, capture_output=True,
+                              text=True, timeout=300)
+
+    r = cli("data", "update", "--from", str(toy_copy))
+    assert r.returncode == 0 and "registry patients" not in r.stdout, r.stderr  # no registry: nothing to say
+    reg = Registry.open(f"sqlite:///{tmp_path / 'reg' / 'registry.sqlite3'}")
+    add_patients(reg)
+    reg.close()
+    r = cli("registry", "reanalyse", "--workers", "1", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert (json.loads(r.stdout)["analysed"], json.loads(r.stdout)["changed"]) == (4, [])
+
+    gain_knowledge(toy_copy)
+    r = cli("data", "update", "--from", str(toy_copy))
+    assert "a re-analysis would touch 4 registry patients (3 unsolved): 4 last analysed on an older knowledge base, " \
+           "0 never analysed" in " ".join(r.stdout.split()), r.stdout + r.stderr
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None, protocol="tcp",
+                      host="127.0.0.1") as cluster:  # a scheduler another process can reach, its worker a thread here
+        r = cli("registry", "reanalyse", "--scheduler", cluster.scheduler_address)
+    assert r.returncode == 0, r.stderr
+    assert "4 patients re-analysed" in r.stdout and "on the Dask cluster at tcp://" in r.stdout
+    assert "2 changed materially" in r.stdout and "TTN" in r.stdout and "Geleophysic" in r.stdout
+    r = cli("registry", "reanalyse", "--format", "xml")
+    assert r.returncode != 0 and "choose table or json" in r.stderr and "Traceback" not in r.stderr

@@ -168,6 +168,8 @@ def reanalyse(
     kb = rdx.kb
     ids = registry.reanalysis_targets(actor, None if everyone else kb.fingerprint, unsolved=unsolved)
     log.info("re-analysing %d patients on %s", len(ids), kb.version)
+    if client is None and scheduler is None:
+        workers = min(workers, -(-len(ids) // batch) or 1)  # no more processes than batches
     with ExitStack() as stack:
         client, where = _client(stack, client, scheduler, workers)
         pseudonyms: dict[int, str] = {}
