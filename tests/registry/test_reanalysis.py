@@ -220,3 +220,17 @@ def test_the_commands_reanalyse_here_and_on_a_dask_scheduler_and_data_update_cou
     assert "2 changed materially" in r.stdout and "TTN" in r.stdout and "Geleophysic" in r.stdout
     r = cli("registry", "reanalyse", "--format", "xml")
     assert r.returncode != 0 and "choose table or json" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_scheduler_that_does_not_answer_says_what_to_do(toy_copy: Path, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    reg = Registry.open(f"sqlite:///{tmp_path / 'registry.sqlite3'}")
+    try:
+        with pytest.raises(InputError, match="no Dask scheduler answers at .* leave --scheduler out"):
+            reanalyse(RareDx.load(toy_copy, cache_dir=tmp_path / "cache"), reg, SYSTEM, scheduler=f"tcp://127.0.0.1:{port}")
+    finally:
+        reg.close()

@@ -273,7 +273,7 @@ def registry_reanalyse(
     unsolved: Annotated[bool, typer.Option("--unsolved", help="Only patients without a confirmed diagnosis.")] = False,
     everyone: Annotated[bool, typer.Option("--all", help="Also the patients last analysed on this knowledge base.")] = False,
     workers: Annotated[int | None, typer.Option(min=1, max=256, help="Worker processes on this machine (a local Dask "
-                                                "cluster; 1: this process) [default: one per core].")] = None,
+                                                "cluster; 1: this process; default: one per core).")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Run on the Dask cluster of this scheduler (tcp://HOST:8786); its "
                                                   "workers need raredx and the same knowledge base.")] = None,
     rise: Annotated[float, typer.Option(help="A candidate's probability rising by this much (0.2: 20 points) is a "

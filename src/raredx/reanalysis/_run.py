@@ -190,7 +190,7 @@ def _client(stack: ExitStack, client: Client | None, scheduler: str | None, work
         raise InputError("parallel re-analysis needs dask[distributed]: pip install 'dask[distributed]'.") from exc
     if scheduler is not None:
         try:
-            return stack.enter_context(Client(scheduler, timeout=30)), f"the Dask cluster at {scheduler}"
+            return stack.enter_context(Client(scheduler, timeout=10)), f"the Dask cluster at {scheduler}"
         except (OSError, TimeoutError) as exc:
             raise InputError(f"no Dask scheduler answers at {scheduler} ({exc}); start one (dask scheduler) with "
                              "workers (dask worker ADDRESS), or leave --scheduler out to use this machine's cores.") from exc
