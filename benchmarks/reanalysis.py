@@ -49,8 +49,9 @@ def main() -> None:
         print(f"{report.imported} patients imported; knowledge base loaded in {load:.1f} s")
 
         def run(label: str, **how: object) -> None:
+            before = os.getloadavg()[0]
             r = reanalyse(rdx, reg, SYSTEM, data_dir=data, cache_dir=cache, everyone=True, **how)  # type: ignore[arg-type]
-            rows.append((label, r.analysed, r.seconds, r.patients_per_second))
+            rows.append((label, r.analysed, r.seconds, r.patients_per_second, before, os.getloadavg()[0]))
             print(f"{label}: {r.analysed} patients in {r.seconds:.1f} s = {r.patients_per_second:.1f}/s ({r.where})")
 
         run("1 core (this process)", workers=1)
@@ -66,8 +67,8 @@ def main() -> None:
         f"{platform.machine()}, {os.cpu_count()} cores (shared with other jobs while measured), "
         f"knowledge base {rdx.kb.version}; SQLite registry of {report.imported} phenopackets. Each run re-ranks every "
         "patient, compares with the previous analysis and writes the new one.", "",
-        "| where | patients | seconds | patients / s |", "|---|---:|---:|---:|",
-        *(f"| {label} | {n} | {s:.1f} | {pps:.1f} |" for label, n, s, pps in rows), "",
+        "| where | patients | seconds | patients / s | load average before / after |", "|---|---:|---:|---:|---:|",
+        *(f"| {label} | {n} | {s:.1f} | {pps:.1f} | {a:.1f} / {b:.1f} |" for label, n, s, pps, a, b in rows), "",
     ]
     text = "\n".join(lines)
     print(text)

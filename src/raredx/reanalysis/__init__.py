@@ -18,7 +18,7 @@ from raredx.reanalysis._analysis import (
     patient_genes,
     record_diagnosis,
 )
-from raredx.reanalysis._run import Failure, PatientChanges, ReanalysisReport, rank_batch, reanalyse
+from raredx.reanalysis._run import Failure, PatientChanges, ReanalysisReport, reanalyse
 
 __all__ = [
     "KEPT",
@@ -32,7 +32,6 @@ __all__ = [
     "diagnose_patient",
     "linked_genes",
     "patient_genes",
-    "rank_batch",
     "reanalyse",
     "record_diagnosis",
 ]
