@@ -937,7 +937,8 @@ class Registry:
             rows = s.execute(select(A, P.pseudonym).join(P, P.id == A.patient_id).where(*conds)
                              .order_by(A.id.desc()).offset(offset).limit(limit)).all()
             baselines = [r.compared_with for r, _ in rows if r.compared_with is not None]
-            before = dict(s.execute(select(A.id, A.kb_version).where(A.id.in_(baselines))).tuples().all()) if baselines else {}
+            before: dict[int, str] = {row.id: row.kb_version for row in s.execute(select(A.id, A.kb_version)
+                                                                                  .where(A.id.in_(baselines)))}
             data = [ChangedPatient(patient_id=r.patient_id, pseudonym=pseudonym, analysis=AnalysisRecord.model_validate(r),
                                    previous_kb_version=before.get(r.compared_with or 0)) for r, pseudonym in rows]
             self._audit_shown(s, actor, "reanalysis_list", [r.patient_id for r, _ in rows])
