@@ -169,6 +169,8 @@ def test_compare_names_entries_rises_over_the_threshold_and_new_links() -> None:
         ("probability_rise", "B", None), ("new_in_top", "C", None), ("new_gene_link", "D", "G"),
         ("new_gene_link", "B", "H")]
     assert changes[0].probability_before == 0.2 and changes[0].probability_after == 0.45
+    assert changes[0].reason.startswith("B: probability 20% -> 45%")
+    assert changes[1].reason.startswith("C entered the top 5 (rank 6 -> rank 5)")
     assert [c.kind for c in compare(before, after, rise=0.3)].count("probability_rise") == 0
     assert compare(None, after) == ()
     assert not compare(before, _analysis(1, "new", ("A", 1, 0.5), ("B", 2, 0.2), ("C", 6, 0.05), genes={"G": ("A",)}))

@@ -80,8 +80,9 @@ def compare(baseline: AnalysisRecord | None, current: AnalysisCreate, *, rise: f
             continue
         newly = tuple(t for t in r.matched_terms if before is None or t not in before.matched_terms)
         where = f"rank {before.rank}" if before is not None else f"not in the top {len(baseline.results)}"
+        was = f"{p_before:.0%}" if p_before is not None else f"below the {len(baseline.results)} kept"
         what = (f"{r.name} entered the top {TOP} ({where} -> rank {r.rank})" if entered else
-                f"{r.name}: probability {p_before or 0:.0%} -> {r.probability:.0%}")
+                f"{r.name}: probability {was} -> {r.probability:.0%}")
         out.append(AnalysisChange(
             kind="new_in_top" if entered else "probability_rise", disease_id=r.disease_ids[0], disease_name=r.name,
             rank_before=before.rank if before is not None else None, rank_after=r.rank, probability_before=p_before,
