@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from raredx import __version__
-from raredx.commands._options import CacheDir, DataDir
+from raredx.commands._options import CacheDir, DatabaseUrl, DataDir, RegistryDir
 from raredx.errors import InputError, Problem, RaredxError
 
 if TYPE_CHECKING:
@@ -203,14 +203,19 @@ def data_info(data_dir: DataDir = None, cache_dir: CacheDir = None) -> None:
 def data_update(
     from_dir: Annotated[Path | None, typer.Option("--from", help="Install releases from this directory instead of downloading.")] = None,
     cache_dir: CacheDir = None,
+    registry_dir: RegistryDir = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Fetch the newest official releases, derive the terms of Orphanet's definitions, check that they build,
-    and install them."""
+    and install them; then say how many registry patients a re-analysis on them would touch."""
     from raredx.extract import write_definition_terms
     from raredx.kb import update_releases
 
     kb = update_releases(from_dir, cache=cache_dir, derive=write_definition_terms)
     out.print(f"installed: {kb.version} ({len(kb.concepts)} disease concepts)")
+    note = _registry.reanalysis_note(kb.fingerprint, registry_dir, database_url)
+    if note is not None:
+        out.print(note, highlight=False, soft_wrap=True)
 
 
 from raredx.commands import extract as _extract  # noqa: E402 - raredx extract, raredx extract-eval

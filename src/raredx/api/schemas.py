@@ -11,7 +11,9 @@ from raredx.engine import Differential
 from raredx.registry.schemas import (
     MAX_ID,
     MAX_PAGE,
+    AnalysisRecord,
     AuditRecord,
+    ChangedPatients,
     PatientCreate,
     PatientFilter,
     PatientPublic,
@@ -25,7 +27,7 @@ from raredx.registry.schemas import (
 )
 
 __all__ = [
-    "MAX_ID", "MAX_PAGE", "AuditRecord", "DiagnoseRequest", "Differential", "ErrorOut", "HealthOut", "ImportIssueOut",
+    "MAX_ID", "MAX_PAGE", "AnalysisRecord", "AuditRecord", "ChangedPatients", "DiagnoseRequest", "Differential", "ErrorOut", "HealthOut", "ImportIssueOut",
     "ImportReportOut", "PatientCreate", "PatientFilter", "PatientPublic", "PatientQuery", "PatientSummaries",
     "PatientSummary", "PatientUpdate", "PatientsPublic", "ProblemOut", "Revision", "TermHitOut", "Token", "UserCreate",
     "UserPublic", "UserUpdate", "WhoAmI",

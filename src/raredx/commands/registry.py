@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from raredx.commands._options import CacheDir, DatabaseUrl, DataDir, RegistryDir
 
@@ -264,6 +266,92 @@ def registry_export(
 
     n = write_export(_registry(registry_dir, database_url).export_phenopacket_files(SYSTEM), out)
     typer.echo(f"{n} phenopackets written to {out}")
+
+
+@registry_app.command("reanalyse")
+def registry_reanalyse(
+    unsolved: Annotated[bool, typer.Option("--unsolved", help="Only patients without a confirmed diagnosis.")] = False,
+    everyone: Annotated[bool, typer.Option("--all", help="Also the patients last analysed on this knowledge base.")] = False,
+    workers: Annotated[int | None, typer.Option(min=1, max=256, help="Worker processes on this machine (a local Dask "
+                                                "cluster; 1: this process; default: one per core).")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Run on the Dask cluster of this scheduler (tcp://HOST:8786); its "
+                                                  "workers need raredx and the same knowledge base.")] = None,
+    rise: Annotated[float, typer.Option(help="A candidate's probability rising by this much (0.2: 20 points) is a "
+                                        "material change.")] = 0.2,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+    registry_dir: RegistryDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Re-rank the registry's patients on the current knowledge base (those last analysed on an older one, or never),
+    keep the new analyses, and list the patients whose picture changed materially: a new disease in the top 5, a
+    large rise of a candidate's probability, a newly linked gene among their variants, with what changed and why."""
+    import os
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from raredx.core import RareDx
+    from raredx.errors import InputError
+    from raredx.reanalysis import reanalyse
+    from raredx.registry import SYSTEM
+
+    if fmt not in ("table", "json"):
+        raise InputError(f"--format {fmt!r}: choose table or json.")
+    rdx = RareDx.load(data_dir, cache_dir=cache_dir)
+    reg = _registry(registry_dir, database_url)
+    reg.ontology = rdx.kb.ontology
+    err = Console(stderr=True)
+    show = err.is_terminal and not os.environ.get("CI")
+    with Progress(TextColumn("re-analysing patients"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, disable=not show, transient=True) as progress:
+        task = progress.add_task("patients", total=None)
+        report = reanalyse(rdx, reg, SYSTEM, data_dir=data_dir, cache_dir=cache_dir, unsolved=unsolved,
+                           everyone=everyone, rise=rise, workers=workers or os.cpu_count() or 1, scheduler=scheduler,
+                           on_patients=lambda done, total: progress.update(task, completed=done, total=total))
+    if fmt == "json":
+        typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        return
+    for f in report.failed:
+        typer.echo(f"patient {f.patient_id} not ranked: {f.message}", err=True)
+    if report.changed:
+        table = Table(title=f"Patients whose picture changed on {report.kb_version}", title_justify="left")
+        for col in ("id", "pseudonym", "change", "what and why"):
+            table.add_column(col, overflow="fold")
+        for p in report.changed:
+            for i, c in enumerate(p.changes):
+                table.add_row(str(p.patient_id) if i == 0 else "", p.pseudonym if i == 0 else "", c.kind, c.reason)
+        Console().print(table)
+    typer.echo(f"{report.analysed} patients re-analysed in {report.seconds:.1f} s on {report.where} "
+               f"({report.patients_per_second:.1f} per second); {len(report.changed)} changed materially"
+               + (f", {len(report.failed)} could not be ranked" if report.failed else ""))
+
+
+def reanalysis_note(kb_fingerprint: str, registry_dir: Path | None = None, database_url: str | None = None) -> str | None:
+    """How many registry patients a re-analysis on the knowledge base ``kb_fingerprint`` would take (what ``raredx
+    data update`` says after installing a release); ``None`` when there is no registry (it is not created here)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from raredx.registry import SYSTEM, Registry
+    from raredx.registry._db import current_revision, head_revision
+
+    settings = _settings(registry_dir, database_url)
+    if settings.database_url is None and not (settings.registry_dir / "registry.sqlite3").exists():
+        return None
+    try:
+        reg = Registry.open(settings.url, upgrade=False)
+        try:
+            if current_revision(reg.engine) != head_revision():
+                return (f"the registry ({_safe(settings.url)}) has an older schema: run raredx registry migrate, then "
+                        "raredx registry reanalyse")
+            older, never = reg.count_reanalysis_targets(SYSTEM, kb_fingerprint)
+            u_older, u_never = reg.count_reanalysis_targets(SYSTEM, kb_fingerprint, unsolved=True)
+        finally:
+            reg.close()
+    except SQLAlchemyError as exc:
+        return f"could not count the registry's patients to re-analyse ({_safe(settings.url)}): {exc.__class__.__name__}"
+    return (f"a re-analysis would touch {older + never} registry patients ({u_older + u_never} unsolved): {older} last "
+            f"analysed on an older knowledge base, {never} never analysed; run raredx registry reanalyse [--unsolved]")
 
 
 def demo(

@@ -332,6 +332,30 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class Analysis(Base):
+    """One differential of a stored patient, with the knowledge base that made it (the analysis history): enough
+    of the ranking to compare it with a later one, and what changed since the patient's previous analysis. Not a
+    list of the patient record (not in ``CHILD_MODELS``): analyses are not part of the record, nor of its
+    revisions or exports."""
+
+    __tablename__ = "analyses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    patient_version: Mapped[int] = mapped_column(Integer)  # the record version analysed
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    triggered_by: Mapped[str] = mapped_column(String(100))  # the user, or "system" for the command line
+    trigger: Mapped[str] = mapped_column(String(24))  # diagnose (workbench, API), reanalysis
+    kb_version: Mapped[str] = mapped_column(String(300))
+    kb_fingerprint: Mapped[str] = mapped_column(String(64))
+    raredx_version: Mapped[str] = mapped_column(String(40))
+    results: Mapped[list[Any]] = mapped_column(JSON)  # schemas.AnalysisResult, best first
+    linked_genes: Mapped[dict[str, Any]] = mapped_column(JSON)  # variant gene -> disease ids the kb links it to
+    changes: Mapped[list[Any]] = mapped_column(JSON)  # schemas.AnalysisChange since the baseline
+    n_changes: Mapped[int] = mapped_column(Integer, default=0)  # len(changes): the changed list without JSON tests
+    compared_with: Mapped[int | None] = mapped_column(Integer)  # the baseline: the latest analysis on another kb
+    __table_args__ = (Index("ix_analyses_patient_id", "patient_id", "id"),)
+
+
 # The per-patient list tables, by the name of their relationship on Patient (= their table name and the field of
 # the patient schemas; raredx.registry._service pairs them with raredx.registry.schemas.CHILD_SCHEMAS).
 CHILD_MODELS: dict[str, type[Base]] = {r.key: r.mapper.class_ for r in inspect(Patient).relationships}

@@ -54,8 +54,13 @@ from raredx.registry.schemas import (
     IDENTITY_FIELDS,
     MAX_ID,
     MAX_PAGE,
+    AnalysisCreate,
+    AnalysisPage,
+    AnalysisRecord,
     AuditPage,
     AuditRecord,
+    ChangedPatient,
+    ChangedPatients,
     DiagnosisSummary,
     Identity,
     PatientCreate,
@@ -829,6 +834,125 @@ class Registry:
             out = self._to_public(self._load(s, patient_id), actor)
             self._audit(s, actor, "diagnose", patient_id)
             return out
+
+    # -- analysis history -----------------------------------------------------------------------
+    def patients_for_analysis(self, actor: Actor, patient_ids: Sequence[int]) -> list[PatientPublic]:
+        """The stored patients (not deleted) of ``patient_ids``, read in one go to re-analyse them (each audited as
+        a re-analysis)."""
+        actor.require(Permission.DIAGNOSE)
+        actor.require(Permission.READ)
+        ids = [i for i in patient_ids if 0 < i <= MAX_ID]
+        if not ids:
+            return []
+        with self._sessions() as s, s.begin():
+            rows = s.scalars(select(m.Patient).where(m.Patient.id.in_(ids), m.Patient.deleted_at.is_(None))
+                             .order_by(m.Patient.id).options(*[selectinload(getattr(m.Patient, n)) for n in CHILDREN])).all()
+            out = [self._to_public(r, actor) for r in rows]
+            if rows:
+                self._audit_shown(s, actor, "reanalysis", [r.id for r in rows])
+            return out
+
+    def record_analyses(self, actor: Actor, analyses: Sequence[tuple[int, AnalysisCreate]]) -> list[AnalysisRecord]:
+        """Keep differentials of stored patients (patient id, analysis) in the analysis history, in one transaction;
+        ``triggered_by`` is the acting user."""
+        actor.require(Permission.DIAGNOSE)
+        if not analyses:
+            return []
+        now = dt.datetime.now(dt.UTC)
+        by = actor.username[:100]
+        rows = [{**a.model_dump(mode="json"), "patient_id": pid, "n_changes": len(a.changes), "created_at": now,
+                 "triggered_by": by} for pid, a in analyses]
+        A = m.Analysis
+        with self._sessions.begin() as s:
+            ids = list(s.scalars(insert(A).returning(A.id, sort_by_parameter_order=True), rows))
+        return [AnalysisRecord(**a.model_dump(), id=i, patient_id=pid, created_at=now, triggered_by=by)
+                for i, (pid, a) in zip(ids, analyses)]
+
+    def analysis_baselines(self, actor: Actor, patient_ids: Sequence[int], kb_fingerprint: str) -> dict[int, AnalysisRecord]:
+        """Each patient's latest analysis made on another knowledge base than ``kb_fingerprint``: what a new analysis
+        is compared with (so that running it again on the same knowledge base reports the same changes)."""
+        actor.require(Permission.READ)
+        A = m.Analysis
+        ids = [i for i in patient_ids if 0 < i <= MAX_ID]
+        if not ids:
+            return {}
+        latest = select(func.max(A.id)).where(A.patient_id.in_(ids), A.kb_fingerprint != kb_fingerprint).group_by(A.patient_id)
+        with self._sessions() as s:
+            return {r.patient_id: AnalysisRecord.model_validate(r) for r in s.scalars(select(A).where(A.id.in_(latest)))}
+
+    def latest_analyses(self, actor: Actor, patient_ids: Sequence[int]) -> dict[int, AnalysisRecord]:
+        """Each patient's latest analysis (of those that have one)."""
+        actor.require(Permission.READ)
+        A = m.Analysis
+        ids = [i for i in patient_ids if 0 < i <= MAX_ID]
+        if not ids:
+            return {}
+        latest = select(func.max(A.id)).where(A.patient_id.in_(ids)).group_by(A.patient_id)
+        with self._sessions() as s:
+            return {r.patient_id: AnalysisRecord.model_validate(r) for r in s.scalars(select(A).where(A.id.in_(latest)))}
+
+    def analyses(self, actor: Actor, patient_id: int, *, offset: int = 0, limit: int = 100) -> AnalysisPage:
+        """A patient's analysis history, newest first: ``limit`` analyses from ``offset``, and how many in all."""
+        actor.require(Permission.READ)
+        _check_page(offset, limit)
+        A = m.Analysis
+        with self._sessions() as s, s.begin():
+            self._load(s, patient_id, deleted_ok=actor.can(Permission.RESTORE))
+            count = s.scalar(select(func.count()).select_from(A).where(A.patient_id == patient_id)) or 0
+            rows = s.scalars(select(A).where(A.patient_id == patient_id).order_by(A.id.desc()).offset(offset).limit(limit))
+            data = [AnalysisRecord.model_validate(r) for r in rows]
+            self._audit(s, actor, "analyses", patient_id)
+            return AnalysisPage(data=data, count=count, offset=offset, limit=limit)
+
+    def _reanalysis_conditions(self, kb_fingerprint: str | None, unsolved: bool) -> list[Any]:
+        """Patients a re-analysis takes: not deleted, with an observed finding, (``unsolved``: without a confirmed
+        diagnosis), and (with ``kb_fingerprint``) whose latest analysis is not on that knowledge base."""
+        P, F, D, A = m.Patient, m.PhenotypicFeature, m.Diagnosis, m.Analysis
+        conds: list[Any] = [P.deleted_at.is_(None), P.id.in_(select(F.patient_id).where(F.excluded.is_(False)))]
+        if unsolved:
+            conds.append(P.id.not_in(select(D.patient_id).where(D.status == "confirmed")))
+        if kb_fingerprint is not None:
+            latest = select(func.max(A.id)).group_by(A.patient_id)
+            conds.append(P.id.not_in(select(A.patient_id).where(A.id.in_(latest), A.kb_fingerprint == kb_fingerprint)))
+        return conds
+
+    def reanalysis_targets(self, actor: Actor, kb_fingerprint: str | None, *, unsolved: bool = False) -> list[int]:
+        """The ids of the patients to re-analyse on the knowledge base ``kb_fingerprint``: those whose latest analysis
+        was made on another one, or who have none (``None``: every patient with an observed finding)."""
+        actor.require(Permission.DIAGNOSE)
+        with self._sessions() as s:
+            return list(s.scalars(select(m.Patient.id).where(*self._reanalysis_conditions(kb_fingerprint, unsolved))
+                                  .order_by(m.Patient.id)))
+
+    def count_reanalysis_targets(self, actor: Actor, kb_fingerprint: str, *, unsolved: bool = False) -> tuple[int, int]:
+        """How many patients a re-analysis on ``kb_fingerprint`` would take: (last analysed on another knowledge base,
+        never analysed)."""
+        actor.require(Permission.DIAGNOSE)
+        P, A = m.Patient, m.Analysis
+        conds = self._reanalysis_conditions(kb_fingerprint, unsolved)
+        with self._sessions() as s:
+            total = s.scalar(select(func.count()).select_from(P).where(*conds)) or 0
+            never = s.scalar(select(func.count()).select_from(P).where(*conds, P.id.not_in(select(A.patient_id)))) or 0
+        return total - never, never
+
+    def changed_patients(self, actor: Actor, *, offset: int = 0, limit: int = 50) -> ChangedPatients:
+        """The patients whose latest analysis changed materially from their latest one on an older knowledge base
+        (newest first), with what changed; each patient shown is audited as in a list."""
+        actor.require(Permission.READ)
+        _check_page(offset, limit)
+        A, P = m.Analysis, m.Patient
+        conds = [A.id.in_(select(func.max(A.id)).group_by(A.patient_id)), A.n_changes > 0, P.deleted_at.is_(None)]
+        with self._sessions() as s, s.begin():
+            count = s.scalar(select(func.count()).select_from(A).join(P, P.id == A.patient_id).where(*conds)) or 0
+            rows = s.execute(select(A, P.pseudonym).join(P, P.id == A.patient_id).where(*conds)
+                             .order_by(A.id.desc()).offset(offset).limit(limit)).all()
+            baselines = [r.compared_with for r, _ in rows if r.compared_with is not None]
+            before: dict[int, str] = {row.id: row.kb_version for row in s.execute(select(A.id, A.kb_version)
+                                                                                  .where(A.id.in_(baselines)))}
+            data = [ChangedPatient(patient_id=r.patient_id, pseudonym=pseudonym, analysis=AnalysisRecord.model_validate(r),
+                                   previous_kb_version=before.get(r.compared_with or 0)) for r, pseudonym in rows]
+            self._audit_shown(s, actor, "reanalysis_list", [r.patient_id for r, _ in rows])
+            return ChangedPatients(data=data, count=count, offset=offset, limit=limit)
 
     # -- statistics -----------------------------------------------------------------------------
     def statistics(self, actor: Actor) -> dict[str, Any]:

@@ -495,3 +495,88 @@ class UserPublic(_Value):
     @property
     def locked(self) -> bool:
         return self.locked_until is not None
+
+
+# -- the analysis history (a differential of a stored patient, with the knowledge base that made it) --------------
+ChangeKind = Literal["new_in_top", "probability_rise", "new_gene_link"]
+CHANGE_KINDS: tuple[str, ...] = get_args(ChangeKind)
+
+
+class AnalysisResult(_Value):
+    """One disease of a stored differential: enough to compare it with a later one."""
+
+    rank: int
+    disease_ids: tuple[str, ...] = Field(examples=[("OMIM:154700", "ORPHA:558")])
+    name: str
+    probability: float
+    genes: tuple[str, ...] = ()  # the disease's genes (Mendelian first)
+    matched_terms: tuple[str, ...] = ()  # the patient's observed terms that count for it
+
+
+class AnalysisChange(_Value):
+    """What changed materially for a patient between two analyses, and why (``reason``: one English sentence; the
+    fields say the same for a reader that words it otherwise)."""
+
+    kind: ChangeKind = Field(description="new_in_top: a disease entered the top 5; probability_rise: a candidate's "
+                                         "probability rose by the threshold or more; new_gene_link: the knowledge base "
+                                         "now links a gene among the patient's variants to a disease.")
+    disease_id: str
+    disease_name: str
+    gene: str | None = None
+    rank_before: int | None = None  # None: not among the stored top of the earlier analysis
+    rank_after: int | None = None
+    probability_before: float | None = None
+    probability_after: float | None = None
+    newly_matched: tuple[str, ...] = ()  # observed terms that count for the disease now and did not before
+    record_changed: bool = False  # the patient's record changed between the two analyses too
+    reason: str = ""
+
+
+class AnalysisCreate(_Value):
+    """A differential of a stored patient, to keep (see :meth:`raredx.registry.Registry.record_analyses`)."""
+
+    patient_version: int
+    trigger: str = Field(max_length=24)
+    kb_version: str = Field(max_length=300)
+    kb_fingerprint: str = Field(max_length=64)
+    raredx_version: str = Field(max_length=40)
+    results: tuple[AnalysisResult, ...]
+    linked_genes: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="Each of the patient's variant genes that the knowledge base links to a "
+                                          "disease, with those diseases' ids.")
+    changes: tuple[AnalysisChange, ...] = ()
+    compared_with: int | None = None  # the analysis the changes are against
+
+
+class AnalysisRecord(AnalysisCreate):
+    """A stored analysis: who or what ran it (``triggered_by``, ``trigger``), when, on which knowledge base."""
+
+    id: int
+    patient_id: int
+    created_at: AwareDatetime
+    triggered_by: str
+
+
+class ChangedPatient(_Value):
+    """A patient whose latest analysis changed materially from the one before on an older knowledge base."""
+
+    patient_id: int
+    pseudonym: str
+    previous_kb_version: str | None
+    analysis: AnalysisRecord
+
+
+class ChangedPatients(_Value):
+    data: list[ChangedPatient]
+    count: int
+    offset: int
+    limit: int
+
+
+class AnalysisPage(_Value):
+    """A page of a patient's analysis history (newest first) with how many analyses there are in all."""
+
+    data: list[AnalysisRecord]
+    count: int
+    offset: int
+    limit: int

@@ -12,10 +12,11 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from raredx.app import case_for_patient
+from raredx.app import case_of
 from raredx.app.http import services
 from raredx.engine import Differential, Suggestion
 from raredx.errors import InputError, Message, RaredxError
+from raredx.reanalysis import record_diagnosis as keep_analysis
 from raredx.registry import Actor, PatientCreate, PatientFilter, Permission, Registry
 from raredx.registry.errors import ConflictError, NotFoundError
 from raredx.registry.schemas import CHILD_SCHEMAS, DIAGNOSIS_STATUSES, PROVISION_STATUSES, Diagnosis, PatientUpdate
@@ -82,7 +83,11 @@ def _body(request: Request, actor: Actor, pid: int, *, template: str = "_patient
     result: Differential | None = None
     suggestions: list[Suggestion] = []
     if actor.can(Permission.DIAGNOSE):
-        result, suggestions = _case.diagnose(services(request).rdx, case_for_patient(reg, actor, pid), skip)
+        rdx = services(request).rdx
+        patient = reg.patient_for_diagnosis(actor, pid)
+        result, suggestions = _case.diagnose(rdx, case_of(patient), skip)
+        if result is not None:  # kept in the analysis history (once per knowledge base and record version)
+            keep_analysis(reg, actor, patient, result, rdx.kb)
     items = {kind: [_forms.item_values(kind, it) for it in getattr(p, kind)] for kind in _forms.ITEMS}
     return render(request, template, p=p, result=result, suggestions=suggestions, skip=skip, items=items,
                   item_fields=_forms.ITEMS, demographics=_forms.DEMOGRAPHICS, demo_values=_demo_values(p),

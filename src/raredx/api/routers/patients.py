@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
-from starlette.concurrency import run_in_threadpool
 
 from raredx.api._errors import errors
 from raredx.api.deps import TOTAL_COUNT, CurrentActor, RegistryDep, ServicesDep
 from raredx.api.schemas import (
     MAX_ID,
     MAX_PAGE,
+    AnalysisRecord,
     AuditRecord,
     Differential,
     PatientCreate,
@@ -21,7 +22,7 @@ from raredx.api.schemas import (
     PatientUpdate,
     Revision,
 )
-from raredx.app import case_for_patient
+from raredx.reanalysis import diagnose_patient as diagnose_and_keep
 
 router = APIRouter(prefix="/api/patients", tags=["patients"], responses=errors(401, 403, 422))
 PatientId = Annotated[int, Path(ge=1, le=MAX_ID, description="the patient's id (not the pseudonym)")]
@@ -93,5 +94,16 @@ def export_phenopacket(patient_id: PatientId, registry: RegistryDep, actor: Curr
              response_model=None, responses={200: {"model": Differential}, **errors(404)})
 async def diagnose_patient(patient_id: PatientId, svc: ServicesDep, actor: CurrentActor,
                            top: Annotated[int, Query(ge=1, le=100)] = 10) -> Response:
-    case = await run_in_threadpool(case_for_patient, svc.registry, actor, patient_id)
-    return Response(await svc.diagnose_json(case, top=top, strict=False), media_type="application/json")
+    result = await svc.compute(diagnose_and_keep, svc.rdx, svc.registry, actor, patient_id, top=top)
+    return Response(json.dumps(result.to_dict(), ensure_ascii=False), media_type="application/json")
+
+
+@router.get("/{patient_id}/analyses", response_model=list[AnalysisRecord],
+            summary="The patient's analysis history: every differential kept with the knowledge base that made it, "
+                    "newest first (X-Total-Count: how many in all)", responses={**TOTAL_COUNT, **errors(404)})
+def analyses(patient_id: PatientId, registry: RegistryDep, actor: CurrentActor, response: Response,
+             offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+             limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100) -> list[AnalysisRecord]:
+    page = registry.analyses(actor, patient_id, offset=offset, limit=limit)
+    response.headers["X-Total-Count"] = str(page.count)
+    return page.data
