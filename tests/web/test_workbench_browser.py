@@ -36,6 +36,9 @@ DATA = REPO / "tests" / "data"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 MARFAN = ("HP:0001166", "HP:0001083", "HP:0002616")
+# Chromium logs a CSP violation as a console error; this says also which directive and what was refused
+CSP_REPORTER = ("document.addEventListener('securitypolicyviolation', e => console.error("
+                "`CSP violation: ${e.violatedDirective} refused ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber} ${e.sample}`))")
 TIMINGS: dict[str, list[float]] = {"autocomplete_server_ms": [], "panel_render_ms": []}
 
 
@@ -80,7 +83,10 @@ class Page:
 
     def axe(self) -> None:
         """Fail on serious or critical accessibility violations (WCAG 2 A/AA rules)."""
-        self.page.add_script_tag(path=str(AXE))
+        # served from the page's own origin, so the page's Content-Security-Policy (script-src 'self') allows it
+        url = f"{self.server.url}/__test__/axe.min.js"
+        self.page.route(url, lambda route: route.fulfill(path=str(AXE), content_type="text/javascript"))
+        self.page.add_script_tag(url=url)
         result = self.page.evaluate("axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})")
         bad = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
                for v in result["violations"] if v["impact"] in ("serious", "critical")]
@@ -91,7 +97,7 @@ class Page:
         self.page.evaluate("window.__settled = 0; document.addEventListener('htmx:afterSettle', "
                            "() => { window.__settled = performance.now(); }, {once: true}); window.__t0 = performance.now();")
         action()
-        self.page.wait_for_function("window.__settled > window.__t0")
+        self.page.wait_for_function("() => window.__settled > window.__t0")
         TIMINGS["panel_render_ms"].append(self.page.evaluate("window.__settled - window.__t0"))
 
     def add_term(self, typed: str, label: str, how: str = "enter") -> None:
@@ -117,7 +123,8 @@ class Page:
 @pytest.fixture
 def page(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Page]:
     locale = getattr(request, "param", "en-GB")
-    context = browser.new_context(bypass_csp=True, locale=locale, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})  # the CSP applies
+    context.add_init_script(CSP_REPORTER)
     p = Page(context.new_page(), live_server)
     yield p
     context.close()
