@@ -79,6 +79,21 @@ class Translator:
             text += f" {value:%H:%M:%S} UTC" if seconds else f" {value:%H:%M} UTC"
         return text
 
+    def count(self, key: str, n: int) -> str:
+        """``key.one``, ``key.few`` or ``key.many`` as the language inflects after ``n`` (Russian: 1 год, 2 года,
+        5 лет; English: one, many), with ``{n}`` filled in."""
+        return self(f"{key}.{plural_form(self.lang, n)}", n=n)
+
     def number(self, value: float, digits: int = 0) -> str:
         text = f"{value:,.{digits}f}"
         return text.replace(",", "\u00a0").replace(".", ",") if self.lang == "ru" else text
+
+
+def plural_form(lang: str, n: int) -> str:
+    """The plural category of ``n``: "one", "few" or "many" (CLDR's rules for Russian; English has one and many)."""
+    n = abs(n)
+    if lang != "ru":
+        return "one" if n == 1 else "many"
+    if n % 10 == 1 and n % 100 != 11:
+        return "one"
+    return "few" if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else "many"
