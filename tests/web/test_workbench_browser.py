@@ -13,6 +13,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,15 +121,21 @@ class Page:
         return self.page.locator("#ranking > li summary").all_inner_texts()
 
 
-@pytest.fixture
-def page(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Page]:
-    locale = getattr(request, "param", "en-GB")
-    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})  # the CSP applies
+@contextmanager
+def browser_page(browser: Any, server: LiveServer, locale: str = "en-GB") -> Iterator[Page]:
+    """A page in a fresh browser context (the site's CSP applies); fails on any console error it saw."""
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
     context.add_init_script(CSP_REPORTER)
-    p = Page(context.new_page(), live_server)
+    p = Page(context.new_page(), server)
     yield p
     context.close()
     assert not p.errors, "browser console errors:\n" + "\n".join(p.errors)
+
+
+@pytest.fixture
+def page(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Page]:
+    with browser_page(browser, live_server, getattr(request, "param", "en-GB")) as p:
+        yield p
 
 
 def _patient(server: LiveServer, pseudonym: str, terms: tuple[str, ...] = ()) -> int:

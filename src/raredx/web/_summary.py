@@ -27,6 +27,7 @@ class Summary:
     diagnoses: tuple[Diagnosis, ...]  # confirmed first, then suspected; ruled-out ones are left out
     solved: bool  # a confirmed diagnosis is recorded
     causal: GeneticFinding | None
+    candidate: GeneticFinding | None  # without a causal finding: the variant to look at first
 
 
 def age_of(p: PatientPublic, today: dt.date) -> Age | None:
@@ -46,12 +47,21 @@ def age_of(p: PatientPublic, today: dt.date) -> Age | None:
 
 
 def causal_finding(findings: list[GeneticFinding]) -> GeneticFinding | None:
-    """The finding marked causative, else the first (likely) pathogenic one."""
+    """The finding marked causative, else the first (likely) pathogenic one of those not interpreted otherwise (a
+    pathogenic variant marked as a candidate of an unsolved case is not called causal)."""
     return (next((f for f in findings if f.interpretation_status == "CAUSATIVE"), None)
+            or next((f for f in findings if f.acmg_class in CAUSAL_CLASSES and not f.interpretation_status), None))
+
+
+def candidate_finding(findings: list[GeneticFinding]) -> GeneticFinding | None:
+    """The first finding marked a candidate, else the first (likely) pathogenic one."""
+    return (next((f for f in findings if f.interpretation_status == "CANDIDATE"), None)
             or next((f for f in findings if f.acmg_class in CAUSAL_CLASSES), None))
 
 
 def summary(p: PatientPublic, today: dt.date | None = None) -> Summary:
     diagnoses = sorted((d for d in p.diagnoses if d.status != "ruled_out"), key=lambda d: d.status != "confirmed")
+    findings = list(p.genetic_findings)
+    causal = causal_finding(findings)
     return Summary(age_of(p, today or dt.date.today()), p.vital_status == "DECEASED", tuple(diagnoses),
-                   any(d.status == "confirmed" for d in diagnoses), causal_finding(list(p.genetic_findings)))
+                   any(d.status == "confirmed" for d in diagnoses), causal, None if causal else candidate_finding(findings))
