@@ -41,7 +41,7 @@ def age_of(p: PatientPublic, today: dt.date) -> Age | None:
     duration = ((p.age_at_last_encounter or {}).get("age") or {}).get("iso8601duration")
     years = parse_iso_age(duration) if isinstance(duration, str) else None
     if years is not None:
-        months = int(round(years * 12))
+        months = round(years * 12)
         return Age(months // 12, months % 12, approximate=False, at_last_encounter=True)
     return None
 
