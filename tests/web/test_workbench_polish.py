@@ -196,6 +196,9 @@ def test_an_unsolved_demo_case(demo_page: Page) -> None:
     assert "candidate, not yet causal" in summary.inner_text()  # its variants are candidates, none is causal yet
     first = demo_page.page.locator("#ranking > li").first
     name = first.locator(".name").inner_text()
+    gene = next(f.gene_symbol for f in unsolved.genetic_findings if f.variant_text)
+    hits = demo_page.page.locator("#ranking mark.gene-hit", has_text=gene)
+    assert hits.count() >= 1  # the diseases of the gene with the candidate variant say so on their line
     demo_page.shot("23-unsolved-case")  # (the screenshot leaves style="" on the inputs, which htmx must not settle)
     first.get_by_role("button", name="Record as suspected").click()
     demo_page.page.locator("#section-diagnoses td", has_text="suspected").wait_for()

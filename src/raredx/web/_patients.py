@@ -86,7 +86,7 @@ def _body(request: Request, actor: Actor, pid: int, *, template: str = "_patient
     items = {kind: [_forms.item_values(kind, it) for it in getattr(p, kind)] for kind in _forms.ITEMS}
     groups = _case.by_system(services(request).rdx.kb.ontology, p.phenotypic_features)
     return render(request, template, p=p, result=result, suggestions=suggestions, skip=skip, items=items, groups=groups,
-                  summary=_summary.summary(p),
+                  summary=_summary.summary(p), patient_genes=sorted({f.gene_symbol for f in p.genetic_findings if f.gene_symbol}),
                   item_fields=_forms.ITEMS, demographics=_forms.DEMOGRAPHICS, demo_values=_demo_values(p),
                   focus_search=focus_search, notice=notice, form_kind=form_kind, form_values=form_values or {},
                   form_errors=form_errors or {}, case_url=f"/patients/{pid}/case")
