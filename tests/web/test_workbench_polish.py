@@ -190,6 +190,8 @@ def test_an_unsolved_demo_case(demo_page: Page) -> None:
     unsolved = next(p for p in reg.list_patients(SYSTEM, limit=300).data
                     if not p.diagnoses and len(p.phenotypic_features) >= 5 and any(f.variant_text for f in p.genetic_findings))
     demo_page.login()
+    demo_page.goto(f"/patients?pseudonym={unsolved.pseudonym}")  # the list says which cases are unsolved
+    assert "no confirmed diagnosis" in demo_page.page.locator("table.patients tbody tr").first.inner_text()
     demo_page.goto(f"/patients/{unsolved.id}")
     summary = demo_page.page.locator("#summary")
     assert "no confirmed diagnosis" in summary.inner_text()
