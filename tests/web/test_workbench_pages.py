@@ -141,3 +141,16 @@ def test_the_summary_and_a_structural_variant() -> None:
                        today=dt.date(2026, 6, 19))
     assert not unsolved.solved and unsolved.causal is None and unsolved.candidate is not None
     assert unsolved.age == type(unsolved.age)(6, 0, approximate=True, at_last_encounter=False)
+
+
+def test_the_summary_strip_gives_an_infants_age_in_years_and_months(web: TestClient) -> None:
+    import datetime as dt
+
+    today = dt.date.today()
+    months = today.year * 12 + today.month - 1 - 14
+    born = dt.date(months // 12, months % 12 + 1, 1)  # the first day of the month 14 months back: 1 year 2 months old
+    token = login(web, "clinician")
+    web.post("/patients/new", data={"csrf": token, "pseudonym": "X-6", "sex": "FEMALE", "date_of_birth": born.isoformat()})
+    page = web.get("/patients/1").text
+    strip = page[page.index('id="summary"'):page.index("</dl>", page.index('id="summary"'))]
+    assert "1 year 2 months<" in strip.replace("</dd>", "<") and "female" in strip and "no confirmed diagnosis" in strip
