@@ -192,3 +192,17 @@ def test_a_cycle_in_is_a_is_refused():
     ]
     with pytest.raises(RaredxError, match="cycle"):
         Ontology.from_obo(parse_obo(lines))
+
+
+def test_a_term_under_two_organ_systems_is_listed_under_the_narrower():
+    stanzas = {"HP:0000001": [], "HP:0000118": ["HP:0000001"], "HP:0000152": ["HP:0000118"],  # head or neck
+               "HP:0000234": ["HP:0000152"], "HP:0000271": ["HP:0000234"], "HP:0001574": ["HP:0000118"],  # integument
+               "HP:0045075": ["HP:0000271", "HP:0001574"], "HP:0000005": ["HP:0000001"]}  # sparse eyebrow; inheritance
+    lines = [*HPO_HEADER]
+    for term, parents in stanzas.items():
+        lines += ["[Term]", f"id: {term}", f"name: term {term}", *(f"is_a: {p}" for p in parents), ""]
+    onto = Ontology.from_obo(parse_obo(lines))
+    system = {t: onto.organ_system(onto.index(t)) for t in stanzas}
+    assert onto.ids[system["HP:0045075"]] == "HP:0001574"  # 2 terms in the integument, 4 under head or neck
+    assert onto.ids[system["HP:0000271"]] == "HP:0000152" and onto.ids[system["HP:0000152"]] == "HP:0000152"
+    assert system["HP:0000005"] is None and system["HP:0000118"] is None

@@ -102,3 +102,24 @@ def test_dry_run_checks_everything_and_writes_nothing(registry: Registry) -> Non
     again = registry.import_phenopackets(SYSTEM, PHENOPACKETS, dry_run=True)
     assert again.imported == 0  # every pseudonym is taken now, and the dry run says so
     assert any("already in the registry" in i.reason for i in again.issues)
+
+
+def test_the_demo_has_unsolved_cases() -> None:
+    """About 15% of the demo patients have no confirmed diagnosis but keep their phenotype and variants, so the
+    workbench can show an unsolved case; the others keep their diagnoses as published."""
+    from raredx.io.phenopackets import iter_phenopackets
+    from raredx.registry._demo import UNDIAGNOSED, demo_phenopackets
+    from raredx.registry.phenopackets import patient_from_phenopacket
+
+    rng = random.Random(1)
+    imported = [patient_from_phenopacket(r.document, r.source)[0] for r in iter_phenopackets(demo_phenopackets())]
+    pairs = [(p, add_synthetic_fields(p, rng)) for p in imported if p is not None]
+    unsolved = [(p, q) for p, q in pairs if not any(d.status == "confirmed" for d in q.diagnoses)]
+    solved_before = [p for p, _ in unsolved if any(d.status == "confirmed" for d in p.diagnoses)]
+    assert abs(len(solved_before) / len(pairs) - UNDIAGNOSED) < 0.04, f"{len(solved_before)} of {len(pairs)} made unsolved"
+    for p, q in unsolved:
+        assert q.phenotypic_features == p.phenotypic_features and len(q.genetic_findings) == len(p.genetic_findings)
+        assert all(i.disease_id is None and i.progress_status == "UNSOLVED" for i in q.interpretations)
+        assert all(f.interpretation_status != "CAUSATIVE" for f in q.genetic_findings)
+    kept = [(p, q) for p, q in pairs if any(d.status == "confirmed" for d in q.diagnoses)]
+    assert kept and all([d.disease_id for d in q.diagnoses] == [d.disease_id for d in p.diagnoses] for p, q in kept)

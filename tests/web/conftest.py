@@ -8,7 +8,8 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,9 +58,10 @@ def login(client: TestClient, username: str) -> str:
 
 # -- the live server for the browser tests -------------------------------------------------------------------
 class LiveServer:
-    def __init__(self, url: str, registry: Registry) -> None:
+    def __init__(self, url: str, registry: Registry, rdx: RareDx | None = None) -> None:
         self.url = url
         self.registry = registry
+        self.rdx = rdx
 
 
 def _free_port() -> int:
@@ -73,19 +75,29 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     """uvicorn in a background thread, serving the real app on the bundled knowledge base."""
     import os
 
-    import uvicorn
-
     folder = tmp_path_factory.mktemp("web-registry")
     rdx = RareDx.load(cache_dir=os.environ.get("RAREDX_CACHE_DIR") or folder / "cache")
     settings = Settings(registry_dir=folder, secret_key="browser-test-secret-key-0123456789-abcdef")
-    kb = rdx.kb
+    registry = Registry.open(settings.url, ontology=rdx.kb.ontology, equivalent_ids=equivalent_ids_of(rdx))
+    add_users(registry)
+    with serve(settings, rdx, registry) as url:
+        yield LiveServer(url, registry, rdx)
+    registry.close()
 
+
+def equivalent_ids_of(rdx: RareDx) -> Callable[[str], tuple[str, ...]]:
     def equivalent_ids(disease_id: str) -> tuple[str, ...]:
-        c = kb.concept(disease_id)
+        c = rdx.kb.concept(disease_id)
         return tuple(c.ids) if c is not None else (disease_id,)
 
-    registry = Registry.open(settings.url, ontology=kb.ontology, equivalent_ids=equivalent_ids)
-    add_users(registry)
+    return equivalent_ids
+
+
+@contextmanager
+def serve(settings: Settings, rdx: RareDx, registry: Registry) -> Iterator[str]:
+    """The app under uvicorn in a background thread on a free port of 127.0.0.1; yields its URL."""
+    import uvicorn
+
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, rdx=rdx, registry=registry), host="127.0.0.1",
                                            port=port, log_level="warning", access_log=False))
@@ -96,7 +108,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the workbench server did not start; see the log above")
         time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", registry)
+    yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
-    registry.close()

@@ -13,6 +13,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,9 @@ DATA = REPO / "tests" / "data"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 MARFAN = ("HP:0001166", "HP:0001083", "HP:0002616")
+# Chromium logs a CSP violation as a console error; this says also which directive and what was refused
+CSP_REPORTER = ("document.addEventListener('securitypolicyviolation', e => console.error("
+                "`CSP violation: ${e.violatedDirective} refused ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber} ${e.sample}`))")
 TIMINGS: dict[str, list[float]] = {"autocomplete_server_ms": [], "panel_render_ms": []}
 
 
@@ -80,7 +84,10 @@ class Page:
 
     def axe(self) -> None:
         """Fail on serious or critical accessibility violations (WCAG 2 A/AA rules)."""
-        self.page.add_script_tag(path=str(AXE))
+        # served from the page's own origin, so the page's Content-Security-Policy (script-src 'self') allows it
+        url = f"{self.server.url}/__test__/axe.min.js"
+        self.page.route(url, lambda route: route.fulfill(path=str(AXE), content_type="text/javascript"))
+        self.page.add_script_tag(url=url)
         result = self.page.evaluate("axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})")
         bad = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
                for v in result["violations"] if v["impact"] in ("serious", "critical")]
@@ -91,7 +98,7 @@ class Page:
         self.page.evaluate("window.__settled = 0; document.addEventListener('htmx:afterSettle', "
                            "() => { window.__settled = performance.now(); }, {once: true}); window.__t0 = performance.now();")
         action()
-        self.page.wait_for_function("window.__settled > window.__t0")
+        self.page.wait_for_function("() => window.__settled > window.__t0")
         TIMINGS["panel_render_ms"].append(self.page.evaluate("window.__settled - window.__t0"))
 
     def add_term(self, typed: str, label: str, how: str = "enter") -> None:
@@ -114,14 +121,21 @@ class Page:
         return self.page.locator("#ranking > li summary").all_inner_texts()
 
 
-@pytest.fixture
-def page(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Page]:
-    locale = getattr(request, "param", "en-GB")
-    context = browser.new_context(bypass_csp=True, locale=locale, viewport={"width": 1280, "height": 900})
-    p = Page(context.new_page(), live_server)
+@contextmanager
+def browser_page(browser: Any, server: LiveServer, locale: str = "en-GB") -> Iterator[Page]:
+    """A page in a fresh browser context (the site's CSP applies); fails on any console error it saw."""
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    context.add_init_script(CSP_REPORTER)
+    p = Page(context.new_page(), server)
     yield p
     context.close()
     assert not p.errors, "browser console errors:\n" + "\n".join(p.errors)
+
+
+@pytest.fixture
+def page(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Page]:
+    with browser_page(browser, live_server, getattr(request, "param", "en-GB")) as p:
+        yield p
 
 
 def _patient(server: LiveServer, pseudonym: str, terms: tuple[str, ...] = ()) -> int:
@@ -180,7 +194,7 @@ def test_phenotypes_through_autocomplete_and_evidence(page: Page) -> None:
     page.add_term("arachnod", "Arachnodactyly")                 # keyboard
     page.add_term("ectopia len", "Ectopia lentis", how="click")  # mouse
     page.add_term("aortic root aneur", "Aortic root aneurysm")
-    assert page.page.locator("#terms tbody tr").count() == 3
+    assert page.page.locator("#terms .term").count() == 3
     first = page.page.locator("#ranking > li").first
     assert "Marfan" in first.locator("summary").inner_text()
     evidence = first.locator("table.evidence")
@@ -292,7 +306,7 @@ def test_cohort_dashboard_and_report(page: Page) -> None:
     pid = _patient(page.server, "WEB-REPORT-1", MARFAN)
     page.login()
     page.goto("/cohort")
-    assert page.page.locator("figure.chart svg[role=img]").count() >= 3
+    assert page.page.locator("figure.chart table.bar-chart").count() >= 3
     page.shot("09-cohort")
     page.axe()
     page.goto(f"/patients/{pid}/report")

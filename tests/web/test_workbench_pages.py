@@ -93,3 +93,64 @@ def test_a_record_saved_without_its_optional_fields(web: TestClient) -> None:
                  headers=htmx)
     assert r.status_code == 200 and "losartan" in r.text
     assert web.get("/api/patients/1").status_code == 401  # (the page's session is not an API token)
+
+
+def test_counts_and_ages_as_the_language_writes_them() -> None:
+    ru, en = _i18n.Translator("ru"), _i18n.Translator("en")
+    assert [ru.count("age.years", n) for n in (1, 3, 5, 11, 21, 22, 112)] == [
+        "1 год", "3 года", "5 лет", "11 лет", "21 год", "22 года", "112 лет"]
+    assert [en.count("age.months", n) for n in (1, 2)] == ["1 month", "2 months"]
+    assert en.duration("P1Y10M") == "1 y 10 mo" and ru.duration("P3Y") == "3 г." and ru.duration("P10D") == "10 дн."
+    assert en.duration("P0D") == "0 d" and en.duration("around 3") == "around 3"
+
+
+def test_phenotype_groups_keep_each_features_place(toy_kb) -> None:  # type: ignore[no-untyped-def]
+    from raredx.registry.schemas import PhenotypicFeature
+    from raredx.web._case import by_system
+
+    onto = toy_kb.ontology
+    ids = ("HP:0001166", "HP:0000510", "HP:0001083", "HP:0001250", "HP:0000001")  # limb, eye (excluded), eye, nervous, root
+    features = [PhenotypicFeature(hpo_id=t, excluded=t == "HP:0000510") for t in ids]
+    groups = by_system(onto, features)
+    eye = next(g for g in groups if g.term_id == "HP:0000478")
+    assert [r.index for r in eye.observed] == [2] and [r.index for r in eye.excluded] == [1]
+    assert groups[0] is eye  # the system with the most findings first
+    assert groups[-1].term_id is None and [r.index for r in groups[-1].observed] == [4]  # outside every system: last
+    assert sorted(r.index for g in groups for r in g.observed + g.excluded) == list(range(len(ids)))
+
+
+def test_the_summary_and_a_structural_variant() -> None:
+    import datetime as dt
+
+    from raredx.registry.schemas import Diagnosis, GeneticFinding, Identity, PatientPublic
+    from raredx.web._summary import summary
+
+    sv = GeneticFinding(variant_label="telomeric 11q deletion", interpretation_status="CAUSATIVE",
+                        structural_type={"id": "SO:1000029", "label": "chromosomal_deletion"}, zygosity_label="heterozygous")
+    assert sv.variant_text == "telomeric 11q deletion (chromosomal deletion)"
+    assert GeneticFinding(gene_symbol="FBN1", expressions=[{"syntax": "hgvs.c", "value": "c.1A>G"}]).variant_text == "c.1A>G"
+    stamp = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    common = {"id": 1, "pseudonym": "P", "version": 1, "created_at": stamp, "created_by": "x", "updated_at": stamp, "updated_by": "x"}
+    p = PatientPublic(**common, identity=Identity(date_of_birth=dt.date(2025, 3, 20)), genetic_findings=[sv],
+                      diagnoses=[Diagnosis(disease_id="OMIM:1", status="ruled_out"), Diagnosis(disease_id="OMIM:2", status="suspected"),
+                                 Diagnosis(disease_id="OMIM:3", status="confirmed")])
+    s = summary(p, today=dt.date(2026, 6, 19))
+    assert (s.age.years, s.age.months, s.age.approximate) == (1, 2, False)  # type: ignore[union-attr]
+    assert [d.disease_id for d in s.diagnoses] == ["OMIM:3", "OMIM:2"] and s.solved and s.causal == sv
+    unsolved = summary(PatientPublic(**common, birth_year=2020, genetic_findings=[sv.model_copy(update={"interpretation_status": "CANDIDATE"})]),
+                       today=dt.date(2026, 6, 19))
+    assert not unsolved.solved and unsolved.causal is None and unsolved.candidate is not None
+    assert unsolved.age == type(unsolved.age)(6, 0, approximate=True, at_last_encounter=False)
+
+
+def test_the_summary_strip_gives_an_infants_age_in_years_and_months(web: TestClient) -> None:
+    import datetime as dt
+
+    today = dt.date.today()
+    months = today.year * 12 + today.month - 1 - 14
+    born = dt.date(months // 12, months % 12 + 1, 1)  # the first day of the month 14 months back: 1 year 2 months old
+    token = login(web, "clinician")
+    web.post("/patients/new", data={"csrf": token, "pseudonym": "X-6", "sex": "FEMALE", "date_of_birth": born.isoformat()})
+    page = web.get("/patients/1").text
+    strip = page[page.index('id="summary"'):page.index("</dl>", page.index('id="summary"'))]
+    assert "1 year 2 months<" in strip.replace("</dd>", "<") and "female" in strip and "no confirmed diagnosis" in strip

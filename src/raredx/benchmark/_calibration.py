@@ -3,6 +3,7 @@ raredx gave it, for all cases and for the cited and unseen subsets (matplotlib, 
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,8 @@ def reliability_diagram(results: list[CaseRank], path: Path, *, title: str = "")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
-    ax.set_title("Calibration of the first-ranked disease" + (f"\n{title}" if title else ""), fontsize=9)
+    # the subtitle (data set, masking, fold) wrapped to the figure's width, so that it is never cut off
+    ax.set_title("\n".join(["Calibration of the first-ranked disease", *textwrap.wrap(title, 70)]), fontsize=9)
     hist.set_xlabel("probability raredx gave the first-ranked disease")
     hist.set_ylabel("cases")
     fig.tight_layout()

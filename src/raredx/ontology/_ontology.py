@@ -165,15 +165,26 @@ class Ontology:
         return idx[ptr[i] : ptr[i + 1]]
 
     @cached_property
-    def organ_systems(self) -> np.ndarray:
-        """Bit mask per term of the organ systems (children of Phenotypic abnormality) it belongs to."""
+    def system_terms(self) -> tuple[int, ...]:
+        """The organ systems: the children of Phenotypic abnormality (at most 63, in index order)."""
         root = self._index.get(PHENOTYPIC_ABNORMALITY)
+        return () if root is None else tuple(sorted(self.children_lists[root])[:63])
+
+    @cached_property
+    def organ_systems(self) -> np.ndarray:
+        """Bit mask per term of the organ systems it belongs to (bit ``b``: ``system_terms[b]``)."""
         out = np.zeros(len(self.ids), dtype=np.int64)
-        if root is None:
-            return out
-        for bit, child in enumerate(sorted(self.children_lists[root])[:63]):
+        for bit, child in enumerate(self.system_terms):
             out[self.descendant_array(child)] |= np.int64(1) << bit
         return out
+
+    def organ_system(self, i: int) -> int | None:
+        """The one organ system a term is listed under: of the systems above it, the narrowest (fewest terms), so
+        that Sparse eyebrow goes to the integument rather than to head or neck; None outside Phenotypic abnormality."""
+        mask = int(self.organ_systems[i])
+        systems = [s for bit, s in enumerate(self.system_terms) if mask >> bit & 1]
+        ptr = self._descendant_closure[0]
+        return min(systems, key=lambda s: (int(ptr[s + 1] - ptr[s]), s), default=None)
 
     def descendants(self, i: int) -> set[int]:
         """``i`` and every term below it."""

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import zlib
 from importlib import resources
 from pathlib import Path
 
-from raredx.registry.schemas import DrugProvision, Identity, PatientCreate, Sample, Treatment, Visit
+from raredx.registry.schemas import DrugProvision, Identity, Interpretation, PatientCreate, Sample, Treatment, Visit
 
 REGIONS = ("North", "South", "East", "West", "Central", "Capital", "Coastal", "Mountain")
 DRUGS = (("nusinersen", "M09AX07"), ("eculizumab", "L04AJ01"), ("imiglucerase", "A16AB02"), ("ivacaftor", "R07AX02"),
          ("agalsidase beta", "A16AB04"), ("laronidase", "A16AB05"), ("somatrogon", "H01AC08"), ("burosumab", "M05BX05"))
 STATUSES = ("need_identified", "request_submitted", "approved", "rejected", "dispensed", "dispensed", "discontinued")
+UNDIAGNOSED = 0.15  # the share of demo patients left without a confirmed diagnosis (unsolved cases)
 DEMO_USERS = (("demo-admin", "admin"), ("demo-clinician", "clinician"), ("demo-manager", "registry_manager"),
               ("demo-researcher", "researcher"))
 
@@ -30,9 +32,31 @@ def demo_password(username: str) -> str:
     return f"{username}-password"
 
 
-def add_synthetic_fields(p: PatientCreate, rng: random.Random, *, today: dt.date = dt.date(2026, 6, 1)) -> PatientCreate:
+def is_undiagnosed(pseudonym: str, share: float = UNDIAGNOSED) -> bool:
+    """Whether a demo patient is made an unsolved case: a fixed choice per pseudonym (the same in every build, and
+    independent of the random fields), about ``share`` of the patients."""
+    return zlib.crc32(pseudonym.encode("utf-8")) % 10_000 < share * 10_000
+
+
+def unsolved(p: PatientCreate) -> PatientCreate:
+    """The case as it stands before its diagnosis: no confirmed diagnosis (ruled-out ones kept), interpretations
+    unsolved and naming no disease, the causative variants only candidates; phenotype and variants kept."""
+    return p.model_copy(update={
+        "diagnoses": [d for d in p.diagnoses if d.status == "ruled_out"],
+        "interpretations": [Interpretation(interpretation_id=i.interpretation_id, progress_status="UNSOLVED", summary=i.summary)
+                            for i in p.interpretations],
+        "genetic_findings": [f.model_copy(update={"interpretation_status": "CANDIDATE"}) if f.interpretation_status == "CAUSATIVE"
+                             else f for f in p.genetic_findings],
+    })
+
+
+def add_synthetic_fields(p: PatientCreate, rng: random.Random, *, today: dt.date = dt.date(2026, 6, 1),
+                         undiagnosed: float = UNDIAGNOSED) -> PatientCreate:
     """Fill the registry-only fields (region, dates, consents, identity, drugs, visits, samples) with plausible
-    synthetic values; the phenotype, diagnoses and variants stay as imported."""
+    synthetic values; the phenotype, diagnoses and variants stay as imported, except that about ``undiagnosed`` of
+    the patients (:func:`is_undiagnosed`) are made unsolved cases (:func:`unsolved`)."""
+    if is_undiagnosed(p.pseudonym, undiagnosed):
+        p = unsolved(p)
     born = today - dt.timedelta(days=rng.randint(200, 70 * 365))
     first_contact = born + dt.timedelta(days=rng.randint(30, max(31, (today - born).days - 1)))
     diagnoses = [d.model_copy(update={"diagnosed_on": first_contact + dt.timedelta(days=rng.randint(0, 900)),

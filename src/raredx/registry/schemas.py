@@ -168,6 +168,16 @@ class GeneticFinding(_Value):
     def hgvs(self) -> str | None:
         return next((e.value for e in self.expressions if e.syntax.startswith("hgvs")), None)
 
+    @property
+    def variant_text(self) -> str | None:
+        """The variant as a reader names it: its HGVS expression, else its label or description, with a structural
+        variant's type (``telomeric 11q deletion (chromosomal deletion)``); None if the finding names only a gene."""
+        name = self.hgvs or self.variant_label or self.variant_description
+        kind = str((self.structural_type or {}).get("label") or "").replace("_", " ") or None
+        if name and kind and kind.lower() not in name.lower():
+            return f"{name} ({kind})"
+        return name or kind
+
 
 class Measurement(_Value):
     assay: Json

@@ -12,6 +12,7 @@ from typing import Any
 from raredx.core import RareDx
 from raredx.engine import Case, Differential
 from raredx.errors import InputError, Message
+from raredx.ontology import Ontology
 from raredx.ontology import onset as onsets
 from raredx.registry.schemas import PhenotypicFeature
 
@@ -24,6 +25,35 @@ class Edit:
     skip: tuple[str, ...]  # suggestions answered "unknown"
     changed: bool  # the features changed (the patient must be saved)
     focus_search: bool  # put the cursor back into the term search
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    index: int  # the feature's place in the patient's list (what the toggle and remove buttons send)
+    feature: PhenotypicFeature
+
+
+@dataclass(frozen=True, slots=True)
+class SystemGroup:
+    """The features under one organ system (a child of Phenotypic abnormality; id None: the others)."""
+
+    term_id: str | None
+    label: str | None
+    observed: tuple[Row, ...]
+    excluded: tuple[Row, ...]
+
+
+def by_system(onto: Ontology, features: tuple[PhenotypicFeature, ...] | list[PhenotypicFeature]) -> list[SystemGroup]:
+    """The features grouped by organ system (:meth:`Ontology.organ_system`): the systems with the most observed
+    terms first, the terms outside any system last; in each, the observed then the excluded terms, as recorded."""
+    groups: dict[int | None, list[Row]] = {}
+    for i, f in enumerate(features):
+        term = onto.index(f.hpo_id)
+        groups.setdefault(None if term is None else onto.organ_system(term), []).append(Row(i, f))
+    out = [SystemGroup(None if s is None else onto.ids[s], None if s is None else onto.labels[s],
+                       tuple(r for r in rows if not r.feature.excluded), tuple(r for r in rows if r.feature.excluded))
+           for s, rows in groups.items()]
+    return sorted(out, key=lambda g: (g.term_id is None, -len(g.observed), -len(g.excluded), g.label or ""))
 
 
 def _feature(rdx: RareDx, term_id: str, excluded: bool, onset: str | None = None) -> PhenotypicFeature:

@@ -24,8 +24,9 @@ MAX_TEXT = 200_000
 
 def _workspace(request: Request, template: str, features: tuple[Any, ...], skip: tuple[str, ...], sex: str | None,
                focus_search: bool = False) -> Response:
-    result, suggestions = _case.diagnose(services(request).rdx, case_of_features(features, sex=sex, id="quick"), skip)
-    return render(request, template, features=features, skip=skip, sex=sex or "", result=result,
+    rdx = services(request).rdx
+    result, suggestions = _case.diagnose(rdx, case_of_features(features, sex=sex, id="quick"), skip)
+    return render(request, template, features=features, groups=_case.by_system(rdx.kb.ontology, features), skip=skip, sex=sex or "", result=result,
                   suggestions=suggestions, focus_search=focus_search, case_url="/diagnose", p=None)
 
 

@@ -112,10 +112,11 @@ def item_data(kind: str, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def item_values(kind: str, item: BaseModel) -> dict[str, Any]:
-    """A stored record -> the values its table row and form show."""
+    """A stored record -> the values its table row shows (a genetic finding's variant column: its HGVS, else
+    its label and structural type, :attr:`GeneticFinding.variant_text`)."""
     values = item.model_dump()
     if kind == "genetic_findings":
-        values["hgvs"] = getattr(item, "hgvs", None)
+        values["hgvs"] = getattr(item, "variant_text", None)
     return values
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 LANGUAGES = ("en", "ru")
 DEFAULT = "en"
 COOKIE = "rdx_lang"
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")  # whole units: what ages are given in
 
 
 @cache
@@ -97,6 +99,30 @@ class Translator:
             text += f" {value:%H:%M:%S} UTC" if seconds else f" {value:%H:%M} UTC"
         return text
 
+    def duration(self, iso: str) -> str:
+        """An ISO 8601 age (``P1Y10M``, ``P3W``) the short way the locale writes it ("1 y 10 mo", «1 г. 10 мес.»);
+        anything else as given."""
+        m = _DURATION.match(iso.strip().upper())
+        if not m or not any(m.groups()):
+            return iso
+        parts = [self(f"age.short.{unit}", n=int(v)) for unit, v in zip("ymwd", m.groups(), strict=True) if v and int(v)]
+        return " ".join(parts) or self("age.short.d", n=0)
+
+    def count(self, key: str, n: int) -> str:
+        """``key.one``, ``key.few`` or ``key.many`` as the language inflects after ``n`` (Russian: 1 год, 2 года,
+        5 лет; English: one, many), with ``{n}`` filled in."""
+        return self(f"{key}.{plural_form(self.lang, n)}", n=n)
+
     def number(self, value: float, digits: int = 0) -> str:
         text = f"{value:,.{digits}f}"
         return text.replace(",", "\u00a0").replace(".", ",") if self.lang == "ru" else text
+
+
+def plural_form(lang: str, n: int) -> str:
+    """The plural category of ``n``: "one", "few" or "many" (CLDR's rules for Russian; English has one and many)."""
+    n = abs(n)
+    if lang != "ru":
+        return "one" if n == 1 else "many"
+    if n % 10 == 1 and n % 100 != 11:
+        return "one"
+    return "few" if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else "many"

@@ -20,7 +20,7 @@ from raredx.reanalysis import record_diagnosis as keep_analysis
 from raredx.registry import Actor, PatientCreate, PatientFilter, Permission, Registry
 from raredx.registry.errors import ConflictError, NotFoundError
 from raredx.registry.schemas import CHILD_SCHEMAS, DIAGNOSIS_STATUSES, PROVISION_STATUSES, Diagnosis, PatientUpdate
-from raredx.web import _case, _forms
+from raredx.web import _case, _forms, _summary
 from raredx.web._render import redirect, render, translator
 from raredx.web._session import CsrfChecked, WebActor
 
@@ -89,7 +89,9 @@ def _body(request: Request, actor: Actor, pid: int, *, template: str = "_patient
         if result is not None:  # kept in the analysis history (once per knowledge base and record version)
             keep_analysis(reg, actor, patient, result, rdx.kb)
     items = {kind: [_forms.item_values(kind, it) for it in getattr(p, kind)] for kind in _forms.ITEMS}
-    return render(request, template, p=p, result=result, suggestions=suggestions, skip=skip, items=items,
+    groups = _case.by_system(services(request).rdx.kb.ontology, p.phenotypic_features)
+    return render(request, template, p=p, result=result, suggestions=suggestions, skip=skip, items=items, groups=groups,
+                  summary=_summary.summary(p), patient_genes=sorted({f.gene_symbol for f in p.genetic_findings if f.gene_symbol}),
                   item_fields=_forms.ITEMS, demographics=_forms.DEMOGRAPHICS, demo_values=_demo_values(p),
                   focus_search=focus_search, notice=notice, form_kind=form_kind, form_values=form_values or {},
                   form_errors=form_errors or {}, case_url=f"/patients/{pid}/case")
