@@ -39,8 +39,8 @@ def test_russian_autocomplete_and_evidence(page: Page) -> None:
     page.login()
     page.goto(f"/patients/{pid}")
     assert page.page.locator("html").get_attribute("lang") == "ru"
-    # the phenotype table: Russian label, then the English one (lang="en") and the id
-    row = page.page.locator("#terms tbody tr").first
+    # the phenotype list: Russian label, then the English one (lang="en") and the id
+    row = page.page.locator("#terms li.term", has_text="Arachnodactyly").first
     assert russian(page, MARFAN[0]) in row.inner_text() and "Arachnodactyly" in row.inner_text()
     assert row.locator(".term-en[lang=en]").inner_text() == "Arachnodactyly"
     # the evidence table of the first disease: the patient's terms and the annotations in Russian
