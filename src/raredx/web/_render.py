@@ -68,6 +68,10 @@ def translator(request: Request) -> _i18n.Translator:
     return _i18n.Translator(language(request))
 
 
+def hpo_label(term_id: str, english: str) -> str:
+    return english  # the term's label in the interface's language
+
+
 def context(request: Request, **values: Any) -> dict[str, Any]:
     actor = getattr(request.state, "actor", None)
     settings = services(request).settings
@@ -82,13 +86,18 @@ def context(request: Request, **values: Any) -> dict[str, Any]:
         "demo": settings.demo,
         "is_htmx": is_htmx(request),
         "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "label": hpo_label,
         **values,
     }
 
 
+def html_of(request: Request, template: str, **values: Any) -> str:
+    return environment().get_template(template).render(context(request, **values))
+
+
 def render(request: Request, template: str, status: int = 200, headers: dict[str, str] | None = None,
            **values: Any) -> HTMLResponse:
-    html = environment().get_template(template).render(context(request, **values))
+    html = html_of(request, template, **values)
     response = HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
     return finish(request, response)
 

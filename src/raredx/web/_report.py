@@ -1,0 +1,56 @@
+"""The case report a clinician signs, as a printable page and as a PDF: the contents come from
+:func:`raredx.app.case_report`, the PDF from :func:`raredx.app.report_pdf` (one stylesheet, ``static/report.css``,
+for both)."""
+
+from __future__ import annotations
+
+import re
+from functools import cache, partial
+from importlib import resources
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from raredx.app import case_report, report_pdf
+from raredx.app.http import services
+from raredx.registry import Actor
+from raredx.web import _i18n
+from raredx.web._render import SECURITY_HEADERS, html_of, translator
+from raredx.web._session import finish
+
+DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?")
+UNITS = ("age.years", "age.months", "age.weeks", "age.days")
+
+
+def when(t: _i18n.Translator, value: str | dict[str, Any] | None) -> str:
+    """An age or onset in words: an ISO 8601 duration or an HPO onset term (as the engine holds them), or a
+    phenopacket TimeElement (as a phenotypic feature's onset is stored)."""
+    if isinstance(value, dict):
+        value = (value.get("ontologyClass") or {}).get("id") or (value.get("age") or {}).get("iso8601duration")
+    if not value or not isinstance(value, str):
+        return ""
+    if value.startswith("HP:"):
+        return t.maybe("onset." + value, value)
+    m = DURATION.fullmatch(value)
+    if m is None or not any(m.groups()):
+        return value
+    return " ".join(t(unit, n=n) for unit, n in zip(UNITS, m.groups()) if n is not None)
+
+
+@cache
+def stylesheet() -> str:
+    return resources.files("raredx.web").joinpath("static", "report.css").read_text(encoding="utf-8")
+
+
+def values(request: Request, actor: Actor, pid: int) -> dict[str, Any]:
+    svc = services(request)
+    return {"r": case_report(svc.rdx, svc.registry, actor, pid), "when": partial(when, translator(request))}
+
+
+def pdf_response(request: Request, actor: Actor, pid: int) -> Response:
+    """The report as a PDF, shown in the browser (saved as ``case-report-ID.pdf``)."""
+    pdf = report_pdf(html_of(request, "report_pdf.html", **values(request, actor, pid)), stylesheet())
+    headers = {**SECURITY_HEADERS, "Content-Disposition": f'inline; filename="case-report-{pid}.pdf"',
+               "Cache-Control": "no-store"}
+    return finish(request, Response(pdf, media_type="application/pdf", headers=headers))
