@@ -2,9 +2,9 @@
 benchmarks/results/web.md by hand.
 
     raredx demo --patients 12 --registry-dir /tmp/demo-reg
-    PYTHONPATH=src .venv/bin/python benchmarks/report_pages.py /tmp/demo-reg --patients 1 12 10
+    PYTHONPATH=src .venv/bin/python benchmarks/report_pages.py /tmp/demo-reg [--patients 1 12 10]
 
-For each patient and language: the printable HTML page (``/patients/ID/report``) printed to A4 by Debian's
+For each patient (default: the three with the most phenotypic features) and language: the printable HTML page (``/patients/ID/report``) printed to A4 by Debian's
 Chromium (Playwright's ``page.pdf``, 12 mm margins unless the page's CSS sets them, as the browser's Print
 does), and the PDF (``/patients/ID/report.pdf``, WeasyPrint) where the route exists; pages counted by
 poppler's ``pdfinfo``. Runs on any checkout (a checkout without the PDF route prints "—" for it).
@@ -75,12 +75,15 @@ def printed(browser: object, html: str, css: str) -> bytes:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("registry_dir", type=Path)
-    ap.add_argument("--patients", type=int, nargs="+", default=[1, 12, 10])
+    ap.add_argument("--patients", type=int, nargs="+", help="patient ids (default: the 3 with the most features)")
     ap.add_argument("--save", type=Path, help="keep the PDFs here")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
     client, registry = client_for(args.registry_dir)
+    if not args.patients:
+        rows = registry.list_summaries(SYSTEM, limit=500).data  # a demo registry: 300
+        args.patients = [s.id for s in sorted(rows, key=lambda s: -s.counts.get("phenotypic_features", 0))[:3]]
     print("| patient | features | language | printed HTML (pages) | PDF (pages) |")
     print("|---|---|---|---|---|")
     with sync_playwright() as pw:

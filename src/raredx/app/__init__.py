@@ -9,7 +9,7 @@ imports the other.
 
 from raredx.app._cases import case_for_patient, case_of, case_of_features
 from raredx.app._exports import write_export, write_zip
-from raredx.app._reports import Candidate, CaseReport, ReportUnavailable, case_report, report_pdf
+from raredx.app._reports import Candidate, CaseReport, RecordedRank, ReportUnavailable, case_report, report_pdf
 from raredx.app._services import DEMO_BANNER, Services, signing_key
 from raredx.app._uploads import KeptUploads, discard_upload, import_upload, store_upload
 
@@ -18,6 +18,7 @@ __all__ = [
     "Candidate",
     "CaseReport",
     "KeptUploads",
+    "RecordedRank",
     "ReportUnavailable",
     "Services",
     "case_for_patient",

@@ -12,10 +12,10 @@ from raredx import __version__
 from raredx.app._cases import case_of
 from raredx.core import RareDx
 from raredx.engine import Case, RankedDisease, Suggestion, TermEvidence
-from raredx.errors import RaredxError
+from raredx.errors import InputError, RaredxError
 from raredx.kb import SourceInfo
-from raredx.registry import Actor, Permission, PatientPublic, Registry
-from raredx.registry.schemas import GeneticFinding
+from raredx.registry import Actor, PatientPublic, Permission, Registry
+from raredx.registry.schemas import Diagnosis, GeneticFinding
 
 TOP = 5  # diseases in the report
 KEY_FOR = 5  # findings shown for a disease
@@ -43,10 +43,19 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordedRank:
+    """Where a recorded diagnosis that is not among the leading diseases stands in the differential."""
+
+    diagnosis: Diagnosis
+    disease: RankedDisease | None  # None: the disease is not in the knowledge base
+
+
+@dataclass(frozen=True, slots=True)
 class CaseReport:
     patient: PatientPublic
     case: Case  # sex, age and onset as the engine read them
     candidates: tuple[Candidate, ...]  # empty without an observed finding or without the right to diagnose
+    recorded_elsewhere: tuple[RecordedRank, ...]  # recorded (not ruled-out) diagnoses outside the candidates
     n_ranked: int
     warnings: tuple[str, ...]
     suggestions: tuple[Suggestion, ...]
@@ -79,6 +88,7 @@ def case_report(rdx: RareDx, registry: Registry, actor: Actor, patient_id: int,
     patient = registry.get_patient(actor, patient_id)
     case = case_of(patient)
     candidates: tuple[Candidate, ...] = ()
+    elsewhere: list[RecordedRank] = []
     suggestions: tuple[Suggestion, ...] = ()
     warnings: tuple[str, ...] = ()
     n_ranked = 0
@@ -88,6 +98,10 @@ def case_report(rdx: RareDx, registry: Registry, actor: Actor, patient_id: int,
         recorded = {d.disease_id: d.status for d in patient.diagnoses}
         candidates = tuple(key_evidence(d, next((recorded[i] for i in d.ids if i in recorded), None))
                            for d in result.diseases[:TOP])
+        shown = {i for c in candidates for i in c.disease.ids}
+        for dx in patient.diagnoses:
+            if dx.status != "ruled_out" and dx.disease_id not in shown:
+                elsewhere.append(RecordedRank(dx, _explained(rdx, case, dx.disease_id)))
         suggestions, warnings, n_ranked = result.next_best_phenotypes[:SUGGESTIONS], result.warnings, result.n_ranked
     genes: dict[str, int] = {}
     for c in candidates:
@@ -96,11 +110,18 @@ def case_report(rdx: RareDx, registry: Registry, actor: Actor, patient_id: int,
                 genes.setdefault(g, c.disease.rank)
     causal = tuple(f for f in patient.genetic_findings if is_causal(f))
     return CaseReport(
-        patient=patient, case=case, candidates=candidates, n_ranked=n_ranked, warnings=warnings,
+        patient=patient, case=case, candidates=candidates, recorded_elsewhere=tuple(elsewhere), n_ranked=n_ranked, warnings=warnings,
         suggestions=tuple(suggestions), genes_to_test=tuple(genes.items()), causal_findings=causal,
         other_findings=len(patient.genetic_findings) - len(causal), sources=tuple(rdx.kb.sources),
         kb_fingerprint=rdx.kb.fingerprint, raredx_version=__version__,
         made_at=now or dt.datetime.now(dt.UTC), made_by=actor.username)
+
+
+def _explained(rdx: RareDx, case: Case, disease_id: str) -> RankedDisease | None:
+    try:
+        return rdx.explain(case, disease_id, strict=False)
+    except InputError:  # not in the knowledge base
+        return None
 
 
 def report_pdf(html: str, stylesheet: str) -> bytes:

@@ -91,13 +91,9 @@ def context(request: Request, **values: Any) -> dict[str, Any]:
     }
 
 
-def html_of(request: Request, template: str, **values: Any) -> str:
-    return environment().get_template(template).render(context(request, **values))
-
-
 def render(request: Request, template: str, status: int = 200, headers: dict[str, str] | None = None,
            **values: Any) -> HTMLResponse:
-    html = html_of(request, template, **values)
+    html = environment().get_template(template).render(context(request, **values))
     response = HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
     return finish(request, response)
 

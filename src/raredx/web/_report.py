@@ -12,11 +12,11 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from raredx.app import case_report, report_pdf
+from raredx.app import CaseReport, case_report, report_pdf
 from raredx.app.http import services
 from raredx.registry import Actor
 from raredx.web import _i18n
-from raredx.web._render import SECURITY_HEADERS, html_of, translator
+from raredx.web._render import SECURITY_HEADERS, environment, hpo_label, language, translator
 from raredx.web._session import finish
 
 DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?")
@@ -48,9 +48,22 @@ def values(request: Request, actor: Actor, pid: int) -> dict[str, Any]:
     return {"r": case_report(svc.rdx, svc.registry, actor, pid), "when": partial(when, translator(request))}
 
 
+def document(r: CaseReport, lang: str, *, demo: bool = False) -> str:
+    """The report as a standalone HTML document (no request needed: the command line makes it too)."""
+    t = _i18n.Translator(lang)
+    return environment().get_template("report_pdf.html").render(
+        r=r, t=t, lang=lang, label=hpo_label, when=partial(when, t), demo=demo)
+
+
+def case_report_pdf(r: CaseReport, lang: str, *, demo: bool = False) -> bytes:
+    """The PDF of a case report in ``lang`` (``en`` or ``ru``), the workbench's and ``raredx registry report``'s."""
+    return report_pdf(document(r, lang, demo=demo), stylesheet())
+
+
 def pdf_response(request: Request, actor: Actor, pid: int) -> Response:
     """The report as a PDF, shown in the browser (saved as ``case-report-ID.pdf``)."""
-    pdf = report_pdf(html_of(request, "report_pdf.html", **values(request, actor, pid)), stylesheet())
+    svc = services(request)
+    pdf = case_report_pdf(case_report(svc.rdx, svc.registry, actor, pid), language(request), demo=svc.settings.demo)
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'inline; filename="case-report-{pid}.pdf"',
                "Cache-Control": "no-store"}
     return finish(request, Response(pdf, media_type="application/pdf", headers=headers))
