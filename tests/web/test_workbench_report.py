@@ -22,6 +22,7 @@ from raredx.core import RareDx
 from raredx.registry import SYSTEM, Registry
 from raredx.server import create_app
 from raredx.web import _i18n
+from raredx.web._report import when
 
 from .conftest import add_users, largest_demo_cases, login
 
@@ -61,6 +62,15 @@ def _marfan_patient(web: TestClient) -> int:
     web.post("/patients/1/case", data={"op": "add", "add_id": "HP:0000365", "add_excluded": "on",
                                        "version": str(len(MARFAN) + 1)}, headers=htmx)
     return 1
+
+
+def test_ages_and_onsets_in_words() -> None:
+    ru, en = _i18n.Translator("ru"), _i18n.Translator("en")
+    assert [when(ru, v) for v in ("P4Y6M", "P21Y", "P11Y", "P1Y10M", "P3W")] == [
+        "4 года 6 мес.", "21 год", "11 лет", "1 год 10 мес.", "3 нед."]
+    assert when(en, "P1Y10M") == "1 y 10 mo" and when(en, "HP:0003577") == "congenital"
+    assert when(ru, {"ontologyClass": {"id": "HP:0003577", "label": "Congenital onset"}}) == ru("onset.HP:0003577")
+    assert when(en, {"age": {"iso8601duration": "P5Y"}}) == "5 y" and when(en, None) == "" and when(en, "P") == "P"
 
 
 @pytest.mark.parametrize("lang", _i18n.LANGUAGES)

@@ -35,7 +35,16 @@ def when(t: _i18n.Translator, value: str | dict[str, Any] | None) -> str:
     m = DURATION.fullmatch(value)
     if m is None or not any(m.groups()):
         return value
-    return " ".join(t(unit, n=n) for unit, n in zip(UNITS, m.groups()) if n is not None)
+    return " ".join(t(f"{unit}.{plural(t.lang, int(n))}", n=n) for unit, n in zip(UNITS, m.groups()) if n is not None)
+
+
+def plural(lang: str, n: int) -> str:
+    """The plural form of a count: ``one``, ``few`` or ``many`` (Russian: 1 год, 2 года, 5 лет; 21 год, 11 лет)."""
+    if lang != "ru":
+        return "one" if n == 1 else "many"
+    if n % 10 == 1 and n % 100 != 11:
+        return "one"
+    return "few" if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else "many"
 
 
 @cache
