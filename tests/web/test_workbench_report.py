@@ -103,6 +103,14 @@ def test_the_pdf_is_short_and_says_it_is_not_a_diagnosis(web: TestClient, lang: 
     assert t("report.disclaimer_title") in text and t("report.versions") in text and "REPORT-1" in text
 
 
+def test_a_record_without_findings_says_there_is_no_differential(web: TestClient) -> None:
+    token = login(web, "clinician")
+    web.post("/patients/new", data={"csrf": token, "pseudonym": "REPORT-EMPTY"})
+    page = web.get("/patients/1/report").text
+    assert _i18n.Translator("en")("report.no_differential") in page and 'class="candidate-head"' not in page
+    assert web.get("/patients/1/report.pdf").content.startswith(b"%PDF")
+
+
 def test_without_weasyprint_the_pdf_route_says_what_to_install(web: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     pid = _marfan_patient(web)
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # importing it fails, as without the package
