@@ -110,8 +110,8 @@ def case_report(rdx: RareDx, registry: Registry, actor: Actor, patient_id: int,
                 genes.setdefault(g, c.disease.rank)
     causal = tuple(f for f in patient.genetic_findings if is_causal(f))
     return CaseReport(
-        patient=patient, case=case, candidates=candidates, recorded_elsewhere=tuple(elsewhere), n_ranked=n_ranked, warnings=warnings,
-        suggestions=tuple(suggestions), genes_to_test=tuple(genes.items()), causal_findings=causal,
+        patient=patient, case=case, candidates=candidates, recorded_elsewhere=tuple(elsewhere), n_ranked=n_ranked,
+        warnings=warnings, suggestions=tuple(suggestions), genes_to_test=tuple(genes.items()), causal_findings=causal,
         other_findings=len(patient.genetic_findings) - len(causal), sources=tuple(rdx.kb.sources),
         kb_fingerprint=rdx.kb.fingerprint, raredx_version=__version__,
         made_at=now or dt.datetime.now(dt.UTC), made_by=actor.username)
