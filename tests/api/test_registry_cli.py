@@ -12,6 +12,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
 from registry.conftest import PHENOPACKETS, REPO
 from registry.test_registry_service import head_revision
 
@@ -38,6 +39,18 @@ def test_user_add_import_export_demo(cli_env: dict[str, str], tmp_path: Path) ->
     assert cli(["registry", "migrate"], env).stdout.startswith(f"schema at revision {head_revision()}")
     r = cli(["demo", str(PHENOPACKETS), "--patients", "3", "--registry-dir", str(tmp_path / "demo")], env)
     assert r.returncode == 0 and "DEMO users" in r.stdout and "raredx serve --demo" in r.stdout, r.stderr
+
+
+def test_registry_report_writes_the_case_report_pdf(cli_env: dict[str, str], tmp_path: Path) -> None:
+    pytest.importorskip("weasyprint", exc_type=ImportError)
+    env = {**cli_env, "RAREDX_REGISTRY_DIR": str(tmp_path / "reg")}
+    assert cli(["registry", "import", str(PHENOPACKETS)], env).returncode == 0
+    out = tmp_path / "case-1.pdf"
+    r = cli(["registry", "report", "1", "--out", str(out), "--lang", "ru"], env)
+    assert r.returncode == 0 and "written to" in r.stdout, r.stderr
+    assert out.read_bytes().startswith(b"%PDF") and out.stat().st_mode & 0o777 == 0o600  # patient data: owner only
+    r = cli(["registry", "report", "99", "--out", str(tmp_path / "none.pdf")], env)
+    assert r.returncode == 4 and "no patient with id 99" in r.stderr and not (tmp_path / "none.pdf").exists()
 
 
 def test_demo_works_after_install_with_the_shipped_cases(cli_env: dict[str, str], tmp_path: Path) -> None:

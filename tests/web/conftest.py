@@ -4,10 +4,12 @@ driven by Debian's Chromium through Playwright."""
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +21,7 @@ from raredx.server import create_app
 from raredx.core import RareDx
 from raredx.config import Settings
 from raredx.registry import SYSTEM, Registry
+from raredx.registry._demo import demo_phenopackets
 
 PASSWORD = "a long test password"
 USERS = (("admin", "admin"), ("clinician", "clinician"), ("researcher", "researcher"))
@@ -39,6 +42,18 @@ def web(tmp_path: Path, toy_kb) -> Iterator[TestClient]:  # type: ignore[no-unty
     with TestClient(create_app(settings, rdx=RareDx(toy_kb, cache=False), registry=registry)) as client:
         yield client
     registry.close()
+
+
+def largest_demo_cases(folder: Path, n: int) -> list[str]:
+    """Copy the ``n`` shipped demo phenopackets with the most phenotypic features into ``folder`` (made here); their
+    ids, the pseudonyms they are imported under."""
+    with zipfile.ZipFile(demo_phenopackets()) as zf:
+        docs = [(name, json.loads(zf.read(name))) for name in zf.namelist() if name.endswith(".json")]
+    docs.sort(key=lambda d: -len(d[1].get("phenotypicFeatures", [])))
+    folder.mkdir(parents=True)
+    for name, doc in docs[:n]:
+        (folder / Path(name).name).write_text(json.dumps(doc), encoding="utf-8")
+    return [doc["id"] for _, doc in docs[:n]]
 
 
 def csrf_of(html: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import subprocess
 import sys
 import time
 import zipfile
@@ -19,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from raredx.registry import SYSTEM, PatientCreate
+from raredx.registry import SYSTEM, PatientCreate, PatientFilter
 from raredx.registry.errors import AuthenticationError
 
-from .conftest import PASSWORD, LiveServer
+from .conftest import PASSWORD, LiveServer, largest_demo_cases
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -302,18 +303,37 @@ def test_quick_diagnosis_from_text(page: Page) -> None:
     page.axe()
 
 
-def test_cohort_dashboard_and_report(page: Page) -> None:
-    pid = _patient(page.server, "WEB-REPORT-1", MARFAN)
+def _pages(pdf: bytes, folder: Path) -> int:
+    path = folder / "report.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
+    return int(info.split("Pages:")[1].split()[0])
+
+
+def test_cohort_dashboard_and_report(page: Page, tmp_path: Path) -> None:
+    """The report of the demo patient with the most findings: at most 3 A4 pages printed and as PDF, both languages."""
+    (pseudonym,) = largest_demo_cases(tmp_path / "cases", 1)
+    page.server.registry.import_phenopackets(SYSTEM, tmp_path / "cases")
+    pid = page.server.registry.list_summaries(SYSTEM, PatientFilter(pseudonym=pseudonym)).data[0].id
     page.login()
     page.goto("/cohort")
     assert page.page.locator("figure.chart table.bar-chart").count() >= 3
     page.shot("09-cohort")
     page.axe()
-    page.goto(f"/patients/{pid}/report")
-    assert page.page.locator("table.evidence").count() >= 3  # every disease's evidence is open for printing
-    page.page.emulate_media(media="print")
-    page.shot("10-report-print")
-    page.axe()
+    for lang, disclaimer in (("en", "Decision support, not a diagnosis"), ("ru", "Поддержка принятия решений, не диагноз")):
+        page.goto(f"/lang/{lang}?next=/patients/{pid}/report")
+        report = page.page.locator("article.case-report")
+        assert report.locator("ol.candidates > li").count() == 5 and disclaimer in report.inner_text()
+        assert report.locator("table, button").count() == 0  # the key evidence only; no controls in print
+        page.shot(f"10-report-{lang}")
+        page.axe()
+        page.page.emulate_media(media="print")
+        page.shot(f"10-report-print-{lang}")
+        printed = page.page.pdf(format="A4", margin={"top": "12mm", "bottom": "12mm", "left": "12mm", "right": "12mm"})
+        assert _pages(printed, tmp_path) <= 3
+        page.page.emulate_media(media="screen")
+        pdf = page.page.request.get(page.server.url + f"/patients/{pid}/report.pdf")
+        assert pdf.headers["content-type"] == "application/pdf" and _pages(pdf.body(), tmp_path) <= 3
 
 
 def submit(page: Page, button: Any) -> None:

@@ -1,25 +1,33 @@
 """The use cases that the interfaces share (``cli``, ``api``, ``web`` -> ``app`` -> ``registry``, ``engine``,
 ``extract``, ``genomics`` -> ``kb`` -> ``ontology``): the services a server opens once (:class:`Services`),
 a bearer token -> the acting user, a stored patient -> the engine's case, and a phenopacket upload (one size
-limit, one type check, one message) -> an import report, and a phenopacket export (a ZIP or a directory, with
-safe file names, never half-written). The HTTP shell that the API and the workbench are
-installed into is :mod:`raredx.app.http`; neither interface imports the other.
+limit, one type check, one message) -> an import report, a phenopacket export (a ZIP or a directory, with
+safe file names, never half-written), and the case report a clinician signs (its contents and its PDF). The
+HTTP shell that the API and the workbench are installed into is :mod:`raredx.app.http`; neither interface
+imports the other.
 """
 
 from raredx.app._cases import case_for_patient, case_of, case_of_features
 from raredx.app._exports import write_export, write_zip
+from raredx.app._reports import Candidate, CaseReport, RecordedRank, ReportUnavailable, case_report, report_pdf
 from raredx.app._services import DEMO_BANNER, Services, signing_key
 from raredx.app._uploads import KeptUploads, discard_upload, import_upload, store_upload
 
 __all__ = [
     "DEMO_BANNER",
+    "Candidate",
+    "CaseReport",
     "KeptUploads",
+    "RecordedRank",
+    "ReportUnavailable",
     "Services",
     "case_for_patient",
     "case_of",
     "case_of_features",
+    "case_report",
     "discard_upload",
     "import_upload",
+    "report_pdf",
     "signing_key",
     "store_upload",
     "write_export",

@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 NOTHING_DONE = 1  # the exit code of a command that did nothing (as grep's for no match)
 
 user_app = typer.Typer(help="Users of the registry service and their roles.", no_args_is_help=True)
-registry_app = typer.Typer(help="The registry database: migrate, import and export phenopackets.", no_args_is_help=True)
+registry_app = typer.Typer(help="The registry database: migrate, import and export phenopackets, case reports.",
+                           no_args_is_help=True)
 
 def _settings(registry_dir: Path | None, database_url: str | None, **extra: object) -> Settings:
     """The options given; for the others, Settings reads RAREDX_* variables and its defaults."""
@@ -352,6 +353,36 @@ def reanalysis_note(kb_fingerprint: str, registry_dir: Path | None = None, datab
         return f"could not count the registry's patients to re-analyse ({_safe(settings.url)}): {exc.__class__.__name__}"
     return (f"a re-analysis would touch {older + never} registry patients ({u_older + u_never} unsolved): {older} last "
             f"analysed on an older knowledge base, {never} never analysed; run raredx registry reanalyse [--unsolved]")
+
+
+@registry_app.command("report")
+def registry_report(
+    patient: Annotated[int, typer.Argument(help="The patient's id (as the workbench's patient list links it).")],
+    out: Annotated[Path, typer.Option("--out", help="The PDF to write (readable by its owner only).")],
+    lang: Annotated[str, typer.Option(help="The report's language: en or ru.")] = "en",
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+    registry_dir: RegistryDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write a patient's case report as PDF (one to three A4 pages, the workbench's report to sign)."""
+    import os
+
+    from raredx.app import case_report
+    from raredx.core import RareDx
+    from raredx.registry import SYSTEM, Registry
+    from raredx.web import case_report_pdf
+    from raredx.web._i18n import LANGUAGES
+
+    if lang not in LANGUAGES:
+        raise typer.BadParameter(f"{lang!r}: use one of {', '.join(LANGUAGES)}.", param_hint="--lang")
+    rdx = RareDx.load(data_dir, cache_dir=cache_dir)
+    reg = Registry.open(_settings(registry_dir, database_url).url, ontology=rdx.kb.ontology)
+    report = case_report(rdx, reg, SYSTEM, patient)
+    pdf = case_report_pdf(report, lang, rdx.labels)
+    with os.fdopen(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+        fh.write(pdf)
+    typer.echo(f"case report of {report.patient.pseudonym} (patient {patient}) written to {out}")
 
 
 def demo(

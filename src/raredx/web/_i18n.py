@@ -100,12 +100,13 @@ class Translator:
         return text
 
     def duration(self, iso: str) -> str:
-        """An ISO 8601 age (``P1Y10M``, ``P3W``) the short way the locale writes it ("1 y 10 mo", «1 г. 10 мес.»);
+        """An ISO 8601 age (``P1Y10M``, ``P3W``) the short way the locale writes it ("1 y 10 mo", «1 год 10 мес.»);
         anything else as given."""
         m = _DURATION.match(iso.strip().upper())
         if not m or not any(m.groups()):
             return iso
-        parts = [self(f"age.short.{unit}", n=int(v)) for unit, v in zip("ymwd", m.groups(), strict=True) if v and int(v)]
+        parts = [self.count("age.short.y", int(v)) if unit == "y" else self(f"age.short.{unit}", n=int(v))
+                 for unit, v in zip("ymwd", m.groups(), strict=True) if v and int(v)]
         return " ".join(parts) or self("age.short.d", n=0)
 
     def count(self, key: str, n: int) -> str:

@@ -1,5 +1,6 @@
 """Patient pages: the list with filters, a new patient, the patient page (demographics, phenotype editor with
-the differential, genetic findings, diagnoses, treatments, drug provision, history) and the printable report.
+the differential, genetic findings, diagnoses, treatments, drug provision, history) and the case report (printable
+page and PDF).
 Every read and write goes through :class:`raredx.registry.Registry` with the signed-in user as actor."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from raredx.reanalysis import record_diagnosis as keep_analysis
 from raredx.registry import Actor, PatientCreate, PatientFilter, Permission, Registry
 from raredx.registry.errors import ConflictError, NotFoundError
 from raredx.registry.schemas import CHILD_SCHEMAS, DIAGNOSIS_STATUSES, PROVISION_STATUSES, Diagnosis, PatientUpdate
-from raredx.web import _case, _forms, _summary
+from raredx.web import _case, _forms, _report, _summary
 from raredx.web._render import redirect, render, translator
 from raredx.web._session import CsrfChecked, WebActor
 
@@ -239,4 +240,11 @@ def patient_audit(request: Request, pid: int, actor: WebActor, offset: Annotated
 
 @router.get("/{pid}/report")
 def report(request: Request, pid: int, actor: WebActor) -> Response:
-    return _body(request, actor, pid, template="report.html")
+    """The case report to print and sign (one to three A4 pages; the full evidence stays on the patient page)."""
+    return render(request, "report.html", **_report.values(request, actor, pid))
+
+
+@router.get("/{pid}/report.pdf")
+def report_pdf(request: Request, pid: int, actor: WebActor) -> Response:
+    """The same report as a PDF."""
+    return _report.pdf_response(request, actor, pid)
