@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from raredx.extract._normalise import is_cyrillic
+
 NEGATED, UNCERTAIN, FAMILY, PSEUDO, TERMINATE, REPORTER = "neg", "unc", "fam", "pseudo", "term", "reporter"
 PRE, POST, BOTH = "pre", "post", "both"
 
 # (kind, direction, words before, words after): how far a cue reaches.
 WINDOW = {NEGATED: (5, 3), UNCERTAIN: (4, 2), FAMILY: (4, 2)}
+# A Russian relative reaches to the end of the clause: «отец умер в 40 лет от расслоения аорты».
+RU_FAMILY_REACH = 12
 
 _EN: dict[str, tuple[str, ...]] = {
     f"{NEGATED} {PRE}": (
@@ -190,6 +194,8 @@ def classify(
                 continue
             lo, hi = (b + 1, first) if side == PRE else (last + 1, a)
             reach = WINDOW[cue.kind][0 if side == PRE else 1]
+            if cue.kind == FAMILY and side == PRE and is_cyrillic(keys[a]):
+                reach = RU_FAMILY_REACH
             if _within(lo, hi, reach, keys, in_mention):
                 if cue.kind == FAMILY and _informant(a, b, cues, keys):
                     continue
