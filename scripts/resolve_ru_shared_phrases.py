@@ -12,7 +12,9 @@ terms, the first rule that applies decides:
    endorsed this for «лобно-височная деменция» and «спутанность сознания»);
 3. ``specific``: one claimant is a descendant of every other: the most specific term keeps it (the phrase
    states at least that much, and the general term is implied by the ontology);
-4. ``drop``: otherwise (unrelated terms, or two labels of unrelated terms) no term keeps it: an ambiguous
+4. ``common``: one claimant is an ancestor of every other (which are not related among themselves): that
+   general term keeps it (the phrase states at least that much, and no more specific reading is sure);
+5. ``drop``: otherwise (unrelated terms, or two labels of unrelated terms) no term keeps it: an ambiguous
    phrase is better unread than read as an arbitrary one.
 
 Writes one row per phrase: the lemma key, the phrase as written, the claimants (``id:L`` for a label,
@@ -105,6 +107,10 @@ def decide(phrase: str, who: dict[str, str], ontology) -> tuple[str, str]:
         others = [t for j, t in index.items() if j != i]
         if ti is not None and all(t is not None and ontology.is_ancestor(t, ti) for t in others):
             return i, "specific"
+    for i, ti in index.items():
+        others = [t for j, t in index.items() if j != i]
+        if ti is not None and all(t is not None and ontology.is_ancestor(ti, t) for t in others):
+            return i, "common"
     return NO_TERM, "drop"
 
 

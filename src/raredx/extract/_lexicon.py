@@ -316,7 +316,7 @@ def compile_lexicon(
     _add_phrases(builder, ontology, phrases, lemmatiser)
     _add_ru_phrases(builder, ontology, ru_phrases, lemmatiser)
     cue_words = russian_cue_words()
-    for word in cue_words:
+    for word in (*cue_words, *SAME_LEMMAS):  # every form of these: the participles of SAME_LEMMAS too
         lemmatiser.lemma(word)
     order, trie, abbreviations, combos = _trie(builder)
     stats = {"keys": len(builder.best) - len(builder.ambiguous), "terms": len(order), "ru_entries": n_ru,
@@ -436,8 +436,8 @@ def cache_key(ontology_key: str, ru_path: Path, phrases_path: Path, *more: Path)
     parts = [str(FORMAT), ontology_key, version("pymorphy3"), version("pymorphy3-dicts-ru")]
     for p in (ru_path, phrases_path, *more):
         parts.append(hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else "-")
-    from raredx.extract import _context, _normalise, _russian
+    from raredx.extract import _context, _lexicon, _normalise, _russian
 
-    for module in (_context, _normalise, _russian):
+    for module in (_context, _lexicon, _normalise, _russian):
         parts.append(hashlib.sha256(Path(module.__file__ or "").read_bytes()).hexdigest())
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
