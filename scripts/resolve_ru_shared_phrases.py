@@ -6,7 +6,9 @@ Phrases are compared as the recogniser reads them (pymorphy3 lemmas, look-alike 
 «врождённый стридор» and «врожденный стридор» are one phrase. For each phrase claimed by two or more
 terms, the first rule that applies decides:
 
-1. ``manual``: a decision written below (``MANUAL``), with its reason;
+1. ``phrase table``: the phrase is in ``ru_phrases.tsv`` or ``phrases.tsv``, which the recogniser reads
+   first: the id given there (``-`` when it gives several or none); ``manual``: a decision written below
+   (``MANUAL``), with its reason;
 2. ``label``: the phrase is the label of exactly one claimant and only a synonym of the others: the term it
    names keeps it (a synonym that is another term's name was a loose translation; the clinical review
    endorsed this for «лобно-височная деменция» and «спутанность сознания»);
@@ -28,8 +30,21 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
-from raredx.extract._lexicon import _Lemmatiser, default_ru_lexicon, phrase_keys, read_ru_lexicon
-from raredx.extract._russian import NO_TERM, SHARED_COLUMNS, default_shared_decisions
+from raredx.extract._lexicon import (
+    _Lemmatiser,
+    default_phrases,
+    default_ru_lexicon,
+    phrase_keys,
+    read_phrases,
+    read_ru_lexicon,
+)
+from raredx.extract._russian import (
+    NO_TERM,
+    SHARED_COLUMNS,
+    default_ru_phrases,
+    default_shared_decisions,
+    read_ru_phrases,
+)
 from raredx.kb import load_knowledge_base
 
 # phrase (as written in the lexicon) -> (the id that keeps it, or "-", and why)
@@ -77,11 +92,19 @@ def main() -> None:
                 kind = "L" if rank == 0 else "S"
                 claims[keys][e.hpo_id] = min(claims[keys].get(e.hpo_id, kind), kind)
                 written.setdefault(keys, text)
+    table = {phrase_keys(r.phrase, lemmatiser.lemma): r.hpo_ids for r in read_ru_phrases(default_ru_phrases())}
+    for hpo_id, lang, text, _ in read_phrases(default_phrases()):
+        if lang == "ru":
+            table.setdefault(phrase_keys(text, lemmatiser.lemma), (hpo_id,))
     rows = []
     for keys, who in claims.items():
         if len(who) < 2:
             continue
-        keep, rule = decide(written[keys], who, ontology)
+        if keys in table:
+            given = table[keys]
+            keep, rule = (given[0] if len(given) == 1 else NO_TERM), "phrase table"
+        else:
+            keep, rule = decide(written[keys], who, ontology)
         claimants = " ".join(f"{i}:{k}" for i, k in sorted(who.items()))
         rows.append((" ".join(keys), written[keys], claimants, keep, rule))
     rows.sort()

@@ -205,7 +205,7 @@ class Extractor:
                 out.append((i, j, p))
             else:
                 out.extend((i, j, pos * 8 + (p & 7)) for pos in self._lex.combos[(p >> 3) - n])
-        return out
+        return sorted(set(out))
 
     def _tokens(self, text: str) -> tuple[list[str | None], list[str], list[int], list[int]]:
         memo = self._memo  # shared by threads: only whole-entry reads and writes, never a KeyError

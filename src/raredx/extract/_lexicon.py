@@ -29,7 +29,6 @@ import numpy as np
 
 from raredx.errors import InputError
 from raredx.extract._context import russian_cue_words
-from raredx.extract._russian import SAME_LEMMAS, RuPhrase, unify_script, word_order_variants
 from raredx.extract._normalise import (
     ABBREV_MARK,
     DETERMINERS,
@@ -40,6 +39,7 @@ from raredx.extract._normalise import (
     light_en,
     stem_en,
 )
+from raredx.extract._russian import SAME_LEMMAS, RuPhrase, unify_script, word_order_variants
 from raredx.ontology import ONSET, PHENOTYPIC_ABNORMALITY, Ontology
 
 log = logging.getLogger(__name__)
