@@ -58,8 +58,12 @@ SAME_LEMMAS: dict[str, str] = {
     "усилить": "усиление", "усиленный": "усиление", "деформировать": "деформация",
     "деформированный": "деформация", "задержать": "задержка", "задержанный": "задержка",
     "мышечный": "мышца",
+    # adjectives and the participles of the same change («короткая шея» / «шея укорочена»)
+    "узкий": "сужение", "длинный": "удлинение", "короткий": "укорочение", "толстый": "утолщение",
+    "тонкий": "истончение",
 }
 MIN_ROTATED, MAX_ROTATED = 4, 6  # word counts of the phrases whose rotations are indexed
+ABSENCE, ABSENT = "отсутствие", "отсутствовать"  # lemmas
 
 
 def unify_script(word: str) -> str:
@@ -82,11 +86,16 @@ def unify_script(word: str) -> str:
 
 
 def word_order_variants(keys: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """The rotations of a phrase of 4-6 words: ``низко посаженные ушные раковины`` is also read as ``ушные
-    раковины низко посажены``, ``гипоплазия мозолистого тела`` stays as it is (permuted elsewhere)."""
-    if not MIN_ROTATED <= len(keys) <= MAX_ROTATED:
-        return []
-    return [keys[k:] + keys[:k] for k in range(1, len(keys))]
+    """The rotations of a phrase of 4-6 words (``низко посаженные ушные раковины`` is also read as ``ушные
+    раковины низко посажены``; shorter phrases are permuted by the compiler), and ``отсутствие X`` also as
+    ``отсутствуют X`` and, when X has two words or more, ``X отсутствует`` (``сухожильные рефлексы
+    отсутствуют`` states areflexia: the negation cue is part of the phrase)."""
+    out = [keys[k:] + keys[:k] for k in range(1, len(keys))] if MIN_ROTATED <= len(keys) <= MAX_ROTATED else []
+    if keys[0] == ABSENCE and 2 <= len(keys) <= 4:
+        out.append((ABSENT, *keys[1:]))
+        if len(keys) > 2:  # not «рефлекс отсутствует»: in «сосательный рефлекс отсутствует» it is no areflexia
+            out.append((*keys[1:], ABSENT))
+    return out
 
 
 def may_swap_last_word(old_word: str, old_key: str | None, new_word: str, new_key: str | None) -> bool:
