@@ -5,7 +5,8 @@ Cyrillic. In each sentence the cues are found longest-first (so ``не искл�
 not the negation ``исключается``; ``not only`` is a pseudo-cue that does nothing). A cue before a mention
 applies when at most ``window`` words stand between them, not counting other mentions, commas and
 conjunctions (so ``no seizures, ataxia or hypotonia`` negates all three), and no terminator (``but``,
-``however``, ``но``...) intervenes. Windows are shorter after the mention than before it.
+``however``, ``но``...) intervenes. Windows are shorter after the mention than before it; a Russian
+relative reaches to the end of the clause (``отец умер в 40 лет от расслоения аорты``).
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ variants are added at compile time: every permutation of two- and three-word phr
 (``hypoplastic nails`` / ``nails hypoplastic``) and the inversion of ``X of Y`` (``hypoplasia of the nails``
 -> ``nail hypoplasia``). Where two terms claim the same key, a label beats a synonym, a synonym beats a
 variant, and otherwise the first term in ontology order wins; ambiguous abbreviations (``ASD``) are dropped.
+Russian phrases that several terms share are decided beforehand (``data/ru_shared_phrases.tsv``), and the
+Russian clinical phrases may stand for several terms or none (see :mod:`raredx.extract._russian`).
 """
 
 from __future__ import annotations
