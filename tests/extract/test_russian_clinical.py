@@ -166,6 +166,22 @@ def test_a_relative_reaches_to_the_end_of_the_clause(extractor) -> None:
     assert found(extractor, "Отец здоров. Расслоение аорты в 20 лет.") == {"HP:0002647"}
 
 
+@pytest.mark.parametrize(
+    ("text", "family"),
+    [("Наследственность отягощена: у деда по линии матери глаукома.", [True]),
+     ("По линии матери у тети эпилепсия.", [True]),
+     ("Отец ребёнка с детства страдает тугоухостью, у ребёнка тугоухость с рождения.", [True, False]),
+     ("У ребенка судороги, у матери эпилепсия.", [False, True]),  # the relative begins the next clause
+     ("Эпилепсия у матери.", [True])],
+)
+def test_russian_relatives(extractor, text, family) -> None:
+    assert [t.family for t in extractor.extract(text, include_family=True)] == family
+
+
+def test_not_visualised_is_a_negation(ids) -> None:
+    assert ids("Кисты почек не визуализируются.") == {("HP:0000107", True)}
+
+
 def test_no_coordination_across_head_nouns(extractor) -> None:
     terms = {(t.id, t.family) for t in extractor.extract("У матери высокий рост и миопия.", include_family=True)}
     assert terms == {("HP:0000098", True), ("HP:0000545", True)}  # Tall stature, Myopia; no High myopia
