@@ -128,6 +128,14 @@ def test_every_clinical_phrase_has_a_decision(extractor) -> None:
         assert got == set(row.hpo_ids), row.phrase
 
 
+def test_a_normal_examination_states_no_finding(extractor) -> None:
+    text = ("Сухожильные рефлексы живые, D=S. Глазное дно: ДЗН бледно-розовые, границы четкие. Большой родничок "
+            "закрыт. ЭхоКГ: МАРС, ЛХЛЖ. Периферические лимфоузлы не увеличены. Селезёнка не пальпируется. "
+            "Тонус мышц симметричный. Кожные покровы чистые.")
+    assert found(extractor, text) == set()
+    assert found(extractor, "ДЗН бледные.") == {"HP:0000543"}  # pale, not pale pink
+
+
 # -- predicate forms of the examination --------------------------------------------------------------
 @pytest.mark.parametrize(
     ("text", "term"),
