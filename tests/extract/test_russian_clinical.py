@@ -112,7 +112,8 @@ def test_look_alike_letters_keep_their_cue(ids) -> None:
      ("Диагноз ДЦП установлен в 1 год.", {"HP:0100021"}),
      ("ЧАЗН обоих глаз.", {"HP:0000648"}),
      ("ЭхоКГ: МАРС.", set()),
-     ("ЭхоКГ: ЛХЛЖ, ПМК без регургитации.", {"HP:0001634"})],
+     ("ЭхоКГ: ЛХЛЖ, ПМК без регургитации.", {"HP:0001634"}),
+     ("ПМР 2 степени.", set()), ("ЛГ 5 мМЕ/мл.", set())],  # ambiguous: no term
 )
 def test_abbreviations(extractor, text, terms) -> None:
     assert found(extractor, text) == terms
