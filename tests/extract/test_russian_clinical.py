@@ -164,6 +164,16 @@ def test_absence_predicates_stay_negations_without_an_absence_term(ids, extracto
     assert "HP:0001284" not in found(extractor, "Сосательный рефлекс отсутствует.")  # not areflexia
 
 
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [("Голову держит с 5 мес., сидит с 11 мес., ходит с 2 лет.", {"HP:0025336", "HP:0031936"}),
+     ("Сидит с 7 мес., ходит с 1 г. 2 мес.", set()),   # in time
+     ("Пошла в 2 года.", {"HP:0031936"}), ("Пошёл в 1,5 года.", set()), ("Ходит с трудом.", set())],
+)
+def test_late_motor_milestones(extractor, text, terms) -> None:
+    assert found(extractor, text) == terms
+
+
 def test_same_lemmas_are_never_cue_words() -> None:
     cues = russian_cue_words()
     assert not (set(SAME_LEMMAS) | set(SAME_LEMMAS.values())) & cues
@@ -309,7 +319,7 @@ def test_clinician_phrases(extractor) -> None:
 
 
 NOTE_1 = {  # (id, flags): x excluded, u uncertain, f a relative's
-    ("HP:0001263", ""), ("HP:0001252", ""), ("HP:0031936", ""), ("HP:0001344", ""), ("HP:0002373", ""),
+    ("HP:0001263", ""), ("HP:0001252", ""), ("HP:0025336", ""), ("HP:0031936", ""), ("HP:0001344", ""), ("HP:0002373", ""),
     ("HP:0025190", ""), ("HP:0000252", ""), ("HP:0000271", ""), ("HP:0000316", ""), ("HP:0000286", ""),
     ("HP:0000431", ""), ("HP:0000369", ""), ("HP:0000219", ""), ("HP:0001348", ""), ("HP:0000733", ""),
     ("HP:0001433", "x"), ("HP:0000957", "x"), ("HP:0010843", ""), ("HP:0011182", ""), ("HP:0002079", ""),

@@ -66,6 +66,7 @@ class Extractor:
         self._forms = lexicon.forms
         self._abbrev = lexicon.abbreviations
         self._memo: dict[str, tuple[str | None, str]] = {}
+        self._positions: dict[str, int] = {}
 
     # -- loading ----------------------------------------------------------------------------------
     @classmethod
@@ -170,6 +171,8 @@ class Extractor:
                                                            lambda k: text[starts[k] : ends[k]])))
         if self._lex.combos:
             accepted = self._expand_combos(accepted)
+        if allowed & RU:
+            accepted = sorted(set(accepted + self._milestones(text, starts, ends)))
 
         if not accepted:
             return []
@@ -206,6 +209,17 @@ class Extractor:
             else:
                 out.extend((i, j, pos * 8 + (p & 7)) for pos in self._lex.combos[(p >> 3) - n])
         return sorted(set(out))
+
+    def _milestones(self, text: str, starts: list[int], ends: list[int]) -> list[tuple[int, int, int]]:
+        """Spans of the late motor milestones of Russian text (:func:`_russian.late_milestones`)."""
+        if not self._positions:
+            self._positions = {tid: p for p, tid in enumerate(self._lex.ids)}
+        out = []
+        for a, b, hpo_id in _russian.late_milestones(text):
+            pos = self._positions.get(hpo_id)
+            if pos is not None:
+                out.append((bisect_left(starts, a), bisect_left(ends, b), pos * 8 + RU))
+        return out
 
     def _tokens(self, text: str) -> tuple[list[str | None], list[str], list[int], list[int]]:
         memo = self._memo  # shared by threads: only whole-entry reads and writes, never a KeyError

@@ -115,6 +115,29 @@ def may_swap_last_word(old_word: str, old_key: str | None, new_word: str, new_ke
     return fold(old_word) != old_key and fold(new_word) != new_key
 
 
+# Motor milestones stated with the age they were reached («сидит с 11 мес.», «пошёл в 2 года»): late means
+# delayed. The ages are the usual upper limits of normal (sitting unaided by 9 months, walking by 18).
+_MILESTONE = re.compile(
+    r"\b(?P<what>сидит|сел|села|садится|ходит|пошел|пошёл|пошла|ходить\s+начал|ходить\s+начала)"
+    r"(?:\s+самостоятельно)?\s+(?:с|в)\s+(?P<n>\d+(?:[.,]\d+)?)\s*(?P<unit>мес|г\b|г\.|год|лет)",
+    re.IGNORECASE,
+)
+_LATE_AFTER = {"sit": (9, "HP:0025336"), "walk": (18, "HP:0031936")}  # months, Delayed ability to sit / walk
+
+
+def late_milestones(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, HPO id) of each motor milestone ``text`` says was reached late: «сидит с 11 мес.» ->
+    Delayed ability to sit, «ходит с 2 лет» -> Delayed ability to walk."""
+    out = []
+    for m in _MILESTONE.finditer(text):
+        what = "sit" if m["what"].lower().startswith(("сид", "сел", "садит")) else "walk"
+        months = float(m["n"].replace(",", ".")) * (1 if m["unit"].lower().startswith("мес") else 12)
+        limit, hpo_id = _LATE_AFTER[what]
+        if months > limit:
+            out.append((m.start(), m.end(), hpo_id))
+    return out
+
+
 # -- data files -------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class RuPhrase:
