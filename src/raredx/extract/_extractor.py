@@ -171,7 +171,7 @@ class Extractor:
                                                            lambda k: text[starts[k] : ends[k]])))
         if self._lex.combos:
             accepted = self._expand_combos(accepted)
-        if allowed & RU:
+        if allowed & RU and not _russian.MILESTONE_WORDS.isdisjoint(keys):
             accepted = sorted(set(accepted + self._milestones(text, starts, ends)))
 
         if not accepted:

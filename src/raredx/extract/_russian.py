@@ -122,6 +122,8 @@ _MILESTONE = re.compile(
     r"(?:\s+самостоятельно)?\s+(?:с|в)\s+(?P<n>\d+(?:[.,]\d+)?)\s*(?P<unit>мес|г\b|г\.|год|лет)",
     re.IGNORECASE,
 )
+# their keys (lemmas where the lexicon knows the word, else the folded word): a text without any is not scanned
+MILESTONE_WORDS = frozenset({"сидеть", "сесть", "садиться", "садится", "сел", "села", "ходить", "пойти", "пошел", "пошла"})
 _LATE_AFTER = {"sit": (9, "HP:0025336"), "walk": (18, "HP:0031936")}  # months, Delayed ability to sit / walk
 
 
