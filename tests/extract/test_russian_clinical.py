@@ -278,7 +278,9 @@ def test_the_most_annotated_terms_are_listed_for_review(extract_cache) -> None:
     assert counts == sorted(counts, reverse=True)
     entries, _ = read_ru_lexicon(default_ru_lexicon())
     status = {e.hpo_id: e.status for e in entries}
-    assert all(r["status"] == status.get(r["hpo_id"], "missing") for r in rows)
+    assert all(r["status"] == status.get(r["hpo_id"], "missing") for r in rows)  # current: rerun the script
+    labels = {e.hpo_id: e.label for e in entries}
+    assert all(r["label_ru"] == labels.get(r["hpo_id"], "") for r in rows)
     ontology = load_knowledge_base(bundled_data_dir(), cache=extract_cache).ontology
     diseases: dict[str, set[str]] = defaultdict(set)
     for a in read_hpoa(find_source_files(bundled_data_dir())["hpoa"])[1]:
