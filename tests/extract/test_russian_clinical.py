@@ -345,3 +345,15 @@ def test_discharge_notes(extractor, name, expected) -> None:
            for t in extractor.extract(text, include_family=True)}
     assert got == expected
     assert all(text[t.start : t.end] == t.text for t in extractor.extract(text))
+
+
+def test_a_bad_phrase_table_names_file_and_line(tmp_path) -> None:
+    from raredx.errors import InputError
+
+    bad = tmp_path / "ru_phrases.tsv"
+    bad.write_text("phrase\thpo_ids\tmeaning\tdecision\nЗПРР\tHP:0001263\tseen\twhy\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"ru_phrases.tsv:2: expected hpo_ids"):
+        read_ru_phrases(bad)
+    bad.write_text("phrase\thpo_ids\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r":1: the header must be"):
+        read_ru_phrases(bad)
