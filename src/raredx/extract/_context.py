@@ -5,18 +5,23 @@ Cyrillic. In each sentence the cues are found longest-first (so ``не искл�
 not the negation ``исключается``; ``not only`` is a pseudo-cue that does nothing). A cue before a mention
 applies when at most ``window`` words stand between them, not counting other mentions, commas and
 conjunctions (so ``no seizures, ataxia or hypotonia`` negates all three), and no terminator (``but``,
-``however``, ``но``...) intervenes. Windows are shorter after the mention than before it.
+``however``, ``но``...) intervenes. Windows are shorter after the mention than before it; a Russian
+relative reaches to the end of the clause (``отец умер в 40 лет от расслоения аорты``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from raredx.extract._normalise import is_cyrillic
+
 NEGATED, UNCERTAIN, FAMILY, PSEUDO, TERMINATE, REPORTER = "neg", "unc", "fam", "pseudo", "term", "reporter"
 PRE, POST, BOTH = "pre", "post", "both"
 
 # (kind, direction, words before, words after): how far a cue reaches.
 WINDOW = {NEGATED: (5, 3), UNCERTAIN: (4, 2), FAMILY: (4, 2)}
+# A Russian relative reaches to the end of the clause: «отец умер в 40 лет от расслоения аорты».
+RU_FAMILY_REACH = 12
 
 _EN: dict[str, tuple[str, ...]] = {
     f"{NEGATED} {PRE}": (
@@ -75,7 +80,8 @@ _RU: dict[str, tuple[str, ...]] = {
         "не обнаружить", "не обнаруживаться", "не определяться", "не регистрироваться", "не иметь",
         "не зарегистрировать", "не диагностировать", "не диагностироваться", "не страдать", "не подтвердиться",
         "не подтвердить", "не выявлять", "не обнаруживать", "не определить", "не проявляться", "не возникать",
-        "исключить", "исключать", "отрицательный", "не выявить признак",
+        "исключить", "исключать", "отрицательный", "не выявить признак", "не визуализироваться",
+        "не визуализировать", "не фиксироваться",
     ),
     f"{UNCERTAIN} {BOTH}": (
         "возможно", "возможный", "вероятно", "вероятный", "подозрение", "подозрение на", "подозревать",
@@ -86,7 +92,12 @@ _RU: dict[str, tuple[str, ...]] = {
         "мать", "отец", "брат", "сестра", "бабушка", "дедушка", "дед", "бабка", "тетя", "дядя", "сибс",
         "родственник",
         "мама", "папа", "семейный анамнез", "в семья", "по линия", "двоюродный", "родной брат", "родной сестра",
-        "у мать", "у отец", "у брат", "у сестра",
+        "у мать", "у отец", "у брат", "у сестра", "у бабушка", "у дедушка", "у дед", "у бабка", "у тетя",
+        "у дядя", "у мама", "у папа", "у родственник", "у сибс", "по линия мать", "по линия отец",
+        # «отец ребёнка», «мать пробанда»: the relative of the patient, not the patient
+        "мать ребенок", "отец ребенок", "мама ребенок", "папа ребенок", "брат ребенок", "сестра ребенок",
+        "мать пациент", "отец пациент", "брат пациент", "сестра пациент", "мать пробанд", "отец пробанд",
+        "брат пробанд", "сестра пробанд", "мать больной", "отец больной",
     ),
     f"{FAMILY} {POST}": (
         "у мать", "у отец", "у брат", "у сестра", "у бабушка", "у дедушка", "у тетя", "у дядя", "у мама",
@@ -190,6 +201,10 @@ def classify(
                 continue
             lo, hi = (b + 1, first) if side == PRE else (last + 1, a)
             reach = WINDOW[cue.kind][0 if side == PRE else 1]
+            if cue.kind == FAMILY and is_cyrillic(keys[b]):
+                if side == POST and "," in keys[lo:hi]:
+                    continue  # «судороги, у матери эпилепсия»: the relative begins the next clause
+                reach = RU_FAMILY_REACH if side == PRE else reach
             if _within(lo, hi, reach, keys, in_mention):
                 if cue.kind == FAMILY and _informant(a, b, cues, keys):
                     continue

@@ -11,6 +11,7 @@ from typing import Any
 
 from raredx import config
 from raredx.errors import InputError, KnowledgeBaseError
+from raredx.extract import _russian
 from raredx.extract._context import classify, find_cues
 from raredx.extract._lexicon import (
     EN,
@@ -65,6 +66,7 @@ class Extractor:
         self._forms = lexicon.forms
         self._abbrev = lexicon.abbreviations
         self._memo: dict[str, tuple[str | None, str]] = {}
+        self._positions: dict[str, int] = {}
 
     # -- loading ----------------------------------------------------------------------------------
     @classmethod
@@ -112,7 +114,8 @@ class Extractor:
                     f"{required} is missing: give an existing Russian lexicon TSV, or reinstall raredx "
                     "(its package data raredx/extract/data/ holds hpo_ru.tsv and phrases.tsv)."
                 )
-        key = cache_key(ontology_key, ru_path, phrases)
+        ru_phrases, shared = _russian.default_ru_phrases(), _russian.default_shared_decisions()
+        key = cache_key(ontology_key, ru_path, phrases, ru_phrases, shared)
         path = config.cache_dir(cache_dir) / f"extract-{key}.marshal"
         lexicon = CompiledLexicon.load(path)
         if lexicon is None:
@@ -121,7 +124,8 @@ class Extractor:
             entries, problems = read_ru_lexicon(ru_path, known=lambda i: i in onto or i in onto.redirects)
             for p in problems:
                 log.warning("Russian lexicon: %s", p)
-            lexicon = compile_lexicon(onto, entries, read_phrases(phrases))
+            lexicon = compile_lexicon(onto, entries, read_phrases(phrases), _russian.read_ru_phrases(ru_phrases),
+                                      _russian.read_shared_decisions(shared))
             try:
                 lexicon.dump(path)
             except OSError as exc:  # a read-only cache still works, only slower
@@ -163,7 +167,12 @@ class Extractor:
                 accepted.append((i, j, payload))
                 for k in range(i, j + 1):
                     taken[k] = True
-        accepted = sorted(set(accepted + self._coordinated(accepted, keys, cues, allowed)))
+        accepted = sorted(set(accepted + self._coordinated(accepted, keys, cues, allowed,
+                                                           lambda k: text[starts[k] : ends[k]])))
+        if self._lex.combos:
+            accepted = self._expand_combos(accepted)
+        if allowed & RU and not _russian.MILESTONE_WORDS.isdisjoint(keys):
+            accepted = sorted(set(accepted + self._milestones(text, starts, ends)))
 
         if not accepted:
             return []
@@ -190,6 +199,28 @@ class Extractor:
             ))
         return out
 
+    def _expand_combos(self, accepted: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+        """A phrase of several terms (ЗПРР) as one span per term; a phrase of none (МАРС) as no span."""
+        n = len(self._lex.ids)
+        out: list[tuple[int, int, int]] = []
+        for i, j, p in accepted:
+            if p >> 3 < n:
+                out.append((i, j, p))
+            else:
+                out.extend((i, j, pos * 8 + (p & 7)) for pos in self._lex.combos[(p >> 3) - n])
+        return sorted(set(out))
+
+    def _milestones(self, text: str, starts: list[int], ends: list[int]) -> list[tuple[int, int, int]]:
+        """Spans of the late motor milestones of Russian text (:func:`_russian.late_milestones`)."""
+        if not self._positions:
+            self._positions = {tid: p for p, tid in enumerate(self._lex.ids)}
+        out = []
+        for a, b, hpo_id in _russian.late_milestones(text):
+            pos = self._positions.get(hpo_id)
+            if pos is not None:
+                out.append((bisect_left(starts, a), bisect_left(ends, b), pos * 8 + RU))
+        return out
+
     def _tokens(self, text: str) -> tuple[list[str | None], list[str], list[int], list[int]]:
         memo = self._memo  # shared by threads: only whole-entry reads and writes, never a KeyError
         if len(memo) > _MEMO_LIMIT:
@@ -206,6 +237,12 @@ class Extractor:
         """(trie key, cue key) of one token; punctuation has no trie key."""
         if not word[0].isalnum():
             return None, word
+        same = _russian.unify_script(word)
+        if same is not word:  # look-alike letters: the key of the word in one script, the cue as written
+            return self._normalise_word(same)[0], self._normalise_word(word)[1]
+        return self._normalise_word(word)
+
+    def _normalise_word(self, word: str) -> tuple[str | None, str]:
         if word.isupper() and ABBREV_MARK + word in self._abbrev:
             return ABBREV_MARK + word, fold(word)
         low = fold(word)
@@ -274,7 +311,8 @@ class Extractor:
         return payload if payload is not None and payload & allowed else None
 
     def _coordinated(
-        self, accepted: list[tuple[int, int, int]], keys: list[str | None], cues: list[str], allowed: int
+        self, accepted: list[tuple[int, int, int]], keys: list[str | None], cues: list[str], allowed: int,
+        word: Callable[[int], str] | None = None,
     ) -> list[tuple[int, int, int]]:
         """``aplastic or hypoplastic nails`` -> also *aplastic nails*; ``гипоплазия ногтей и зубов`` -> also
         *гипоплазия зубов*: one word of a matched phrase swapped for a word coordinated with it."""
@@ -301,6 +339,8 @@ class Extractor:
                 k -= 2
             k = j + 1
             while k + 1 < n and cues[k] in _COORDINATORS and keys[k + 1] not in (None, SKIP):
+                if word is not None and not _russian.may_swap_last_word(word(j), keys[j], word(k + 1), keys[k + 1]):
+                    break
                 hit = self._walk([*phrase[:-1], keys[k + 1]], allowed)
                 if hit is None:
                     break

@@ -6,6 +6,8 @@ variants are added at compile time: every permutation of two- and three-word phr
 (``hypoplastic nails`` / ``nails hypoplastic``) and the inversion of ``X of Y`` (``hypoplasia of the nails``
 -> ``nail hypoplasia``). Where two terms claim the same key, a label beats a synonym, a synonym beats a
 variant, and otherwise the first term in ontology order wins; ambiguous abbreviations (``ASD``) are dropped.
+Russian phrases that several terms share are decided beforehand (``data/ru_shared_phrases.tsv``), and the
+Russian clinical phrases may stand for several terms or none (see :mod:`raredx.extract._russian`).
 """
 
 from __future__ import annotations
@@ -39,11 +41,12 @@ from raredx.extract._normalise import (
     light_en,
     stem_en,
 )
+from raredx.extract._russian import SAME_LEMMAS, RuPhrase, unify_script, word_order_variants
 from raredx.ontology import ONSET, PHENOTYPIC_ABNORMALITY, Ontology
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3  # bump when the compiled layout or its derivation changes
+FORMAT = 4  # bump when the compiled layout or its derivation changes
 END = "\x01"  # trie key of a node's payload
 EN, RU = 1, 2  # language bits of a payload
 EXCLUDED_BIT = 4  # the phrase states the term's absence ("normal hearing")
@@ -85,6 +88,7 @@ class CompiledLexicon:
     abbreviations: frozenset[str]
     onset: frozenset[int]  # positions (in ids) of onset terms
     single: dict[str, frozenset[str]]  # key of a one-word English phrase -> the words (light_en) it was made of
+    combos: list[list[int]] = field(default_factory=list)  # phrases of several terms or none (_russian)
     stats: dict[str, int] = field(default_factory=dict)
 
     def dump(self, path: Path) -> None:
@@ -118,7 +122,7 @@ class CompiledLexicon:
         return cls(**{k: data[k] for k in _FIELDS})
 
 
-_FIELDS = ("ids", "labels", "trie", "forms", "abbreviations", "onset", "single", "stats")
+_FIELDS = ("ids", "labels", "trie", "forms", "abbreviations", "onset", "single", "combos", "stats")
 
 
 # -- reading the data files -------------------------------------------------------------------------
@@ -200,7 +204,7 @@ class _Lemmatiser:
         hit = self._lemma.get(word)
         if hit is None:
             parse = self._morph.parse(word)[0]
-            hit = fold(parse.normal_form)
+            hit = _same(fold(parse.normal_form))
             self._lemma[word] = hit
             self.forms.setdefault(word, set()).add(hit)
             for form in parse.lexeme:
@@ -214,16 +218,20 @@ class _Lemmatiser:
             if len(lemmas) == 1:
                 table[form] = next(iter(lemmas))
             else:
-                first = fold(self._morph.parse(form)[0].normal_form)
+                first = _same(fold(self._morph.parse(form)[0].normal_form))
                 table[form] = first if first in lemmas else sorted(lemmas)[0]
         return table
+
+
+def _same(lemma: str) -> str:
+    return SAME_LEMMAS.get(lemma, lemma)
 
 
 def phrase_keys(text: str, lemma: Callable[[str], str] | None) -> tuple[str, ...]:
     """The normalised tokens of a lexicon phrase (punctuation and determiners dropped)."""
     keys: list[str] = []
     for m in TOKEN.finditer(text):
-        word = m.group()
+        word = unify_script(m.group())
         if not word[0].isalnum():
             continue
         if is_abbreviation(word):
@@ -262,6 +270,12 @@ class _Builder:
         # key -> (rank, ontology index, lang bits, excluded)
         self.best: dict[tuple[str, ...], tuple[int, int, int, bool]] = {}
         self.ambiguous: set[tuple[str, ...]] = set()
+        self.combos: list[tuple[int, ...]] = []  # a term below 0 stands for combos[-term - 1]
+
+    def combo(self, terms: tuple[int, ...]) -> int:
+        """The term number of a phrase that states several terms, or none."""
+        self.combos.append(terms)
+        return -len(self.combos)
 
     def add(self, keys: tuple[str, ...], rank: int, term: int, lang: int, excluded: bool = False) -> None:
         if not keys or len(keys) > MAX_PHRASE_TOKENS or keys[0] == "of" or keys[-1] == "of":
@@ -279,13 +293,18 @@ class _Builder:
         self.add(keys, rank, term, lang, excluded)
         for v, penalty in variants(keys, english=lang == EN):
             self.add(v, rank + penalty, term, lang, excluded)
+        if lang == RU:
+            for v in word_order_variants(keys):
+                self.add(v, rank + 10, term, lang, excluded)
 
 
 def compile_lexicon(
-    ontology: Ontology, ru_entries: Iterable[RuEntry], phrases: Iterable[tuple[str, str, str, bool]]
+    ontology: Ontology, ru_entries: Iterable[RuEntry], phrases: Iterable[tuple[str, str, str, bool]],
+    ru_phrases: Iterable[RuPhrase] = (), shared: dict[tuple[str, ...], str] | None = None,
 ) -> CompiledLexicon:
-    """Build the trie from the ontology (Phenotypic abnormality and onset terms), the Russian lexicon and
-    the phrase table."""
+    """Build the trie from the ontology (Phenotypic abnormality and onset terms), the Russian lexicon (a
+    phrase several terms claim goes to the term ``shared`` names, or to none), the phrase table and the
+    Russian clinical phrases."""
     usable = ontology.phenotype_mask.copy()
     onset = ontology.branch_mask(ONSET)
     for root_id in (PHENOTYPIC_ABNORMALITY, ONSET):
@@ -295,12 +314,13 @@ def compile_lexicon(
     lemmatiser = _Lemmatiser()
     builder = _Builder()
     single = _add_english(builder, ontology, usable, onset)
-    n_ru = _add_russian(builder, ontology, ru_entries, usable | onset, lemmatiser)
+    n_ru = _add_russian(builder, ontology, ru_entries, usable | onset, lemmatiser, shared or {})
     _add_phrases(builder, ontology, phrases, lemmatiser)
+    _add_ru_phrases(builder, ontology, ru_phrases, lemmatiser)
     cue_words = russian_cue_words()
-    for word in cue_words:
+    for word in (*cue_words, *SAME_LEMMAS):  # every form of these: the participles of SAME_LEMMAS too
         lemmatiser.lemma(word)
-    order, trie, abbreviations = _trie(builder)
+    order, trie, abbreviations, combos = _trie(builder)
     stats = {"keys": len(builder.best) - len(builder.ambiguous), "terms": len(order), "ru_entries": n_ru,
              "ambiguous_abbreviations": len(builder.ambiguous)}
     log.info("compiled the extraction lexicon: %s", stats)
@@ -312,6 +332,7 @@ def compile_lexicon(
         abbreviations=frozenset(abbreviations),
         onset=frozenset(p for p, i in enumerate(order) if onset[i]),
         single={k: frozenset(v) for k, v in single.items()},
+        combos=combos,
         stats=stats,
     )
 
@@ -336,7 +357,7 @@ def _add_english(builder: _Builder, ontology: Ontology, usable: np.ndarray, onse
 
 
 def _add_russian(builder: _Builder, ontology: Ontology, ru_entries: Iterable[RuEntry], wanted: np.ndarray,
-                 lemmatiser: _Lemmatiser) -> int:
+                 lemmatiser: _Lemmatiser, shared: dict[tuple[str, ...], str]) -> int:
     """The Russian lexicon's labels and synonyms of the wanted terms; returns how many entries were used."""
     n_ru = 0
     for entry in ru_entries:
@@ -345,8 +366,21 @@ def _add_russian(builder: _Builder, ontology: Ontology, ru_entries: Iterable[RuE
             continue
         n_ru += 1
         for rank, text in enumerate((entry.label, *entry.synonyms)):
-            builder.add_phrase(phrase_keys(text, lemmatiser.lemma), min(rank, 1), i, RU)
+            keys = phrase_keys(text, lemmatiser.lemma)
+            if shared.get(keys, entry.hpo_id) == entry.hpo_id:
+                builder.add_phrase(keys, min(rank, 1), i, RU)
     return n_ru
+
+
+def _add_ru_phrases(builder: _Builder, ontology: Ontology, rows: Iterable[RuPhrase], lemmatiser: _Lemmatiser) -> None:
+    """The Russian clinical phrases (rank -1, like the phrase table): one term, several, or none."""
+    for row in rows:
+        terms = tuple(i for i in (_usable_index(ontology, h) for h in row.hpo_ids) if i is not None)
+        if len(terms) < len(row.hpo_ids):
+            log.warning("Russian phrase %r: %s names a term not in this HPO release; skipped", row.phrase, row.hpo_ids)
+            continue
+        term = terms[0] if len(terms) == 1 else builder.combo(terms)
+        builder.add_phrase(phrase_keys(row.phrase, lemmatiser.lemma), -1, term, RU, row.excluded)
 
 
 def _add_phrases(builder: _Builder, ontology: Ontology, phrases: Iterable[tuple[str, str, str, bool]],
@@ -360,23 +394,26 @@ def _add_phrases(builder: _Builder, ontology: Ontology, phrases: Iterable[tuple[
         builder.add_phrase(phrase_keys(text, lemmatiser.lemma), -1, i, RU if lang == "ru" else EN, excluded)
 
 
-def _trie(builder: _Builder) -> tuple[list[int], dict[str, Any], set[str]]:
+def _trie(builder: _Builder) -> tuple[list[int], dict[str, Any], set[str], list[list[int]]]:
     """The term indices in trie order, the token trie (a leaf ``END`` holds position * 8 + language + excluded
-    bit) and the abbreviation keys; ambiguous keys are left out."""
+    bit; positions from ``len(order)`` on are combos), the abbreviation keys and the combos (as positions);
+    ambiguous keys are left out."""
+    kept = [(keys, v) for keys, v in builder.best.items() if keys not in builder.ambiguous]
     terms: dict[int, int] = {}
+    for t in [i for _, (_, i, _, _) in kept if i >= 0] + [t for c in builder.combos for t in c]:
+        terms.setdefault(t, len(terms))
     trie: dict[str, Any] = {}
     abbreviations: set[str] = set()
-    for keys, (_, i, lang, excluded) in builder.best.items():
-        if keys in builder.ambiguous:
-            continue
-        pos = terms.setdefault(i, len(terms))
+    for keys, (_, i, lang, excluded) in kept:
+        pos = len(terms) - i - 1 if i < 0 else terms[i]
         node = trie
         for k in keys:
             node = node.setdefault(k, {})
             if k.startswith(ABBREV_MARK):
                 abbreviations.add(k)
         node[END] = pos * 8 + lang + (EXCLUDED_BIT if excluded else 0)
-    return sorted(terms, key=terms.__getitem__), trie, abbreviations
+    combos = [[terms[t] for t in c] for c in builder.combos]
+    return sorted(terms, key=terms.__getitem__), trie, abbreviations, combos
 
 
 def _usable_index(ontology: Ontology, hpo_id: str) -> int | None:
@@ -394,15 +431,15 @@ def ontology_digest(ontology: Ontology) -> str:
     return h.hexdigest()
 
 
-def cache_key(ontology_key: str, ru_path: Path, phrases_path: Path) -> str:
+def cache_key(ontology_key: str, ru_path: Path, phrases_path: Path, *more: Path) -> str:
     """Digest of everything the compiled lexicon depends on."""
     from importlib.metadata import version
 
     parts = [str(FORMAT), ontology_key, version("pymorphy3"), version("pymorphy3-dicts-ru")]
-    for p in (ru_path, phrases_path):
+    for p in (ru_path, phrases_path, *more):
         parts.append(hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else "-")
-    from raredx.extract import _context, _normalise
+    from raredx.extract import _context, _lexicon, _normalise, _russian
 
-    for module in (_context, _normalise):
+    for module in (_context, _lexicon, _normalise, _russian):
         parts.append(hashlib.sha256(Path(module.__file__ or "").read_bytes()).hexdigest())
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
