@@ -12,6 +12,7 @@ from typing import Any
 from raredx import config
 from raredx.errors import InputError, KnowledgeBaseError
 from raredx.extract._context import classify, find_cues
+from raredx.extract._english import functional_spans
 from raredx.extract._lexicon import (
     EN,
     END,
@@ -65,6 +66,7 @@ class Extractor:
         self._forms = lexicon.forms
         self._abbrev = lexicon.abbreviations
         self._memo: dict[str, tuple[str | None, str]] = {}
+        self._position = {tid: p for p, tid in enumerate(lexicon.ids)}
 
     # -- loading ----------------------------------------------------------------------------------
     @classmethod
@@ -156,6 +158,8 @@ class Extractor:
             (i, j, p) for i, j, p in self._match(keys, allowed)
             if i < j or self._single_ok(keys[i], text[starts[i] : ends[i]])
         ]
+        if allowed & EN:
+            spans += functional_spans(text, starts, ends, self._position, EN)
         taken = [False] * n
         accepted: list[tuple[int, int, int]] = []
         for i, j, payload in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):
@@ -258,7 +262,7 @@ class Extractor:
         if forms is None:
             return True
         word = light_en(fold(word))
-        if word in forms or word + "ness" in forms:  # deaf / deafness
+        if word in forms or word + "ness" in forms or word.rstrip("e") + "ity" in forms:  # deaf(ness), obese/obesity
             return True
         if word.endswith(ADJECTIVE_ENDINGS):
             return any(f.endswith(NOUN_ENDINGS) for f in forms)

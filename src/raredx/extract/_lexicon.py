@@ -29,6 +29,7 @@ import numpy as np
 
 from raredx.errors import InputError
 from raredx.extract._context import russian_cue_words
+from raredx.extract._english import english_variants
 from raredx.extract._normalise import (
     ABBREV_MARK,
     DETERMINERS,
@@ -43,7 +44,7 @@ from raredx.ontology import ONSET, PHENOTYPIC_ABNORMALITY, Ontology
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3  # bump when the compiled layout or its derivation changes
+FORMAT = 4  # bump when the compiled layout or its derivation changes
 END = "\x01"  # trie key of a node's payload
 EN, RU = 1, 2  # language bits of a payload
 EXCLUDED_BIT = 4  # the phrase states the term's absence ("normal hearing")
@@ -254,6 +255,8 @@ def variants(keys: tuple[str, ...], english: bool) -> list[tuple[tuple[str, ...]
     content = tuple(k for k in keys if k != "of")
     if 2 <= len(content) <= 3:
         out.extend((p, penalty) for p in permutations(content) if p != keys)
+    if english:
+        out.extend((v, penalty + 5) for v in english_variants(keys))
     return out
 
 
@@ -401,8 +404,8 @@ def cache_key(ontology_key: str, ru_path: Path, phrases_path: Path) -> str:
     parts = [str(FORMAT), ontology_key, version("pymorphy3"), version("pymorphy3-dicts-ru")]
     for p in (ru_path, phrases_path):
         parts.append(hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else "-")
-    from raredx.extract import _context, _normalise
+    from raredx.extract import _context, _english, _normalise
 
-    for module in (_context, _normalise):
+    for module in (_context, _normalise, _english):
         parts.append(hashlib.sha256(Path(module.__file__ or "").read_bytes()).hexdigest())
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]

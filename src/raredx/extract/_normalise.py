@@ -34,6 +34,7 @@ _IRREGULAR = {
 # Stems that clinicians use interchangeably in "X anomalies" / "abnormality of X" / "X malformation".
 _SAME_WORDS = {
     "anomaly": "abnormality", "malformation": "abnormality", "defect": "abnormality",
+    "issue": "problem", "multiple": "numerous",  # English notes: "vision problems", "multiple nevi"
     # anatomical adjectives and their nouns ("renal cysts" / "kidney cysts", "muscular hypotonia")
     "renal": "kidney", "hepatic": "liver", "cardiac": "heart", "ocular": "eye", "dental": "tooth",
     "cutaneous": "skin", "muscular": "muscle", "pulmonary": "lung", "retinal": "retina", "tibial": "tibia",

@@ -1,0 +1,55 @@
+"""English-only parts of the recogniser: extra lexicon variants (a leading qualifier dropped, a prefix
+written apart) and the functional findings of :mod:`raredx.extract._functional` as token spans.
+
+Both languages share the trie and the context rules; what only makes sense for English lives here so the
+Russian side can change independently.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+
+from raredx.extract._functional import english_findings
+from raredx.extract._normalise import stem_en
+
+# Leading words of HPO labels that notes usually leave out (``Recurrent hand flapping`` -> ``hand flapping``).
+# The shorter phrase is only a variant: a term whose own name it is keeps it.
+DROPPABLE_QUALIFIERS = ("recurrent", "episodic", "persistent", "chronic", "specific", "isolated", "generalized")
+# Prefixes written with or without a hyphen: ``pre-auricular`` / ``preauricular``.
+PREFIXES = ("pre", "post", "peri", "para", "hyper", "hypo", "intra", "inter", "sub", "supra", "retro", "micro",
+            "macro", "hemi", "poly", "oligo", "non", "over", "under")
+
+
+_QUALIFIER_KEYS = frozenset(stem_en(w) for w in DROPPABLE_QUALIFIERS)
+
+
+def english_variants(keys: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """More ways notes write a lexicon phrase (its normalised tokens): without a leading qualifier when two
+    words remain (``hand flapping``), and with a prefix written apart, as the tokeniser sees
+    ``pre-auricular`` or ``hypo pigmented``."""
+    out: list[tuple[str, ...]] = []
+    if len(keys) >= 3 and keys[0] in _QUALIFIER_KEYS:
+        out.append(keys[1:])
+        if len(keys) == 3:
+            out.append((keys[2], keys[1]))  # flapping of the hands
+    for k, key in enumerate(keys):
+        for p in PREFIXES:
+            if key.startswith(p) and len(key) - len(p) >= 4 and key.isalpha():
+                out.append((*keys[:k], p, stem_en(key[len(p) :]), *keys[k + 1 :]))
+                break
+    return out
+
+
+def functional_spans(text: str, starts: list[int], ends: list[int], position: dict[str, int],
+                     lang_bit: int) -> list[tuple[int, int, int]]:
+    """The milestone, speech and body-build findings of ``text`` as (first token, last token, payload)."""
+    spans: list[tuple[int, int, int]] = []
+    for f in english_findings(text):
+        pos = position.get(f.hpo_id)
+        if pos is None:
+            continue
+        i = bisect_right(ends, f.start)  # first token ending after the start
+        j = bisect_left(starts, f.end) - 1  # last token starting before the end
+        if i <= j:
+            spans.append((i, j, pos * 8 + lang_bit))
+    return spans
