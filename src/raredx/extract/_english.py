@@ -14,7 +14,8 @@ from raredx.extract._normalise import stem_en
 
 # Leading words of HPO labels that notes usually leave out (``Recurrent hand flapping`` -> ``hand flapping``).
 # The shorter phrase is only a variant: a term whose own name it is keeps it.
-DROPPABLE_QUALIFIERS = ("recurrent", "episodic", "persistent", "chronic", "specific", "isolated", "generalized")
+DROPPABLE_QUALIFIERS = ("recurrent", "episodic", "persistent", "chronic", "specific", "isolated", "generalized",
+                        "conspicuously")
 # Prefixes written with or without a hyphen: ``pre-auricular`` / ``preauricular``.
 PREFIXES = ("pre", "post", "peri", "para", "hyper", "hypo", "intra", "inter", "sub", "supra", "retro", "micro",
             "macro", "hemi", "poly", "oligo", "non", "over", "under")
@@ -32,6 +33,8 @@ def english_variants(keys: tuple[str, ...]) -> list[tuple[str, ...]]:
         out.append(keys[1:])
         if len(keys) == 3:
             out.append((keys[2], keys[1]))  # flapping of the hands
+    if "system" in keys and len(keys) >= 3:  # "Abnormality of the skeletal system": "skeletal anomalies"
+        out.append(tuple(k for k in keys if k != "system"))
     for k, key in enumerate(keys):
         for p in PREFIXES:
             if key.startswith(p) and len(key) - len(p) >= 4 and key.isalpha():

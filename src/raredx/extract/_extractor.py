@@ -297,16 +297,18 @@ class Extractor:
                     if hit is not None:
                         extra.append((i, j, hit))
             k = i - 1
-            while k >= 1 and cues[k] in _COORDINATORS and keys[k - 1] not in (None, SKIP):
-                hit = self._walk([keys[k - 1], *phrase[1:]], allowed)
-                if hit is None:
+            while k >= 1 and cues[k] in _COORDINATORS:
+                if cues[k - 1] in _COORDINATORS and k >= 2:  # ", and" / ", or"
+                    k -= 1
+                if keys[k - 1] in (None, SKIP) or (hit := self._walk([keys[k - 1], *phrase[1:]], allowed)) is None:
                     break
                 extra.append((k - 1, j, hit))
                 k -= 2
             k = j + 1
-            while k + 1 < n and cues[k] in _COORDINATORS and keys[k + 1] not in (None, SKIP):
-                hit = self._walk([*phrase[:-1], keys[k + 1]], allowed)
-                if hit is None:
+            while k + 1 < n and cues[k] in _COORDINATORS:
+                if cues[k + 1] in _COORDINATORS and k + 2 < n:
+                    k += 1
+                if keys[k + 1] in (None, SKIP) or (hit := self._walk([*phrase[:-1], keys[k + 1]], allowed)) is None:
                     break
                 extra.append((i, k + 1, hit))
                 k += 2

@@ -17,6 +17,7 @@ import json
 import logging
 import marshal
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -250,7 +251,7 @@ def variants(keys: tuple[str, ...], english: bool) -> list[tuple[tuple[str, ...]
     if english and keys[0] == "absent" and len(keys) > 1:
         out.append((("absenc", "of", *keys[1:]), penalty))
     if english and keys[0] == "abnormal" and keys[-1] == "morpholog" and len(keys) > 2:
-        keys, penalty = keys[:-1], 5  # "Abnormal nail morphology": also "nail anomalies", "abnormal nails"
+        keys, penalty = keys[:-1], 12  # "Abnormal nail morphology": also "nail anomalies", "abnormal nails"
         out.append((keys, penalty))
     content = tuple(k for k in keys if k != "of")
     if 2 <= len(content) <= 3:
@@ -406,6 +407,6 @@ def cache_key(ontology_key: str, ru_path: Path, phrases_path: Path) -> str:
         parts.append(hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else "-")
     from raredx.extract import _context, _english, _normalise
 
-    for module in (_context, _normalise, _english):
+    for module in (_context, _normalise, _english, sys.modules[__name__]):
         parts.append(hashlib.sha256(Path(module.__file__ or "").read_bytes()).hexdigest())
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]

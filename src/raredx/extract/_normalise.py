@@ -34,7 +34,9 @@ _IRREGULAR = {
 # Stems that clinicians use interchangeably in "X anomalies" / "abnormality of X" / "X malformation".
 _SAME_WORDS = {
     "anomaly": "abnormality", "malformation": "abnormality", "defect": "abnormality",
-    "issue": "problem", "multiple": "numerous",  # English notes: "vision problems", "multiple nevi"
+    # what English notes write for "abnormality of X": "skin manifestations", "vision problems"
+    "manifestation": "abnormality", "involvement": "abnormality", "disorder": "abnormality",
+    "disturbance": "abnormality", "problem": "abnormality", "issue": "abnormality", "multiple": "numerous",
     # anatomical adjectives and their nouns ("renal cysts" / "kidney cysts", "muscular hypotonia")
     "renal": "kidney", "hepatic": "liver", "cardiac": "heart", "ocular": "eye", "dental": "tooth",
     "cutaneous": "skin", "muscular": "muscle", "pulmonary": "lung", "retinal": "retina", "tibial": "tibia",
@@ -43,6 +45,7 @@ _SAME_WORDS = {
     "plantar": "sole", "facial": "face", "nasal": "nose", "labial": "lip", "splenic": "spleen",
     "gastric": "stomach", "cerebral": "brain", "osseous": "bone", "spinal": "spine", "femoral": "femur",
     "humeral": "humerus", "cochlear": "cochlea", "auricular": "auricle", "anal": "anus", "ophthalmic": "eye",
+    "ophthalmologic": "eye", "ophthalmological": "eye", "otic": "ear", "oral": "mouth",
 }
 _BRITISH = re.compile(r"(ae|oe)(?=[bcdfghjklmnpqrstvwxz][a-z])")
 # Suffix rules, tried in order; the first that leaves a stem of >= 4 letters applies (at most twice).
