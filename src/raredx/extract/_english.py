@@ -22,6 +22,17 @@ PREFIXES = ("pre", "post", "peri", "para", "hyper", "hypo", "intra", "inter", "s
 
 
 _QUALIFIER_KEYS = frozenset(stem_en(w) for w in DROPPABLE_QUALIFIERS)
+# Predicate style: a copula (and a degree word after it) inside a phrase is skipped, so "the kidneys are
+# markedly enlarged" finds *enlarged kidneys* and "hearing is normal" *normal hearing* (keys, as stemmed).
+COPULAS = frozenset(stem_en(w) for w in ("is", "are", "was", "were", "appears", "appeared", "seems", "seemed",
+                                         "remains", "remained", "became", "becomes"))
+DEGREE_WORDS = frozenset(stem_en(w) for w in ("mildly", "moderately", "severely", "not", "also", "diffusely"))
+# Adverbs no HPO label starts with: skipped anywhere inside a phrase ("CK markedly raised").
+ADVERBS = frozenset(stem_en(w) for w in ("markedly", "significantly", "slightly", "somewhat", "notably", "extremely",
+                                         "strikingly", "considerably", "clearly", "very", "quite", "rather"))
+# Words that may follow a comma inside a phrase, as HPO writes them ("Intellectual disability, moderate").
+POSTMODIFIERS = frozenset(stem_en(w) for w in ("mild", "moderate", "severe", "profound", "progressive", "congenital",
+                                               "bilateral", "unilateral", "recurrent", "generalized", "acquired"))
 
 
 def english_variants(keys: tuple[str, ...]) -> list[tuple[str, ...]]:

@@ -12,7 +12,7 @@ from typing import Any
 from raredx import config
 from raredx.errors import InputError, KnowledgeBaseError
 from raredx.extract._context import classify, find_cues
-from raredx.extract._english import functional_spans
+from raredx.extract._english import ADVERBS, COPULAS, DEGREE_WORDS, POSTMODIFIERS, functional_spans
 from raredx.extract._lexicon import (
     EN,
     END,
@@ -155,7 +155,7 @@ class Extractor:
         keys, cues, starts, ends = self._tokens(text)
         n = len(keys)
         spans = [
-            (i, j, p) for i, j, p in self._match(keys, allowed)
+            (i, j, p) for i, j, p in self._match(keys, cues, allowed)
             if i < j or self._single_ok(keys[i], text[starts[i] : ends[i]])
         ]
         if allowed & EN:
@@ -218,7 +218,7 @@ class Extractor:
         lemma = self._forms.get(low, low)
         return lemma, lemma
 
-    def _match(self, keys: list[str | None], allowed: int) -> list[tuple[int, int, int]]:
+    def _match(self, keys: list[str | None], cues: list[str], allowed: int) -> list[tuple[int, int, int]]:
         """The longest lexicon phrase starting at each token: (first token, last token, payload).
 
         Articles are skipped; *of* may be skipped too (``cysts of the jaws`` finds *jaw cyst*), except
@@ -228,16 +228,21 @@ class Extractor:
         spans: list[tuple[int, int, int]] = []
         for i in [i for i, key in enumerate(keys) if key in root]:
             best: tuple[int, int, int] | None = None
-            stack = [(root[keys[i]], i)]
+            stack = [(root[keys[i]], i, 0)]
             while stack:
-                node, k = stack.pop()
+                node, k, denied = stack.pop()
                 payload = node.get(END)
                 if payload is not None and payload & allowed and (best is None or k > best[1]):
-                    best = (i, k, payload)
+                    best = (i, k, payload | denied)
                 last = keys[k]
                 k += 1
-                while k < n and keys[k] == SKIP:
+                while k < n and (keys[k] == SKIP or keys[k] in COPULAS or keys[k] in ADVERBS
+                                 or (keys[k] is None and cues[k] == "," and k + 1 < n and keys[k + 1] in POSTMODIFIERS)):
                     k += 1
+                    if keys[k - 1] in COPULAS:  # "kidneys are (markedly) enlarged", "liver is not enlarged"
+                        while k < n and keys[k] in DEGREE_WORDS:
+                            denied |= EXCLUDED_BIT if keys[k] == "not" else 0
+                            k += 1
                 if k >= n:
                     continue
                 key = keys[k]
@@ -246,10 +251,10 @@ class Extractor:
                     while j < n and keys[j] == SKIP:
                         j += 1
                     if j < n and (child := node.get(keys[j])) is not None:
-                        stack.append((child, j))
+                        stack.append((child, j, denied))
                 child = node.get(key)
                 if child is not None:
-                    stack.append((child, k))
+                    stack.append((child, k, denied))
             if best is not None:
                 spans.append(best)
         return spans

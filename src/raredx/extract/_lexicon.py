@@ -61,7 +61,7 @@ GENERIC_WORDS = frozenset({
     "high", "low", "increased", "decreased", "absent", "aplasia", "hypoplasia", "dysplasia", "atrophy",
     "inflammation", "infection", "infections", "failure", "insufficiency", "stiffness", "swelling", "bleeding",
     "cyst", "cysts", "recurrent", "progressive", "delay", "delayed", "clumsiness", "clumsy", "shock",
-    "collecting",
+    "collecting", "slowness", "alone",
 })
 
 
@@ -300,7 +300,12 @@ def compile_lexicon(
     builder = _Builder()
     single = _add_english(builder, ontology, usable, onset)
     n_ru = _add_russian(builder, ontology, ru_entries, usable | onset, lemmatiser)
+    phrases = list(phrases)
     _add_phrases(builder, ontology, phrases, lemmatiser)
+    for _, lang, text, _ in phrases:  # a one-word English phrase is the word itself ("stereotypies")
+        keys = phrase_keys(text, None) if lang == "en" else ()
+        if len(keys) == 1 and keys[0] in single:
+            single[keys[0]].add(light_en(text.lower()))
     cue_words = russian_cue_words()
     for word in cue_words:
         lemmatiser.lemma(word)

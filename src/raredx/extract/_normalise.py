@@ -21,7 +21,7 @@ LATIN = re.compile(r"[a-zA-Z]")
 SKIP = "\x00skip"  # determiners: skipped inside a term match
 ABBREV_MARK = "\u00a7"
 
-DETERMINERS = frozenset({"the", "a", "an"})
+DETERMINERS = frozenset({"the", "a", "an", "both"})
 
 _IRREGULAR = {
     "teeth": "tooth", "feet": "foot", "phalanges": "phalanx", "children": "child", "vertebrae": "vertebra",
@@ -37,6 +37,7 @@ _SAME_WORDS = {
     # what English notes write for "abnormality of X": "skin manifestations", "vision problems"
     "manifestation": "abnormality", "involvement": "abnormality", "disorder": "abnormality",
     "disturbance": "abnormality", "problem": "abnormality", "issue": "abnormality", "multiple": "numerous",
+    "raised": "elevated", "facies": "face",
     # anatomical adjectives and their nouns ("renal cysts" / "kidney cysts", "muscular hypotonia")
     "renal": "kidney", "hepatic": "liver", "cardiac": "heart", "ocular": "eye", "dental": "tooth",
     "cutaneous": "skin", "muscular": "muscle", "pulmonary": "lung", "retinal": "retina", "tibial": "tibia",
