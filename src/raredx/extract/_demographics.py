@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 CONGENITAL_ONSET, NEONATAL_ONSET, INFANTILE_ONSET = "HP:0003577", "HP:0003623", "HP:0003593"
+ONSET_LABELS = {CONGENITAL_ONSET: "Congenital onset", NEONATAL_ONSET: "Neonatal onset", INFANTILE_ONSET: "Infantile onset"}
 
 _WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
@@ -42,13 +44,15 @@ _FEMALE_RU = r"девочк\w*|девушк\w*|женщин\w*|пациентк\
 _MALE_RU = r"мальчик\w*|юнош\w*|мужчин\w*|сын\w*|больной"
 
 _SEX_NOUN = re.compile(
-    rf"\b(?:(?P<f>girl|woman|female|lady|daughter)|(?P<m>boy|man|male|gentleman|son))s?\b"
-    rf"|(?<![\wё])(?:(?P<fr>девочк\w*|девушк\w*|женщин\w*|пациентк\w*|больная)|(?P<mr>мальчик\w*|юнош\w*|мужчин\w*))",
+    r"\b(?:(?P<f>girl|woman|female|lady|daughter)|(?P<m>boy|man|male|gentleman|son))s?\b"
+    r"|(?<![\wё])(?:(?P<fr>девочк\w*|девушк\w*|женщин\w*|пациентк\w*|больная)|(?P<mr>мальчик\w*|юнош\w*|мужчин\w*))",
     re.IGNORECASE,
 )
 _PRONOUN = re.compile(r"\b(?:(?P<f>she|her|hers|herself)|(?P<m>he|his|him|himself))\b", re.IGNORECASE)
-_RELATIVE_BEFORE = re.compile(r"(?:mother|father|sister|brother|parent|sibling|aunt|uncle|cousin)'?s?\s+\w*\s*$",
-                              re.IGNORECASE)
+_RELATIVE = re.compile(r"\b(?:mother|father|sister|brother|parent|sibling|aunt|uncle|cousin|grand\w+|mom|dad)s?\b"
+                       r"|(?<![\wё])(?:мать|матер\w*|мам\w*|отец|отц\w*|пап\w*|брат\w*|сестр\w*|бабушк\w*|дедушк\w*)",
+                       re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?;\n](?=\s)|\n")
 
 _AGE_STATED = re.compile(
     rf"(?P<a>{_ANY_AGE})(?:\s*(?:-|–)\s*|\s+)old\b"                                   # 4-year-old, 4 years old
@@ -79,7 +83,7 @@ class Demographics:
     """What a note says of the patient: ``sex`` (``male``/``female``), ``age`` (ISO 8601, at the visit) and
     ``onset`` (ISO 8601, or an HPO onset term); None where the note does not say."""
 
-    sex: str | None = None
+    sex: Literal["male", "female"] | None = None
     age: str | None = None
     onset: str | None = None
 
@@ -126,21 +130,23 @@ def _months(m: re.Match[str], group: str) -> float | None:
     return months
 
 
-def _sex(text: str) -> str | None:
+def _sex(text: str) -> Literal["male", "female"] | None:
     for m in _SEX_NOUN.finditer(text):
-        if _RELATIVE_BEFORE.search(text[max(0, m.start() - 40) : m.start()]):
+        if _about_relative(text, m.start()):
             continue
         return "female" if m.group("f") or m.group("fr") else "male"
-    counts = {"female": 0, "male": 0}
+    female = male = 0
     for m in _PRONOUN.finditer(text):
-        counts["female" if m.group("f") else "male"] += 1
-    if counts["female"] != counts["male"] and max(counts.values()) >= 2:
-        return max(counts, key=counts.__getitem__)
+        female, male = (female + 1, male) if m.group("f") else (female, male + 1)
+    if female != male and max(female, male) >= 2:
+        return "female" if female > male else "male"
     return None
 
 
 def _age(text: str) -> str | None:
     for m in _AGE_STATED.finditer(text):
+        if _about_relative(text, m.start()):
+            continue
         if m.group("bare"):
             return iso_duration(12 * float(m.group("bare")))
         if m.group("f"):
@@ -157,6 +163,8 @@ def _age(text: str) -> str | None:
 def _onset(text: str) -> str | None:
     earliest: tuple[float, str] | None = None
     for m in _ONSET.finditer(text):
+        if _about_relative(text, m.start()):
+            continue
         if m.group("birth"):
             found = (-1.0, CONGENITAL_ONSET)
         elif m.group("neonatal"):
@@ -172,6 +180,13 @@ def _onset(text: str) -> str | None:
         if earliest is None or found[0] < earliest[0]:
             earliest = found
     return earliest[1] if earliest else None
+
+
+def _about_relative(text: str, pos: int) -> bool:
+    """A relative is named earlier in the sentence (``Her mother is a 40-year-old woman``, «у отца с 30 лет»)."""
+    start = max(0, pos - 120)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, start, pos)]
+    return _RELATIVE.search(text, ends[-1] if ends else start, pos) is not None
 
 
 def _is_age_statement(text: str, m: re.Match[str]) -> bool:
