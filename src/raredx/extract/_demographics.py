@@ -38,8 +38,8 @@ _AGE = rf"(?P<n>{_N})(?:\s*(?:-|–)\s*|\s+)?(?P<unit>{_UNIT})(?:\s+(?:and\s+|и
 
 _ANY_AGE = re.sub(r"\?P<\w+>", "?:", _AGE)  # the same, without groups, to embed
 
-_FEMALE_EN = r"girl|woman|female|lady|daughter|mother\s+of|she"
-_MALE_EN = r"boy|man|male|gentleman|son|he"
+_FEMALE_EN = r"girl|woman|female|lady|daughter"
+_MALE_EN = r"boy|man|male|gentleman|son"
 _FEMALE_RU = r"девочк\w*|девушк\w*|женщин\w*|пациентк\w*|больная|дочь|дочери"
 _MALE_RU = r"мальчик\w*|юнош\w*|мужчин\w*|сын\w*|больной"
 

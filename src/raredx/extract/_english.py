@@ -54,11 +54,12 @@ def english_variants(keys: tuple[str, ...]) -> list[tuple[str, ...]]:
     return out
 
 
-def functional_spans(text: str, starts: list[int], ends: list[int], position: dict[str, int],
+def functional_spans(text: str, cues: list[str], starts: list[int], ends: list[int], position: dict[str, int],
                      lang_bit: int) -> list[tuple[int, int, int]]:
-    """The milestone, speech and body-build findings of ``text`` as (first token, last token, payload)."""
+    """The milestone, speech and body-build findings of ``text`` (its tokens' ``cues``: lower-case words) as
+    (first token, last token, payload)."""
     spans: list[tuple[int, int, int]] = []
-    for f in english_findings(text):
+    for f in english_findings(text, set(cues)):
         pos = position.get(f.hpo_id)
         if pos is None:
             continue

@@ -159,7 +159,7 @@ class Extractor:
             if i < j or self._single_ok(keys[i], text[starts[i] : ends[i]])
         ]
         if allowed & EN:
-            spans += functional_spans(text, starts, ends, self._position, EN)
+            spans += functional_spans(text, cues, starts, ends, self._position, EN)
         taken = [False] * n
         accepted: list[tuple[int, int, int]] = []
         for i, j, payload in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):

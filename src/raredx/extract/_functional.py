@@ -41,6 +41,17 @@ _DELAY = re.compile(rf"\b{_NOT_YET}(?:{_MILESTONE_WORDS})(?:\s+(?:only|not|late)
 _PERSON = (r"(?:boy|girl|man|woman|male|female|child|adolescent|teenager|teen|youth|infant|toddler|lady|gentleman|"
            r"individual|patient|person|proband|habitus|body\s+habitus|appearance)s?")
 _THIN = r"(?:thin|slender|lean|lanky|gangly|slim|asthenic)"
+_WALK = frozenset({"walk", "walked", "walking", "walker", "ambulant", "ambulatory", "nonambulant", "nonambulatory",
+                   "wheelchair"})
+_THIN_WORDS = frozenset({"thin", "slender", "lean", "lanky", "gangly", "slim", "asthenic"})
+# Each rule runs only on texts with one of its words (lower case): most texts have none, which keeps this fast.
+_DELAY_WORDS = frozenset({"walked", "walking", "walk", "steps", "stood", "standing", "sat", "sitting", "head", "words"})
+_TRIGGERS = {
+    "HP:0000750": frozenset({"words", "talker", "talking", "talk"}),
+    "HP:0001344": frozenset({"speak", "talk", "words", "verbal", "nonverbal", "speech", "language"}),
+    "HP:0002540": _WALK, "HP:0031936": _WALK, "HP:0000098": frozenset({"tall"}),
+    "HP:0001533": _THIN_WORDS, "HP:0004322": frozenset({"short"}), "HP:0025502": frozenset({"overweight"}),
+}
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (term, re.compile(pattern, re.IGNORECASE)) for term, pattern in (
         (SPEECH_DELAY, r"\b(?:(?:speaks|says|uses|has|spoke|said|used|had|with)\s+)?only\s+(?:a\s+)?(?:few|\d+|one|two|"
@@ -76,15 +87,20 @@ class Finding:
     hpo_id: str
 
 
-def english_findings(text: str) -> Iterator[Finding]:
-    """The milestone, speech and body-build findings stated in ``text`` (negation is the caller's)."""
-    for m in _DELAY.finditer(text):
+def english_findings(text: str, words: frozenset[str] | set[str] | None = None) -> Iterator[Finding]:
+    """The milestone, speech and body-build findings stated in ``text`` (negation is the caller's);
+    ``words``: the text's lower-case words, when the caller has them (rules without their words are skipped)."""
+    if words is None:
+        words = set(re.findall(r"[^\W_]+", text.lower()))
+    for m in _DELAY.finditer(text) if not _DELAY_WORDS.isdisjoint(words) else ():
         kind = next(k for k in _MILESTONES if m.group(k))
         term, latest = _MILESTONES[kind]
         months = age_in_months(m.group("n"), m.group("unit"))
         if months is not None and months > latest:
             yield Finding(m.start(), m.end(), term)
     for term, rule in _RULES:
+        if _TRIGGERS[term].isdisjoint(words):
+            continue
         for m in rule.finditer(text):
             start = m.start() + len(m.group()) - len(m.group().lstrip(" ,"))
             yield Finding(start, m.end(), term)
