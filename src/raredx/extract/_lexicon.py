@@ -251,6 +251,8 @@ def variants(keys: tuple[str, ...], english: bool) -> list[tuple[tuple[str, ...]
     if english and keys[0] == "absent" and len(keys) > 1:
         out.append((("absenc", "of", *keys[1:]), penalty))
     if english and keys[0] == "abnormal" and keys[-1] == "morpholog" and len(keys) > 2:
+        out.append(((*keys[1:-1], "malform"), 5))  # "Abnormal renal morphology": "renal malformation"
+        out.append((("malform", "of", *keys[1:-1]), 5))
         keys, penalty = keys[:-1], 12  # "Abnormal nail morphology": also "nail anomalies", "abnormal nails"
         out.append((keys, penalty))
     content = tuple(k for k in keys if k != "of")

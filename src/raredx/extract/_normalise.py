@@ -33,7 +33,7 @@ _IRREGULAR = {
 }
 # Stems that clinicians use interchangeably in "X anomalies" / "abnormality of X" / "X malformation".
 _SAME_WORDS = {
-    "anomaly": "abnormality", "malformation": "abnormality", "defect": "abnormality",
+    "anomaly": "abnormality", "defect": "abnormality",  # "malformation" stays apart: it is morphology
     # what English notes write for "abnormality of X": "skin manifestations", "vision problems"
     "manifestation": "abnormality", "involvement": "abnormality", "disorder": "abnormality",
     "disturbance": "abnormality", "problem": "abnormality", "issue": "abnormality", "multiple": "numerous",
