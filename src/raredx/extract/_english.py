@@ -54,6 +54,27 @@ def english_variants(keys: tuple[str, ...]) -> list[tuple[str, ...]]:
     return out
 
 
+# Verb forms that share a stem with a finding's noun: "abnormalities affecting the eye" is no *Abnormal affect*,
+# "involving chromosome 15" no abnormality. A match may not contain them.
+_VERBS = frozenset({"affecting", "affects", "involving", "involves", "involved"})
+_CHROMOSOME = frozenset({"chromosome", "chromosomes", "chromosomal"})
+
+
+def blocked_tokens(cues: list[str]) -> set[int]:
+    """Tokens no English match may cover: the verbs above, and the arms of a chromosome (``the short arm of
+    chromosome 15`` is no *Upper limb undergrowth*)."""
+    words = set(cues)
+    if words.isdisjoint(_VERBS) and words.isdisjoint(("arm", "arms")):
+        return set()
+    out = {k for k, c in enumerate(cues) if c in _VERBS}
+    for k, c in enumerate(cues):
+        if c in ("arm", "arms") and k + 1 < len(cues) and cues[k + 1] == "of":
+            after = cues[k + 2 : k + 4]
+            if any(a in _CHROMOSOME or a.isdigit() for a in after):
+                out.update((k - 1, k))
+    return out
+
+
 def functional_spans(text: str, cues: list[str], starts: list[int], ends: list[int], position: dict[str, int],
                      lang_bit: int) -> list[tuple[int, int, int]]:
     """The milestone, speech and body-build findings of ``text`` (its tokens' ``cues``: lower-case words) as

@@ -12,7 +12,7 @@ from typing import Any
 from raredx import config
 from raredx.errors import InputError, KnowledgeBaseError
 from raredx.extract._context import classify, find_cues
-from raredx.extract._english import ADVERBS, COPULAS, DEGREE_WORDS, POSTMODIFIERS, functional_spans
+from raredx.extract._english import ADVERBS, COPULAS, DEGREE_WORDS, POSTMODIFIERS, blocked_tokens, functional_spans
 from raredx.extract._lexicon import (
     EN,
     END,
@@ -159,6 +159,8 @@ class Extractor:
             if i < j or self._single_ok(keys[i], text[starts[i] : ends[i]])
         ]
         if allowed & EN:
+            if blocked := blocked_tokens(cues):
+                spans = [s for s in spans if not any(k in blocked for k in range(s[0], s[1] + 1))]
             spans += functional_spans(text, cues, starts, ends, self._position, EN)
         taken = [False] * n
         accepted: list[tuple[int, int, int]] = []

@@ -61,7 +61,7 @@ GENERIC_WORDS = frozenset({
     "high", "low", "increased", "decreased", "absent", "aplasia", "hypoplasia", "dysplasia", "atrophy",
     "inflammation", "infection", "infections", "failure", "insufficiency", "stiffness", "swelling", "bleeding",
     "cyst", "cysts", "recurrent", "progressive", "delay", "delayed", "clumsiness", "clumsy", "shock",
-    "collecting", "slowness", "alone",
+    "collecting", "slowness", "alone", "dull",
 })
 
 
