@@ -46,7 +46,8 @@ _SAME_WORDS = {
     "plantar": "sole", "facial": "face", "nasal": "nose", "labial": "lip", "splenic": "spleen",
     "gastric": "stomach", "cerebral": "brain", "osseous": "bone", "spinal": "spine", "femoral": "femur",
     "humeral": "humerus", "cochlear": "cochlea", "auricular": "auricle", "anal": "anus", "ophthalmic": "eye",
-    "ophthalmologic": "eye", "ophthalmological": "eye", "otic": "ear", "oral": "mouth",
+    "ophthalmologic": "eye", "ophthalmological": "eye", "otic": "ear", "oral": "mouth", "auditory": "hearing",
+    "articular": "joint",
 }
 _BRITISH = re.compile(r"(ae|oe)(?=[bcdfghjklmnpqrstvwxz][a-z])")
 # Suffix rules, tried in order; the first that leaves a stem of >= 4 letters applies (at most twice).
