@@ -91,3 +91,12 @@ def test_offsets_of_functional_findings(extractor) -> None:
     for t in extractor.extract(text, "en"):
         assert text[t.start : t.end] == t.text
     assert [t.text for t in extractor.extract(text, "en")] == ["walked at 3 years", "speaks only a few words"]
+
+
+@pytest.mark.parametrize("text", [
+    "Epilepsy clinic.", "Skeletal dysplasia clinic, second visit.",  # a service, not the patient
+    "a deletion of the short arm of chromosome 15",  # no short arm
+    "abnormalities affecting the eye lids",  # a verb, not *Abnormal affect*
+])
+def test_not_findings(ids, text) -> None:
+    assert not any(i in ("HP:0001250", "HP:0002652", "HP:0009824", "HP:0025766") for i, _ in ids(text, lang="en"))

@@ -58,15 +58,22 @@ def english_variants(keys: tuple[str, ...]) -> list[tuple[str, ...]]:
 # "involving chromosome 15" no abnormality. A match may not contain them.
 _VERBS = frozenset({"affecting", "affects", "involving", "involves", "involved"})
 _CHROMOSOME = frozenset({"chromosome", "chromosomes", "chromosomal"})
+# A finding named just before one of these names a service, not the patient: "Epilepsy clinic", "Skeletal
+# dysplasia clinic".
+_SERVICES = frozenset({"clinic", "clinics", "unit", "service", "services", "department", "ward", "team", "centre",
+                       "center", "programme", "program", "specialist", "nurse", "society"})
 
 
 def blocked_tokens(cues: list[str]) -> set[int]:
-    """Tokens no English match may cover: the verbs above, and the arms of a chromosome (``the short arm of
-    chromosome 15`` is no *Upper limb undergrowth*)."""
+    """Tokens no English match may cover: the verbs above, the word before *clinic* (and other services),
+    and the arms of a chromosome (``the short arm of chromosome 15`` is no *Upper limb undergrowth*)."""
     words = set(cues)
-    if words.isdisjoint(_VERBS) and words.isdisjoint(("arm", "arms")):
+    if words.isdisjoint(_VERBS) and words.isdisjoint(("arm", "arms")) and words.isdisjoint(_SERVICES):
         return set()
     out = {k for k, c in enumerate(cues) if c in _VERBS}
+    for k, c in enumerate(cues):
+        if c in _SERVICES and k > 0 and cues[k - 1][:1].isalpha():
+            out.add(k - 1)  # the word before "clinic": no match may end there
     for k, c in enumerate(cues):
         if c in ("arm", "arms") and k + 1 < len(cues) and cues[k + 1] == "of":
             after = cues[k + 2 : k + 4]
