@@ -64,10 +64,9 @@ _SERVICES = frozenset({"clinic", "clinics", "unit", "service", "services", "depa
                        "center", "programme", "program", "specialist", "nurse", "society"})
 
 
-def blocked_tokens(cues: list[str]) -> set[int]:
-    """Tokens no English match may cover: the verbs above, the word before *clinic* (and other services),
+def blocked_tokens(cues: list[str], words: set[str]) -> set[int]:
+    """Tokens (of ``cues``, whose set is ``words``) no English match may cover: the verbs above, the word before *clinic* (and other services),
     and the arms of a chromosome (``the short arm of chromosome 15`` is no *Upper limb undergrowth*)."""
-    words = set(cues)
     if words.isdisjoint(_VERBS) and words.isdisjoint(("arm", "arms")) and words.isdisjoint(_SERVICES):
         return set()
     out = {k for k, c in enumerate(cues) if c in _VERBS}
@@ -82,12 +81,12 @@ def blocked_tokens(cues: list[str]) -> set[int]:
     return out
 
 
-def functional_spans(text: str, cues: list[str], starts: list[int], ends: list[int], position: dict[str, int],
+def functional_spans(text: str, words: set[str], starts: list[int], ends: list[int], position: dict[str, int],
                      lang_bit: int) -> list[tuple[int, int, int]]:
-    """The milestone, speech and body-build findings of ``text`` (its tokens' ``cues``: lower-case words) as
+    """The milestone, speech and body-build findings of ``text`` (``words``: its lower-case words) as
     (first token, last token, payload)."""
     spans: list[tuple[int, int, int]] = []
-    for f in english_findings(text, set(cues)):
+    for f in english_findings(text, words):
         pos = position.get(f.hpo_id)
         if pos is None:
             continue

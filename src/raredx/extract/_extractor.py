@@ -48,6 +48,7 @@ LANGUAGES = ("auto", "en", "ru")
 _SENTENCE_ENDS = frozenset(".!?;\n")
 _COORDINATORS = frozenset({"and", "or", ",", "и", "или"})
 _MEMO_LIMIT = 500_000
+_INSIDE = frozenset({SKIP}) | COPULAS | ADVERBS  # skipped between two words of a phrase
 _SKIPPABLE = frozenset({"of"})  # may be left out inside a phrase: "cysts of the jaws" (adding "in" cost precision)
 
 
@@ -159,9 +160,10 @@ class Extractor:
             if i < j or self._single_ok(keys[i], text[starts[i] : ends[i]])
         ]
         if allowed & EN:
-            if blocked := blocked_tokens(cues):
+            words = set(cues)
+            if blocked := blocked_tokens(cues, words):
                 spans = [s for s in spans if not any(k in blocked for k in range(s[0], s[1] + 1))]
-            spans += functional_spans(text, cues, starts, ends, self._position, EN)
+            spans += functional_spans(text, words, starts, ends, self._position, EN)
         taken = [False] * n
         accepted: list[tuple[int, int, int]] = []
         for i, j, payload in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):
@@ -238,13 +240,18 @@ class Extractor:
                     best = (i, k, payload | denied)
                 last = keys[k]
                 k += 1
-                while k < n and (keys[k] == SKIP or keys[k] in COPULAS or keys[k] in ADVERBS
-                                 or (keys[k] is None and cues[k] == "," and k + 1 < n and keys[k + 1] in POSTMODIFIERS)):
-                    k += 1
-                    if keys[k - 1] in COPULAS:  # "kidneys are (markedly) enlarged", "liver is not enlarged"
-                        while k < n and keys[k] in DEGREE_WORDS:
-                            denied |= EXCLUDED_BIT if keys[k] == "not" else 0
-                            k += 1
+                while k < n:
+                    skip = keys[k]
+                    if skip in _INSIDE:
+                        k += 1
+                        if skip in COPULAS:  # "kidneys are (markedly) enlarged", "liver is not enlarged"
+                            while k < n and keys[k] in DEGREE_WORDS:
+                                denied |= EXCLUDED_BIT if keys[k] == "not" else 0
+                                k += 1
+                    elif skip is None and cues[k] == "," and k + 1 < n and keys[k + 1] in POSTMODIFIERS:
+                        k += 1  # "Intellectual disability, moderate"
+                    else:
+                        break
                 if k >= n:
                     continue
                 key = keys[k]
