@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from raredx.extract._functional import english_findings
+from raredx.extract._functional import english_findings, trigger_windows
 from raredx.extract._normalise import stem_en
 
 # Leading words of HPO labels that notes usually leave out (``Recurrent hand flapping`` -> ``hand flapping``).
@@ -81,12 +81,13 @@ def blocked_tokens(cues: list[str], words: set[str]) -> set[int]:
     return out
 
 
-def functional_spans(text: str, words: set[str], starts: list[int], ends: list[int], position: dict[str, int],
+def functional_spans(text: str, cues: list[str], starts: list[int], ends: list[int], position: dict[str, int],
                      lang_bit: int) -> list[tuple[int, int, int]]:
-    """The milestone, speech and body-build findings of ``text`` (``words``: its lower-case words) as
+    """The milestone, speech and body-build findings of ``text`` (its tokens' ``cues``: lower-case words) as
     (first token, last token, payload)."""
     spans: list[tuple[int, int, int]] = []
-    for f in english_findings(text, words):
+    windows = trigger_windows(text, cues, starts)
+    for f in dict.fromkeys(english_findings(text, windows)) if windows else ():
         pos = position.get(f.hpo_id)
         if pos is None:
             continue

@@ -163,7 +163,7 @@ class Extractor:
             words = set(cues)
             if blocked := blocked_tokens(cues, words):
                 spans = [s for s in spans if not any(k in blocked for k in range(s[0], s[1] + 1))]
-            spans += functional_spans(text, words, starts, ends, self._position, EN)
+            spans += functional_spans(text, cues, starts, ends, self._position, EN)
         taken = [False] * n
         accepted: list[tuple[int, int, int]] = []
         for i, j, payload in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):

@@ -87,20 +87,42 @@ class Finding:
     hpo_id: str
 
 
-def english_findings(text: str, words: frozenset[str] | set[str] | None = None) -> Iterator[Finding]:
-    """The milestone, speech and body-build findings stated in ``text`` (negation is the caller's);
-    ``words``: the text's lower-case words, when the caller has them (rules without their words are skipped)."""
-    if words is None:
-        words = set(re.findall(r"[^\W_]+", text.lower()))
-    for m in _DELAY.finditer(text) if not _DELAY_WORDS.isdisjoint(words) else ():
-        kind = next(k for k in _MILESTONES if m.group(k))
-        term, latest = _MILESTONES[kind]
-        months = age_in_months(m.group("n"), m.group("unit"))
-        if months is not None and months > latest:
-            yield Finding(m.start(), m.end(), term)
-    for term, rule in _RULES:
-        if _TRIGGERS[term].isdisjoint(words):
+_ALL_TRIGGERS = frozenset().union(_DELAY_WORDS, *_TRIGGERS.values())
+
+
+def english_findings(text: str, windows: list[tuple[int, int, set[str]]] | None = None) -> Iterator[Finding]:
+    """The milestone, speech and body-build findings stated in ``text`` (negation is the caller's).
+
+    ``windows``: (start, end, words) character ranges of the text around its trigger words (see
+    :func:`trigger_windows`); by default the whole text. Only the rules whose words are in a window run there.
+    """
+    if windows is None:
+        windows = [(0, len(text), set(re.findall(r"[^\W_]+", text.lower())))]
+    for lo, hi, words in windows:
+        for m in _DELAY.finditer(text, lo, hi) if not _DELAY_WORDS.isdisjoint(words) else ():
+            kind = next(k for k in _MILESTONES if m.group(k))
+            term, latest = _MILESTONES[kind]
+            months = age_in_months(m.group("n"), m.group("unit"))
+            if months is not None and months > latest:
+                yield Finding(m.start(), m.end(), term)
+        for term, rule in _RULES:
+            if _TRIGGERS[term].isdisjoint(words):
+                continue
+            for m in rule.finditer(text, lo, hi):
+                start = m.start() + len(m.group()) - len(m.group().lstrip(" ,"))
+                yield Finding(start, m.end(), term)
+
+
+def trigger_windows(text: str, cues: list[str], starts: list[int]) -> list[tuple[int, int, set[str]]]:
+    """Character ranges around the text's trigger words (40 characters before, 120 after, merged), each with
+    the trigger words in it: the rules only run there, which keeps the recogniser fast."""
+    windows: list[tuple[int, int, set[str]]] = []
+    for k, c in enumerate(cues):
+        if c not in _ALL_TRIGGERS:
             continue
-        for m in rule.finditer(text):
-            start = m.start() + len(m.group()) - len(m.group().lstrip(" ,"))
-            yield Finding(start, m.end(), term)
+        lo, hi = max(0, starts[k] - 40), min(len(text), starts[k] + 120)
+        if windows and lo <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], hi, windows[-1][2] | {c})
+        else:
+            windows.append((lo, hi, {c}))
+    return windows
