@@ -37,6 +37,7 @@ from raredx.extract._normalise import (
     TOKEN,
     detect_language,
     fold,
+    is_cyrillic,
     light_en,
     stem_en,
 )
@@ -194,7 +195,7 @@ class Extractor:
                 id=self._lex.ids[pos], label=self._lex.labels[pos], start=start, end=end, text=text[start:end],
                 excluded=ctx.excluded or bool(payload & EXCLUDED_BIT),
                 uncertain=ctx.uncertain or text[max(0, start - 1) : start] == "?",
-                family=ctx.family, onset=pos in self._lex.onset, lang=detect_language(text[start:end]),
+                family=ctx.family, onset=pos in self._lex.onset, lang="ru" if is_cyrillic(text[start:end]) else "en",
             ))
         return out
 
