@@ -38,14 +38,14 @@ _AGE = rf"(?P<n>{_N})(?:\s*(?:-|–)\s*|\s+)?(?P<unit>{_UNIT})(?:\s+(?:and\s+|и
 
 _ANY_AGE = re.sub(r"\?P<\w+>", "?:", _AGE)  # the same, without groups, to embed
 
-_FEMALE_EN = r"girl|woman|female|lady|daughter"
-_MALE_EN = r"boy|man|male|gentleman|son"
-_FEMALE_RU = r"девочк\w*|девушк\w*|женщин\w*|пациентк\w*|больная|дочь|дочери"
-_MALE_RU = r"мальчик\w*|юнош\w*|мужчин\w*|сын\w*|больной"
+# Nouns for the patient (not son/daughter: in adult notes they are relatives).
+_FEMALE_EN = r"girl|woman|female|lady"
+_MALE_EN = r"boy|man|male|gentleman"
+_FEMALE_RU = r"девочк\w*|девушк\w*|женщин\w*|пациентк\w*|больная"
+_MALE_RU = r"мальчик\w*|юнош\w*|мужчин\w*"
 
 _SEX_NOUN = re.compile(
-    r"\b(?:(?P<f>girl|woman|female|lady|daughter)|(?P<m>boy|man|male|gentleman|son))s?\b"
-    r"|(?<![\wё])(?:(?P<fr>девочк\w*|девушк\w*|женщин\w*|пациентк\w*|больная)|(?P<mr>мальчик\w*|юнош\w*|мужчин\w*))",
+    rf"\b(?:(?P<f>{_FEMALE_EN})|(?P<m>{_MALE_EN}))s?\b|(?<![\wё])(?:(?P<fr>{_FEMALE_RU})|(?P<mr>{_MALE_RU}))",
     re.IGNORECASE,
 )
 _PRONOUN = re.compile(r"\b(?:(?P<f>she|her|hers|herself)|(?P<m>he|his|him|himself))\b", re.IGNORECASE)
