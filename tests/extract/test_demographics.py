@@ -72,3 +72,4 @@ def test_phenopacket_carries_sex_age_and_onset(extract_cache) -> None:
     assert packet["subject"]["timeAtLastEncounter"] == {"age": {"iso8601duration": "P4Y"}}
     seizure = next(f for f in packet["phenotypicFeatures"] if f["type"]["id"] == "HP:0001250")
     assert seizure["onset"] == {"age": {"iso8601duration": "P6M"}}
+
