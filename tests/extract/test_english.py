@@ -73,6 +73,7 @@ def test_variants_hyphens_qualifiers_and_plurals(ids) -> None:
     assert ("HP:0000951", False) in ids("skin manifestations", lang="en")  # abnormality of the skin
     assert ("HP:0002342", False) in ids("Intellectual disability, moderate.", lang="en")
     assert ("HP:0001830", False) in ids("Postaxial polydactyly of both feet.", lang="en")
+    assert ids("Brachydactyly type A-1.", lang="en") == {("HP:0009371", False)}  # Type A1, word order
 
 
 def test_coordination_across_comma_and(ids) -> None:

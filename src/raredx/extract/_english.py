@@ -7,10 +7,11 @@ Russian side can change independently.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 
 from raredx.extract._functional import english_findings, trigger_windows
-from raredx.extract._normalise import stem_en
+from raredx.extract._normalise import DETERMINERS, stem_en
 
 # Leading words of HPO labels that notes usually leave out (``Recurrent hand flapping`` -> ``hand flapping``).
 # The shorter phrase is only a variant: a term whose own name it is keeps it.
@@ -79,6 +80,21 @@ def blocked_tokens(cues: list[str], words: set[str]) -> set[int]:
             if any(a in _CHROMOSOME or a.isdigit() for a in after):
                 out.update((k - 1, k))
     return out
+
+
+_LETTER_DIGITS = re.compile(r"([a-z]{1,2})(\d{1,2})")
+
+
+def split_letter_digits(keys: tuple[str, ...]) -> tuple[str, ...] | None:
+    """``Type A1 brachydactyly`` as the tokeniser sees ``type A-1``: a letter-digit word split in two (None
+    when the phrase has none)."""
+    if not any(_LETTER_DIGITS.fullmatch(k) for k in keys):
+        return None
+    out: list[str] = []
+    for k in keys:
+        m = _LETTER_DIGITS.fullmatch(k)
+        out.extend(((m.group(2),) if m.group(1) in DETERMINERS else m.groups()) if m else (k,))  # "A-1": "a" is skipped
+    return tuple(out)
 
 
 def functional_spans(text: str, cues: list[str], starts: list[int], ends: list[int], position: dict[str, int],

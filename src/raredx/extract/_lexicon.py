@@ -30,7 +30,7 @@ import numpy as np
 
 from raredx.errors import InputError
 from raredx.extract._context import russian_cue_words
-from raredx.extract._english import english_variants
+from raredx.extract._english import english_variants, split_letter_digits
 from raredx.extract._normalise import (
     ABBREV_MARK,
     DETERMINERS,
@@ -260,6 +260,7 @@ def variants(keys: tuple[str, ...], english: bool) -> list[tuple[tuple[str, ...]
         out.extend((p, penalty) for p in permutations(content) if p != keys)
     if english:
         out.extend((v, penalty + 5) for v in english_variants(keys))
+        out.extend((split, p + 1) for v, p in [(keys, 0), *out] if (split := split_letter_digits(v)) is not None)
     return out
 
 
