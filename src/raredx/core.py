@@ -62,12 +62,15 @@ class RareDx:
         return TermLabels.load(self.kb.ontology)
 
     def case_from_text(self, text: str, *, lang: str = "auto", id: str = "") -> Case:
-        """A case from a clinical note: observed and negated findings, onset where stated."""
-        from raredx.extract import observed_and_excluded, onset_of
+        """A case from a clinical note: observed and negated findings, and the sex, age and onset it states
+        (``a 4-year-old girl``, «мальчик 10 лет», ``seizures since 6 months``, «с рождения»)."""
+        from raredx.extract import demographics, observed_and_excluded, onset_of
 
         terms = self.extractor.extract(text, lang)
         observed, excluded = observed_and_excluded(terms)
-        return Case(observed=observed, excluded=excluded, onset=onset_of(terms), id=id)
+        stated = demographics(text)
+        return Case(observed=observed, excluded=excluded, sex=stated.sex, age=stated.age,
+                    onset=onset_of(terms) or stated.onset, id=id)
 
     def cases_from(
         self,

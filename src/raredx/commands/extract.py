@@ -13,7 +13,16 @@ from rich.table import Table
 
 from raredx.commands._options import CacheDir, DataDir
 from raredx.errors import InputError, Problem
-from raredx.extract import LANGUAGES, ExtractedTerm, Extractor, observed_and_excluded, onset_of
+from raredx.extract import (
+    LANGUAGES,
+    Demographics,
+    ExtractedTerm,
+    Extractor,
+    demographics,
+    observed_and_excluded,
+    onset_of,
+)
+from raredx.extract._demographics import ONSET_LABELS
 from raredx.extract._io import read_texts
 
 FORMATS = ("table", "json", "jsonl", "phenopacket")
@@ -53,7 +62,8 @@ def extract(
         elif fmt == "table":
             _table(name, terms, Console())
     if fmt in ("json", "phenopacket"):
-        docs = [_document(*r) if fmt == "json" else _phenopacket(r[0], r[2]) for r in results]
+        docs = [_document(*r) if fmt == "json" else _phenopacket(r[0], r[2], demographics(texts[k][1]))
+                for k, r in enumerate(results)]
         typer.echo(json.dumps(docs if len(docs) > 1 else docs[0], ensure_ascii=False, indent=2))
 
 
@@ -109,23 +119,32 @@ def _document(name: str, lang: str, terms: list[ExtractedTerm]) -> dict[str, obj
     }
 
 
-def _phenopacket(file: str, terms: list[ExtractedTerm]) -> dict[str, object]:
-    """A GA4GH Phenopacket v2 that ``raredx diagnose`` reads: observed and excluded features, onset."""
+def _phenopacket(file: str, terms: list[ExtractedTerm], stated: Demographics | None = None) -> dict[str, object]:
+    """A GA4GH Phenopacket v2 that ``raredx diagnose`` reads: observed and excluded features, onset, and the
+    sex and age the note states."""
     labels = {t.id: t.label for t in terms}
     observed, excluded = observed_and_excluded(terms)
-    onset = onset_of(terms)
+    stated = stated or Demographics()
+    onset = onset_of(terms) or stated.onset
     name = Path(file).stem if file != "-" else "stdin"
+    subject: dict[str, object] = {"id": name}
+    if stated.sex:
+        subject["sex"] = stated.sex.upper()
+    if stated.age:
+        subject["timeAtLastEncounter"] = {"age": {"iso8601duration": stated.age}}
     features: list[dict[str, object]] = []
     for tid, excl in [(i, False) for i in observed] + [(i, True) for i in excluded]:
         f: dict[str, object] = {"type": {"id": tid, "label": labels[tid]}}
         if excl:
             f["excluded"] = True
+        elif onset and onset.startswith("HP:"):
+            f["onset"] = {"ontologyClass": {"id": onset, "label": labels.get(onset, ONSET_LABELS.get(onset, onset))}}
         elif onset:
-            f["onset"] = {"ontologyClass": {"id": onset, "label": labels[onset]}}
+            f["onset"] = {"age": {"iso8601duration": onset}}
         features.append(f)
     return {
         "id": name,
-        "subject": {"id": name},
+        "subject": subject,
         "phenotypicFeatures": features,
         "metaData": {
             "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

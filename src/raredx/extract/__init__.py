@@ -8,9 +8,10 @@
 """
 
 from raredx.extract._definitions import DEFINITIONS_FILE, write_definition_terms
+from raredx.extract._demographics import Demographics, demographics
 from raredx.extract._extractor import LANGUAGES, Extractor
 from raredx.extract._io import read_text
 from raredx.extract._labels import TermLabels
 from raredx.extract._model import ExtractedTerm, observed_and_excluded, onset_of
 
-__all__ = ["DEFINITIONS_FILE", "LANGUAGES", "ExtractedTerm", "Extractor", "TermLabels", "observed_and_excluded", "onset_of", "read_text", "write_definition_terms"]
+__all__ = ["DEFINITIONS_FILE", "LANGUAGES", "Demographics", "ExtractedTerm", "Extractor", "TermLabels", "demographics", "observed_and_excluded", "onset_of", "read_text", "write_definition_terms"]

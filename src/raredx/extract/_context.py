@@ -206,7 +206,7 @@ def classify(
                     continue  # «судороги, у матери эпилепсия»: the relative begins the next clause
                 reach = RU_FAMILY_REACH if side == PRE else reach
             if _within(lo, hi, reach, keys, in_mention):
-                if cue.kind == FAMILY and _informant(a, b, cues, keys):
+                if cue.kind == FAMILY and (_informant(a, b, cues, keys) or _with_patient(a, keys)):
                     continue
                 flags[cue.kind] = True
     return Context(excluded=flags[NEGATED], uncertain=flags[UNCERTAIN], family=flags[FAMILY])
@@ -228,6 +228,13 @@ def _within(lo: int, hi: int, reach: int, keys: list[str], in_mention: list[bool
             gap += 1
             loose = True
     return gap <= reach
+
+
+def _with_patient(first: int, keys: list[str]) -> bool:
+    """``the patient and his younger brother had``, ``both siblings``: the relative shares the finding with
+    the patient."""
+    back = keys[max(0, first - 3) : first]
+    return "both" in back[-2:] or (any(w in ("his", "her", "their") for w in back[-2:]) and "and" in back[:-1])
 
 
 def _informant(first: int, last: int, cues: list[tuple[int, int, Cue]], keys: list[str]) -> bool:

@@ -13,6 +13,7 @@ from raredx import config
 from raredx.errors import InputError, KnowledgeBaseError
 from raredx.extract import _russian
 from raredx.extract._context import classify, find_cues
+from raredx.extract._english import ADVERBS, COPULAS, DEGREE_WORDS, POSTMODIFIERS, blocked_tokens, functional_spans
 from raredx.extract._lexicon import (
     EN,
     END,
@@ -37,6 +38,7 @@ from raredx.extract._normalise import (
     TOKEN,
     detect_language,
     fold,
+    is_cyrillic,
     light_en,
     stem_en,
 )
@@ -48,6 +50,7 @@ LANGUAGES = ("auto", "en", "ru")
 _SENTENCE_ENDS = frozenset(".!?;\n")
 _COORDINATORS = frozenset({"and", "or", ",", "и", "или"})
 _MEMO_LIMIT = 500_000
+_INSIDE = frozenset({SKIP}) | COPULAS | ADVERBS  # skipped between two words of a phrase
 _SKIPPABLE = frozenset({"of"})  # may be left out inside a phrase: "cysts of the jaws" (adding "in" cost precision)
 
 
@@ -66,7 +69,7 @@ class Extractor:
         self._forms = lexicon.forms
         self._abbrev = lexicon.abbreviations
         self._memo: dict[str, tuple[str | None, str]] = {}
-        self._positions: dict[str, int] = {}
+        self._position = {tid: p for p, tid in enumerate(lexicon.ids)}
 
     # -- loading ----------------------------------------------------------------------------------
     @classmethod
@@ -157,9 +160,14 @@ class Extractor:
         keys, cues, starts, ends = self._tokens(text)
         n = len(keys)
         spans = [
-            (i, j, p) for i, j, p in self._match(keys, allowed)
+            (i, j, p) for i, j, p in self._match(keys, cues, allowed)
             if i < j or self._single_ok(keys[i], text[starts[i] : ends[i]])
         ]
+        if allowed & EN:
+            words = set(cues)
+            if blocked := blocked_tokens(cues, words):
+                spans = [s for s in spans if not any(k in blocked for k in range(s[0], s[1] + 1))]
+            spans += functional_spans(text, cues, starts, ends, self._position, EN)
         taken = [False] * n
         accepted: list[tuple[int, int, int]] = []
         for i, j, payload in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):
@@ -195,7 +203,7 @@ class Extractor:
                 id=self._lex.ids[pos], label=self._lex.labels[pos], start=start, end=end, text=text[start:end],
                 excluded=ctx.excluded or bool(payload & EXCLUDED_BIT),
                 uncertain=ctx.uncertain or text[max(0, start - 1) : start] == "?",
-                family=ctx.family, onset=pos in self._lex.onset, lang=detect_language(text[start:end]),
+                family=ctx.family, onset=pos in self._lex.onset, lang="ru" if is_cyrillic(text[start:end]) else "en",
             ))
         return out
 
@@ -212,11 +220,9 @@ class Extractor:
 
     def _milestones(self, text: str, starts: list[int], ends: list[int]) -> list[tuple[int, int, int]]:
         """Spans of the late motor milestones of Russian text (:func:`_russian.late_milestones`)."""
-        if not self._positions:
-            self._positions = {tid: p for p, tid in enumerate(self._lex.ids)}
         out = []
         for a, b, hpo_id in _russian.late_milestones(text):
-            pos = self._positions.get(hpo_id)
+            pos = self._position.get(hpo_id)
             if pos is not None:
                 out.append((bisect_left(starts, a), bisect_left(ends, b), pos * 8 + RU))
         return out
@@ -251,7 +257,7 @@ class Extractor:
         lemma = self._forms.get(low, low)
         return lemma, lemma
 
-    def _match(self, keys: list[str | None], allowed: int) -> list[tuple[int, int, int]]:
+    def _match(self, keys: list[str | None], cues: list[str], allowed: int) -> list[tuple[int, int, int]]:
         """The longest lexicon phrase starting at each token: (first token, last token, payload).
 
         Articles are skipped; *of* may be skipped too (``cysts of the jaws`` finds *jaw cyst*), except
@@ -261,16 +267,26 @@ class Extractor:
         spans: list[tuple[int, int, int]] = []
         for i in [i for i, key in enumerate(keys) if key in root]:
             best: tuple[int, int, int] | None = None
-            stack = [(root[keys[i]], i)]
+            stack = [(root[keys[i]], i, 0)]
             while stack:
-                node, k = stack.pop()
+                node, k, denied = stack.pop()
                 payload = node.get(END)
                 if payload is not None and payload & allowed and (best is None or k > best[1]):
-                    best = (i, k, payload)
+                    best = (i, k, payload | denied)
                 last = keys[k]
                 k += 1
-                while k < n and keys[k] == SKIP:
-                    k += 1
+                while k < n:
+                    skip = keys[k]
+                    if skip in _INSIDE:
+                        k += 1
+                        if skip in COPULAS:  # "kidneys are (markedly) enlarged", "liver is not enlarged"
+                            while k < n and keys[k] in DEGREE_WORDS:
+                                denied |= EXCLUDED_BIT if keys[k] == "not" else 0
+                                k += 1
+                    elif skip is None and cues[k] == "," and k + 1 < n and keys[k + 1] in POSTMODIFIERS:
+                        k += 1  # "Intellectual disability, moderate"
+                    else:
+                        break
                 if k >= n:
                     continue
                 key = keys[k]
@@ -279,10 +295,10 @@ class Extractor:
                     while j < n and keys[j] == SKIP:
                         j += 1
                     if j < n and (child := node.get(keys[j])) is not None:
-                        stack.append((child, j))
+                        stack.append((child, j, denied))
                 child = node.get(key)
                 if child is not None:
-                    stack.append((child, k))
+                    stack.append((child, k, denied))
             if best is not None:
                 spans.append(best)
         return spans
@@ -295,7 +311,7 @@ class Extractor:
         if forms is None:
             return True
         word = light_en(fold(word))
-        if word in forms or word + "ness" in forms:  # deaf / deafness
+        if word in forms or word + "ness" in forms or word.rstrip("e") + "ity" in forms:  # deaf(ness), obese/obesity
             return True
         if word.endswith(ADJECTIVE_ENDINGS):
             return any(f.endswith(NOUN_ENDINGS) for f in forms)
@@ -331,14 +347,19 @@ class Extractor:
                     if hit is not None:
                         extra.append((i, j, hit))
             k = i - 1
-            while k >= 1 and cues[k] in _COORDINATORS and keys[k - 1] not in (None, SKIP):
-                hit = self._walk([keys[k - 1], *phrase[1:]], allowed)
-                if hit is None:
+            while k >= 1 and cues[k] in _COORDINATORS:
+                if cues[k - 1] in _COORDINATORS and k >= 2:  # ", and" / ", or"
+                    k -= 1
+                if keys[k - 1] in (None, SKIP) or (hit := self._walk([keys[k - 1], *phrase[1:]], allowed)) is None:
                     break
                 extra.append((k - 1, j, hit))
                 k -= 2
             k = j + 1
-            while k + 1 < n and cues[k] in _COORDINATORS and keys[k + 1] not in (None, SKIP):
+            while k + 1 < n and cues[k] in _COORDINATORS:
+                if cues[k + 1] in _COORDINATORS and k + 2 < n:  # ", and" / ", or"
+                    k += 1
+                if keys[k + 1] in (None, SKIP):
+                    break
                 if word is not None and not _russian.may_swap_last_word(word(j), keys[j], word(k + 1), keys[k + 1]):
                     break
                 hit = self._walk([*phrase[:-1], keys[k + 1]], allowed)

@@ -19,6 +19,7 @@ import json
 import logging
 import marshal
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ import numpy as np
 
 from raredx.errors import InputError
 from raredx.extract._context import russian_cue_words
+from raredx.extract._english import english_variants, split_letter_digits
 from raredx.extract._normalise import (
     ABBREV_MARK,
     DETERMINERS,
@@ -46,7 +48,7 @@ from raredx.ontology import ONSET, PHENOTYPIC_ABNORMALITY, Ontology
 
 log = logging.getLogger(__name__)
 
-FORMAT = 4  # bump when the compiled layout or its derivation changes
+FORMAT = 5  # bump when the compiled layout or its derivation changes
 END = "\x01"  # trie key of a node's payload
 EN, RU = 1, 2  # language bits of a payload
 EXCLUDED_BIT = 4  # the phrase states the term's absence ("normal hearing")
@@ -62,7 +64,7 @@ GENERIC_WORDS = frozenset({
     "high", "low", "increased", "decreased", "absent", "aplasia", "hypoplasia", "dysplasia", "atrophy",
     "inflammation", "infection", "infections", "failure", "insufficiency", "stiffness", "swelling", "bleeding",
     "cyst", "cysts", "recurrent", "progressive", "delay", "delayed", "clumsiness", "clumsy", "shock",
-    "collecting",
+    "collecting", "slowness", "alone", "dull",
 })
 
 
@@ -257,11 +259,16 @@ def variants(keys: tuple[str, ...], english: bool) -> list[tuple[tuple[str, ...]
     if english and keys[0] == "absent" and len(keys) > 1:
         out.append((("absenc", "of", *keys[1:]), penalty))
     if english and keys[0] == "abnormal" and keys[-1] == "morpholog" and len(keys) > 2:
-        keys, penalty = keys[:-1], 5  # "Abnormal nail morphology": also "nail anomalies", "abnormal nails"
+        out.append(((*keys[1:-1], "malform"), 5))  # "Abnormal renal morphology": "renal malformation"
+        out.append((("malform", "of", *keys[1:-1]), 5))
+        keys, penalty = keys[:-1], 12  # "Abnormal nail morphology": also "nail anomalies", "abnormal nails"
         out.append((keys, penalty))
     content = tuple(k for k in keys if k != "of")
     if 2 <= len(content) <= 3:
         out.extend((p, penalty) for p in permutations(content) if p != keys)
+    if english:
+        out.extend((v, penalty + 5) for v in english_variants(keys))
+        out.extend((split, p + 1) for v, p in [(keys, 0), *out] if (split := split_letter_digits(v)) is not None)
     return out
 
 
@@ -315,7 +322,12 @@ def compile_lexicon(
     builder = _Builder()
     single = _add_english(builder, ontology, usable, onset)
     n_ru = _add_russian(builder, ontology, ru_entries, usable | onset, lemmatiser, shared or {})
+    phrases = list(phrases)
     _add_phrases(builder, ontology, phrases, lemmatiser)
+    for _, lang, text, _ in phrases:  # a one-word English phrase is the word itself ("stereotypies")
+        keys = phrase_keys(text, None) if lang == "en" else ()
+        if len(keys) == 1 and keys[0] in single:
+            single[keys[0]].add(light_en(text.lower()))
     _add_ru_phrases(builder, ontology, ru_phrases, lemmatiser)
     cue_words = russian_cue_words()
     for word in (*cue_words, *SAME_LEMMAS):  # every form of these: the participles of SAME_LEMMAS too
@@ -438,8 +450,8 @@ def cache_key(ontology_key: str, ru_path: Path, phrases_path: Path, *more: Path)
     parts = [str(FORMAT), ontology_key, version("pymorphy3"), version("pymorphy3-dicts-ru")]
     for p in (ru_path, phrases_path, *more):
         parts.append(hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else "-")
-    from raredx.extract import _context, _lexicon, _normalise, _russian
+    from raredx.extract import _context, _english, _normalise, _russian
 
-    for module in (_context, _lexicon, _normalise, _russian):
+    for module in (_context, _normalise, _english, _russian, sys.modules[__name__]):
         parts.append(hashlib.sha256(Path(module.__file__ or "").read_bytes()).hexdigest())
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]

@@ -21,7 +21,7 @@ LATIN = re.compile(r"[a-zA-Z]")
 SKIP = "\x00skip"  # determiners: skipped inside a term match
 ABBREV_MARK = "\u00a7"
 
-DETERMINERS = frozenset({"the", "a", "an"})
+DETERMINERS = frozenset({"the", "a", "an", "both"})
 
 _IRREGULAR = {
     "teeth": "tooth", "feet": "foot", "phalanges": "phalanx", "children": "child", "vertebrae": "vertebra",
@@ -33,7 +33,11 @@ _IRREGULAR = {
 }
 # Stems that clinicians use interchangeably in "X anomalies" / "abnormality of X" / "X malformation".
 _SAME_WORDS = {
-    "anomaly": "abnormality", "malformation": "abnormality", "defect": "abnormality",
+    "anomaly": "abnormality", "defect": "abnormality",  # "malformation" stays apart: it is morphology
+    # what English notes write for "abnormality of X": "skin manifestations", "vision problems"
+    "manifestation": "abnormality", "involvement": "abnormality", "disorder": "abnormality",
+    "disturbance": "abnormality", "problem": "abnormality", "issue": "abnormality", "multiple": "numerous",
+    "raised": "elevated", "facies": "face",
     # anatomical adjectives and their nouns ("renal cysts" / "kidney cysts", "muscular hypotonia")
     "renal": "kidney", "hepatic": "liver", "cardiac": "heart", "ocular": "eye", "dental": "tooth",
     "cutaneous": "skin", "muscular": "muscle", "pulmonary": "lung", "retinal": "retina", "tibial": "tibia",
@@ -42,6 +46,8 @@ _SAME_WORDS = {
     "plantar": "sole", "facial": "face", "nasal": "nose", "labial": "lip", "splenic": "spleen",
     "gastric": "stomach", "cerebral": "brain", "osseous": "bone", "spinal": "spine", "femoral": "femur",
     "humeral": "humerus", "cochlear": "cochlea", "auricular": "auricle", "anal": "anus", "ophthalmic": "eye",
+    "ophthalmologic": "eye", "ophthalmological": "eye", "otic": "ear", "oral": "mouth", "auditory": "hearing",
+    "articular": "joint",
 }
 _BRITISH = re.compile(r"(ae|oe)(?=[bcdfghjklmnpqrstvwxz][a-z])")
 # Suffix rules, tried in order; the first that leaves a stem of >= 4 letters applies (at most twice).

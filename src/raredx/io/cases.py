@@ -89,10 +89,11 @@ def amend(
 
 
 def with_note(case: Case, note: Case, name: str = "") -> Case:
-    """``case`` with the findings of a clinical note added (no term twice), its onset if the case has none."""
+    """``case`` with the findings of a clinical note added (no term twice), its onset, sex and age where the
+    case has none."""
     return replace(case, observed=tuple(dict.fromkeys(case.observed + note.observed)),
                    excluded=tuple(dict.fromkeys(case.excluded + note.excluded)), onset=case.onset or note.onset,
-                   id=case.id or name)
+                   sex=case.sex or note.sex, age=case.age or note.age, id=case.id or name)
 
 
 def merge_genotypes(a: Genotype | None, b: Genotype | None) -> Genotype | None:

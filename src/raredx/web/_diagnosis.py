@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from raredx.app import case_of_features
 from raredx.app.http import services
 from raredx.errors import InputError, Message
-from raredx.extract import LANGUAGES
+from raredx.extract import LANGUAGES, demographics
 from raredx.registry import Permission
 from raredx.web import _case
 from raredx.web._render import language, render
@@ -39,7 +39,7 @@ def quick_page(request: Request, actor: WebActor) -> Response:
 def _quick_edit(request: Request, form: Any) -> Response:
     rdx = services(request).rdx
     edit = _case.apply(rdx, _case.features_from_form(rdx, form), form)
-    sex = str(form.get("sex") or "") or None
+    sex = str(form.get("sex") or form.get("stated_sex") or "") or None  # chosen, else as the accepted note says
     return _workspace(request, "_workspace.html", edit.features, edit.skip, sex, edit.focus_search)
 
 
@@ -72,5 +72,5 @@ def from_text(request: Request, actor: WebActor, text: Annotated[str, Form()] = 
         raise InputError(Message(f"language {lang!r}: choose one of {', '.join(LANGUAGES)}.", "text.language",
                                  lang=repr(lang), languages=", ".join(LANGUAGES)))
     terms = [t for t in services(request).rdx.extractor.extract(text, lang) if not t.onset]
-    return render(request, "_text_terms.html", pieces=_case.highlight(text, terms), terms=terms,
+    return render(request, "_text_terms.html", pieces=_case.highlight(text, terms), terms=terms, stated=demographics(text),
                   target=target if target.startswith("/patients/") or target == "/diagnose" else "/diagnose")
