@@ -82,7 +82,10 @@ def test_the_report_page_holds_what_is_signed_and_no_help(web: TestClient, lang:
     for key in ("report.disclaimer_title", "report.disclaimer", "report.versions", "report.signature", "report.next"):
         assert t(key) in page, key
     assert f"raredx {raredx.__version__}" in page
-    assert "Marfan" in page and "Arachnodactyly" in page and "HP:0000365" in page  # the excluded term is listed
+    arachnodactyly = {"en": "Arachnodactyly", "ru": "арахнодактилия"}[lang]  # the term in the interface's language
+    assert "Marfan" in page and arachnodactyly in page and "HP:0000365" in page  # the excluded term is listed
+    assert "only very general terms" not in page or lang == "en"  # the engine's warnings are translated too
+    assert ("Autosomal dominant inheritance" in page) == (lang == "en")
     assert 1 <= page.count('class="candidate-head"') <= 5  # the top five, not all ten
     for help_key in ("nbp.help", "phenotype.help"):  # interactive help is not printed
         assert t(help_key) not in page
