@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
@@ -20,6 +21,7 @@ from raredx.api.schemas import (
     PatientSummaries,
     PatientUpdate,
     Revision,
+    SimilarPatientsOut,
 )
 from raredx.app import case_for_patient
 
@@ -92,6 +94,22 @@ def export_phenopacket(patient_id: PatientId, registry: RegistryDep, actor: Curr
 @router.post("/{patient_id}/diagnose", summary="Rank diseases for the stored phenotype (same JSON as raredx diagnose)",
              response_model=None, responses={200: {"model": Differential}, **errors(404)})
 async def diagnose_patient(patient_id: PatientId, svc: ServicesDep, actor: CurrentActor,
-                           top: Annotated[int, Query(ge=1, le=100)] = 10) -> Response:
+                           top: Annotated[int, Query(ge=1, le=100)] = 10,
+                           solved_cases: Annotated[bool, Query(description="add the evidence of the registry's "
+                                                               "similar solved patients (never the patient's family), "
+                                                               "shown apart as solved_cases")] = False) -> Response:
+    if solved_cases:
+        result = await svc.compute(svc.matcher.diagnose, actor, patient_id, top=top)
+        return Response(json.dumps(result.to_dict(), ensure_ascii=False), media_type="application/json")
     case = await run_in_threadpool(case_for_patient, svc.registry, actor, patient_id)
     return Response(await svc.diagnose_json(case, top=top, strict=False), media_type="application/json")
+
+
+@router.get("/{patient_id}/similar", response_model=SimilarPatientsOut, responses=errors(404),
+            summary="Patients like this one: the most similar other patients (pseudonyms only), with why")
+async def similar_patients(patient_id: PatientId, svc: ServicesDep, actor: CurrentActor,
+                           top: Annotated[int, Query(ge=1, le=100)] = 10,
+                           with_genes: Annotated[bool, Query(description="count shared genes of the genetic "
+                                                             "findings too")] = False) -> Response:
+    found = await svc.compute(svc.matcher.similar, actor, patient_id, top=top, with_genes=with_genes)
+    return Response(json.dumps(found.to_dict(), ensure_ascii=False), media_type="application/json")
