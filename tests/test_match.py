@@ -5,6 +5,7 @@ publications, one family, one disease with a single case; see tests/data/README.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -63,7 +64,7 @@ def test_never_itself_nor_its_family(index: MatchIndex) -> None:
     assert "a" not in keys and "a-sister" not in keys
     assert keys[0] == "b"  # the other Marfan patient
     assert [m.rank for m in found] == list(range(1, len(found) + 1))
-    assert all(x.score >= y.score for x, y in zip(found, found[1:]))
+    assert all(x.score >= y.score for x, y in itertools.pairwise(found))
 
 
 def test_reasons_name_the_shared_terms_and_genes(index: MatchIndex, toy_engine) -> None:
@@ -128,7 +129,7 @@ def test_benchmark_match_excludes_family_and_publication(toy_engine, tmp_path: P
         assert key in summary
     assert summary["n_cases"] == 10 and summary["n_evaluated"] == 9  # the Usher case has no other case
     rows = list(csv.DictReader(open(tmp_path / "d" / "matches.tsv"), delimiter="\t"))
-    assert [r for r in rows if r["case_id"] == "PMID_20000001_Family_1_II_1"][0]["top_match_id"] != \
+    assert next(r for r in rows if r["case_id"] == "PMID_20000001_Family_1_II_1")["top_match_id"] != \
         "PMID_20000001_Family_1_II_2"
     assert all(family_of(r["case_id"] + ".json")[1] == "" or family_of(r["case_id"] + ".json")[1] !=
                family_of(r["top_match_id"] + ".json")[1] for r in rows)

@@ -8,8 +8,8 @@ installed into is :mod:`raredx.app.http`; neither interface imports the other.
 
 from raredx.app._cases import case_for_patient, case_of, case_of_features
 from raredx.app._exports import write_export, write_zip
-from raredx.app._similar import RegistryMatcher, SimilarPatients, match_patient
 from raredx.app._services import DEMO_BANNER, Services, signing_key
+from raredx.app._similar import RegistryMatcher, SimilarPatients, match_patient
 from raredx.app._uploads import KeptUploads, discard_upload, import_upload, store_upload
 
 __all__ = [

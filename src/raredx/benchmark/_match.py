@@ -181,7 +181,7 @@ def rank_with_solved(cs: CaseSet, options: MatchBenchmarkOptions, solved: Solved
             score = index.parts(index.vectors[r], with_genes=options.with_genes)["score"]
         score[exclude] = -np.inf
         p = cs.probability[r]
-        hits = solved_logits(index, score, solved)
+        hits = solved_logits(index, score, solved, p)
         logit = np.zeros(len(p))
         for c, h in hits.items():
             logit[c] = logit_of(h, solved)

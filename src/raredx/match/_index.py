@@ -180,11 +180,11 @@ class MatchIndex:
         order = np.argsort(d_idx, kind="stable")
         self.dz_ptr = np.searchsorted(d_idx[order], np.arange(len(engine.kb.concepts) + 1)).astype(np.int64)
         self.dz_rows, self.dz_val = order_rows[order], d_val[order]
-        self.gene_rows: dict[str, np.ndarray] = {}
+        with_gene: dict[str, list[int]] = {}
         for i, v in enumerate(vectors):
             for g in v.genes:
-                self.gene_rows.setdefault(g, []).append(i)  # type: ignore[attr-defined]
-        self.gene_rows = {g: np.array(r, np.int64) for g, r in self.gene_rows.items()}
+                with_gene.setdefault(g, []).append(i)
+        self.gene_rows = {g: np.array(r, np.int64) for g, r in with_gene.items()}
         self.family = _codes([p.family for p in self.patients])
         self.publication = _codes([p.publication for p in self.patients])
         kb = engine.kb

@@ -1,7 +1,8 @@
 """The centre's solved cases as knowledge: the confirmed diagnoses of the patients most like this one.
 
 Of the ``neighbours`` most similar solved patients (never the patient itself or its family), each one whose match
-score ``s`` passes ``min_similarity`` adds ``weight · (s - min_similarity)`` to the log-odds of its diagnosis. The
+score ``s`` passes ``min_similarity`` adds ``weight · (s - min_similarity)`` to the log-odds of its diagnosis, if
+that disease is among the ``within`` most probable of the knowledge base's differential (0: wherever it is). The
 differential shows it apart from the knowledge base's evidence ("2 solved patients in this registry with a similar
 phenotype had X"). ``benchmarks/fit_match.py`` chose the three numbers by cohort-grouped cross-validation on the
 development cases whose publication the knowledge base does not cite.
@@ -25,20 +26,28 @@ class SolvedWeights:
     weight: float = 2.0
     neighbours: int = 10
     min_similarity: float = 0.0
+    within: int = 0
 
     @classmethod
     def fitted(cls) -> SolvedWeights:
         data = json.loads((resources.files("raredx.match") / WEIGHTS_FILE).read_text())["solved"]
-        return cls(float(data["weight"]), int(data["neighbours"]), float(data["min_similarity"]))
+        return cls(float(data["weight"]), int(data["neighbours"]), float(data["min_similarity"]),
+                   int(data.get("within", 0)))
 
 
-def solved_logits(index: MatchIndex, score: np.ndarray, weights: SolvedWeights
+def solved_logits(index: MatchIndex, score: np.ndarray, weights: SolvedWeights, probability: np.ndarray
                   ) -> dict[int, list[tuple[int, float]]]:
     """Disease concept -> [(row of a similar solved patient, its score)], from every patient's match ``score``
-    with the query (``-inf`` for those that may not count); the rows counted, most similar first."""
+    with the query (``-inf`` for those that may not count) and the query's differential ``probability``; the rows
+    counted, most similar first."""
     score = np.where(index.diagnosis >= 0, score, -np.inf)
     out: dict[int, list[tuple[int, float]]] = {}
-    rankable = index.engine.profiles.rankable
+    rankable = index.engine.profiles.rankable.copy()
+    if weights.within:
+        k = min(weights.within, len(probability))
+        plausible = np.zeros(len(rankable), bool)
+        plausible[np.argpartition(-probability, k - 1)[:k]] = True
+        rankable &= plausible
     for r in top_rows(score, weights.neighbours).tolist():
         s = float(score[r])
         c = int(index.diagnosis[r])
@@ -61,7 +70,7 @@ def solved_case_evidence(index: MatchIndex, prepared: PreparedCase, probability:
     score = index.parts(q)["score"]
     score[index.excluded_keys(exclude)] = -np.inf
     out = {}
-    for c, hits in solved_logits(index, score, weights).items():
+    for c, hits in solved_logits(index, score, weights, probability).items():
         n = len(hits)
         name = index.engine.kb.concepts[c].name
         out[c] = SolvedCaseEvidence(
