@@ -4,6 +4,7 @@ languages, forms that keep their input."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -93,3 +94,17 @@ def test_a_record_saved_without_its_optional_fields(web: TestClient) -> None:
                  headers=htmx)
     assert r.status_code == 200 and "losartan" in r.text
     assert web.get("/api/patients/1").status_code == 401  # (the page's session is not an API token)
+
+
+def test_similar_patients_page(web: TestClient) -> None:
+    from raredx.registry import SYSTEM
+
+    registry = web.app.state.services.registry  # type: ignore[attr-defined]
+    registry.import_phenopackets(SYSTEM, Path(__file__).resolve().parents[1] / "data" / "match")
+    login(web, "researcher")
+    page = web.get("/patients/1").text
+    assert 'href="/patients/1/similar"' in page
+    r = web.get("/patients/1/similar")
+    assert r.status_code == 200 and "Patients like PMID_20000001_Family_1_II_1" in r.text
+    assert "shared:" in r.text and 'href="/patients/' in r.text
+    assert web.get("/patients/999/similar").status_code == 404
