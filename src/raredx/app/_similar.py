@@ -84,17 +84,20 @@ class RegistryMatcher:
         self._lock = threading.Lock()
         self._built: tuple[tuple[int, str], MatchIndex] | None = None
 
-    def index(self, patients: list[PatientPublic]) -> MatchIndex:
-        """The index of ``patients`` (the registry's live ones, just read), reused while the registry is unchanged."""
+    def _query_and_index(self, actor: Actor, patient_id: int) -> tuple[PatientPublic, MatchIndex]:
+        """Patient ``patient_id`` (permission-checked) and the index of the registry's live patients, rebuilt only
+        when the registry changed since it was built."""
         generation = self.registry.match_generation()
         with self._lock:
-            if self._built is None or self._built[0] != generation:
+            built = self._built if self._built is not None and self._built[0] == generation else None
+            query, patients = self.registry.patients_to_match(actor, patient_id, everyone=built is None)
+            if built is None:
                 fam = families(patients)
-                problems: list[tuple[str, str]] = []
+                problems: list[tuple[str, str]] = []  # patients without observed phenotypes are left out
                 index = MatchIndex.build(self.rdx.engine, [match_patient(p, fam[p.id]) for p in patients],
                                          problems=problems)
-                self._built = (generation, index)
-            return self._built[1]
+                self._built = built = (generation, index)
+            return query, built[1]
 
     def patient_id(self, actor: Actor, patient: str) -> int:
         """The id of a patient given by id or pseudonym (raises :class:`NotFoundError` naming it)."""
@@ -110,8 +113,7 @@ class RegistryMatcher:
 
     def similar(self, actor: Actor, patient_id: int, *, top: int = 10, with_genes: bool = False) -> SimilarPatients:
         """The ``top`` patients most like patient ``patient_id`` (permission-checked; audited with who was shown)."""
-        query, patients = self.registry.patients_to_match(actor, patient_id)
-        index = self.index(patients)
+        query, index = self._query_and_index(actor, patient_id)
         key = str(patient_id)
         if key in index.row_of:
             matches = index.similar(key, top=top, with_genes=with_genes)
@@ -124,7 +126,6 @@ class RegistryMatcher:
     def diagnose(self, actor: Actor, patient_id: int, *, top: int = 10, strict: bool = False) -> Differential:
         """Patient ``patient_id``'s differential with the evidence of the registry's solved patients (never the
         patient itself or its family)."""
-        query, patients = self.registry.patients_to_match(actor, patient_id)
+        query, index = self._query_and_index(actor, patient_id)
         case = case_of(self.registry.patient_for_diagnosis(actor, patient_id))
-        index = self.index(patients)
         return self.rdx.diagnose(case, top=top, strict=strict, solved_cases=index, exclude=(str(query.id),))

@@ -228,8 +228,9 @@ class MatchIndex:
     def parts(self, q: _Vector, *, with_genes: bool = False) -> dict[str, np.ndarray]:
         """Every patient's match with ``q``, part by part (see the module docstring), and ``score``, their sum."""
         n, w, ic = self.n, self.weights, self.ic
-        rows, pos = _gather(self.t_ptr, self.t_rows, q.closure)
-        shared = _sums(rows, ic[q.closure][pos], n)
+        informative = q.closure[ic[q.closure] > 0]  # the root and its like share nothing worth counting
+        rows, pos = _gather(self.t_ptr, self.t_rows, informative)
+        shared = _sums(rows, ic[informative][pos], n)
         rows, pos = _gather(self.t_ptr, self.t_rows, q.excluded)  # the query excludes what they show
         contra = _sums(rows, ic[q.excluded][pos], n)
         rows, pos = _gather(self.x_ptr, self.x_rows, q.closure)  # they exclude what the query shows

@@ -823,12 +823,15 @@ class Registry:
             self._audit(s, actor, "diagnose", patient_id)
             return out
 
-    def patients_to_match(self, actor: Actor, patient_id: int) -> tuple[PatientPublic, list[PatientPublic]]:
-        """(patient ``patient_id``, every live patient) for a "patients like this one" search, without identities
-        (audited as a ``similar`` of the patient; who is shown is audited by :meth:`audit_similar`)."""
+    def patients_to_match(self, actor: Actor, patient_id: int, *, everyone: bool = True
+                          ) -> tuple[PatientPublic, list[PatientPublic]]:
+        """(patient ``patient_id``, every live patient, or none without ``everyone``) for a "patients like this
+        one" search, without identities (who is shown is audited by :meth:`audit_similar`)."""
         actor.require(Permission.READ)
         with self._sessions() as s, s.begin():
             query = self._to_public(self._load(s, patient_id), _NO_IDENTITY)
+            if not everyone:
+                return query, []
             rows = s.scalars(select(m.Patient).where(m.Patient.deleted_at.is_(None)).order_by(m.Patient.id)
                              .options(*[selectinload(getattr(m.Patient, n)) for n in CHILDREN])).all()
             return query, [self._to_public(r, _NO_IDENTITY) for r in rows]
