@@ -87,3 +87,19 @@ def test_cli_registry_similar(cli_env: dict[str, str], tmp_path: Path) -> None:
     assert r.returncode != 0 and "no patient with pseudonym 'nobody'" in r.stderr and "Traceback" not in r.stderr
     r = cli(["registry", "similar", "1", "--format", "xml"], env)
     assert r.returncode != 0 and "choose table or json" in r.stderr
+
+
+def test_the_index_is_kept_until_the_registry_changes(registry: Registry, toy_kb) -> None:  # type: ignore[no-untyped-def]
+    from raredx.app import RegistryMatcher
+    from raredx.core import RareDx
+
+    ids = _import(registry)
+    matcher = RegistryMatcher(RareDx(toy_kb, cache=False), registry)
+    me = ids["PMID_20000003_Patient_1"]
+    first = matcher.similar(SYSTEM, me)
+    kept = matcher._built
+    assert matcher.similar(SYSTEM, me) == first and matcher._built is kept
+    registry.delete_patient(SYSTEM, ids["PMID_20000003_Patient_2"])
+    after = matcher.similar(SYSTEM, me)
+    assert matcher._built is not kept and "PMID_20000003_Patient_2" not in [m.label for m in after.matches]
+    assert after.n_patients == first.n_patients - 1
