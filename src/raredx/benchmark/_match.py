@@ -104,7 +104,8 @@ def load_cases(engine: DiagnosisEngine, phenopackets: str | Path, *, with_genes:
                 genes = tuple(dict.fromkeys(v.gene for v in genotype_from_phenopacket(rec.document).variants))
                 case = replace(case, genotype=Genotype(genes=genes) if genes else None)
             prepared = engine.prepare(case, strict=False)
-            p = engine.rank(prepared, mask_source=True).probability
+            # the differential of the phenotype alone: the genes would name the disease
+            p = engine.rank(replace(prepared, genotype=None), mask_source=True).probability
         except RaredxError as exc:
             problems.append(Problem(rec.source, "", str(exc)))
             continue

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
@@ -203,10 +203,10 @@ class MatchIndex:
               differential: Callable[[PreparedCase], np.ndarray] | None = None) -> MatchIndex:
         """Index ``patients``. One that cannot be matched (no observed phenotypic abnormality, an unknown term)
         is appended to ``problems`` as (key, why) and left out; without ``problems`` it raises. ``differential``:
-        each prepared case's disease probabilities (default: the engine's ranking)."""
+        each prepared case's disease probabilities (default: the engine's ranking of its phenotype)."""
         kept: list[MatchPatient] = []
         vectors: list[_Vector] = []
-        rank = differential or (lambda prepared: engine.rank(prepared).probability)
+        rank = differential or (lambda prepared: phenotype_differential(engine, prepared))
         for p in patients:
             try:
                 prepared = engine.prepare(p.case, strict=False)
@@ -222,7 +222,7 @@ class MatchIndex:
     def query_vector(self, case: Case) -> _Vector:
         """The vector of an ad-hoc case (raises :class:`InputError` for a case without observed phenotypes)."""
         prepared = self.engine.prepare(case, strict=False)
-        return vector_of(self.engine, prepared, self.engine.rank(prepared).probability)
+        return vector_of(self.engine, prepared, phenotype_differential(self.engine, prepared))
 
     # -- scoring ----------------------------------------------------------------------------------
     def parts(self, q: _Vector, *, with_genes: bool = False) -> dict[str, np.ndarray]:
@@ -342,6 +342,11 @@ class MatchIndex:
                 if len(out) == k:
                     break
         return tuple(SharedTerm(o.ids[t], o.labels[t]) for t in out)
+
+
+def phenotype_differential(engine: DiagnosisEngine, prepared: PreparedCase) -> np.ndarray:
+    """The engine's disease probabilities for the phenotype alone (genes count in a match only when asked)."""
+    return engine.rank(replace(prepared, genotype=None)).probability
 
 
 def vector_of(engine: DiagnosisEngine, prepared: PreparedCase, probability: np.ndarray) -> _Vector:

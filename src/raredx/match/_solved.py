@@ -18,7 +18,7 @@ from importlib import resources
 import numpy as np
 
 from raredx.engine import PreparedCase, SolvedCaseEvidence
-from raredx.match._index import WEIGHTS_FILE, MatchIndex, top_rows, vector_of
+from raredx.match._index import WEIGHTS_FILE, MatchIndex, phenotype_differential, top_rows, vector_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,8 @@ def solved_case_evidence(index: MatchIndex, prepared: PreparedCase, probability:
     """What the index's solved patients say of each disease for ``prepared`` (differential ``probability``),
     leaving out the patients keyed in ``exclude`` and their families."""
     weights = weights or SolvedWeights.fitted()
-    q = vector_of(index.engine, prepared, probability)
+    phenotype = phenotype_differential(index.engine, prepared) if prepared.genotype else probability
+    q = vector_of(index.engine, prepared, phenotype)  # matched as the index is: on the phenotype's differential
     score = index.parts(q)["score"]
     score[index.excluded_keys(exclude)] = -np.inf
     out = {}
