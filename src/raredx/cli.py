@@ -178,6 +178,36 @@ def benchmark(
     typer.echo(json.dumps(summary, indent=2))
 
 
+@app.command("benchmark-match")
+def benchmark_match(
+    phenopackets: Annotated[Path, typer.Argument(help="A ZIP or directory of phenopacket JSON files (nested folders allowed).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for summary.json, matches.tsv and skipped.tsv.")],
+    cross_publication: Annotated[bool, typer.Option("--cross-publication", help="Never match a case with a case of its own publication.")] = False,
+    with_genes: Annotated[bool, typer.Option("--with-genes", help="Match on the cases' genes too (from their genomic interpretations).")] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="Read only this many phenopackets.")] = None,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Patients like this one on a phenopacket collection: for each case with another case of its disease, rank
+    all other cases (never itself or its family); p_at_1, hit_at_5, MRR, and the masked differential with and
+    without the other cases' diagnoses as evidence (summary.json, matches.tsv)."""
+    import json
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from raredx.benchmark import MatchBenchmarkOptions, run_match_benchmark
+
+    rdx = _load(data_dir, cache_dir)
+    show = err.is_terminal and not os.environ.get("CI")
+    options = MatchBenchmarkOptions(cross_publication=cross_publication, with_genes=with_genes, limit=limit)
+    with Progress(TextColumn("reading cases"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, disable=not show, transient=True) as progress:
+        task = progress.add_task("cases", total=limit)
+        summary = run_match_benchmark(rdx.engine, phenopackets, out_dir, options,
+                                      on_case=lambda n: progress.update(task, completed=n))
+    typer.echo(json.dumps(summary, indent=2))
+
+
 @data_app.command("info")
 def data_info(data_dir: DataDir = None, cache_dir: CacheDir = None) -> None:
     """Print every knowledge-base source with its version and checksum."""

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from raredx.engine import Case, DiagnosisEngine, Differential, Params, RankedDisease
+from raredx.engine import (
+    Case,
+    DiagnosisEngine,
+    Differential,
+    Params,
+    PreparedCase,
+    RankedDisease,
+    Ranking,
+    SolvedCaseEvidence,
+)
 from raredx.errors import InputError, Problem
 from raredx.kb import KnowledgeBase, load_knowledge_base
 
@@ -16,6 +25,7 @@ if TYPE_CHECKING:
     from raredx.benchmark import BenchmarkOptions
     from raredx.extract import Extractor, TermLabels
     from raredx.genomics import Genotype
+    from raredx.match import MatchIndex
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +131,24 @@ class RareDx:
         return {s: difflib.get_close_matches(s.upper(), known, n=3, cutoff=0.75) for s in symbols if s not in known}
 
     def diagnose(
-        self, case: Case, *, top: int = 10, strict: bool = True, mask_source: bool = False, suggestions: int = 5
+        self, case: Case, *, top: int = 10, strict: bool = True, mask_source: bool = False, suggestions: int = 5,
+        solved_cases: MatchIndex | None = None, exclude: Sequence[str] = (),
     ) -> Differential:
-        """Rank every disease concept for ``case``; the ``top`` first come with their evidence."""
-        return self.engine.diagnose(case, top=top, strict=strict, mask_source=mask_source, suggestions=suggestions)
+        """Rank every disease concept for ``case``; the ``top`` first come with their evidence. ``solved_cases``: an
+        index of the registry's patients whose confirmed diagnoses add evidence (shown apart, see
+        :func:`raredx.match.solved_case_evidence`), never from the patients keyed in ``exclude`` (the patient
+        itself and its family)."""
+        solved = None
+        if solved_cases is not None:
+            from raredx.match import solved_case_evidence
+
+            index = solved_cases
+
+            def solved(prepared: PreparedCase, ranking: Ranking) -> Mapping[int, SolvedCaseEvidence]:
+                return solved_case_evidence(index, prepared, ranking.probability, exclude=exclude)
+
+        return self.engine.diagnose(case, top=top, strict=strict, mask_source=mask_source, suggestions=suggestions,
+                                    solved_cases=solved)
 
     def explain(self, case: Case, disease_id: str, *, strict: bool = True, mask_source: bool = False) -> RankedDisease:
         """One disease as it stands in ``case``'s differential, wherever it ranks (see

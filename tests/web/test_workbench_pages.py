@@ -4,6 +4,7 @@ languages, forms that keep their input."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -154,3 +155,15 @@ def test_the_summary_strip_gives_an_infants_age_in_years_and_months(web: TestCli
     page = web.get("/patients/1").text
     strip = page[page.index('id="summary"'):page.index("</dl>", page.index('id="summary"'))]
     assert "1 year 2 months<" in strip.replace("</dd>", "<") and "female" in strip and "no confirmed diagnosis" in strip
+def test_similar_patients_page(web: TestClient) -> None:
+    from raredx.registry import SYSTEM
+
+    registry = web.app.state.services.registry  # type: ignore[attr-defined]
+    registry.import_phenopackets(SYSTEM, Path(__file__).resolve().parents[1] / "data" / "match")
+    login(web, "researcher")
+    page = web.get("/patients/1").text
+    assert 'href="/patients/1/similar"' in page
+    r = web.get("/patients/1/similar")
+    assert r.status_code == 200 and "Patients like PMID_20000001_Family_1_II_1" in r.text
+    assert "shared:" in r.text and 'href="/patients/' in r.text
+    assert web.get("/patients/999/similar").status_code == 404

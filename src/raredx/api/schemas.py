@@ -28,8 +28,9 @@ from raredx.registry.schemas import (
 
 __all__ = [
     "MAX_ID", "MAX_PAGE", "AnalysisRecord", "AuditRecord", "ChangedPatients", "DiagnoseRequest", "Differential", "ErrorOut", "HealthOut", "ImportIssueOut",
-    "ImportReportOut", "PatientCreate", "PatientFilter", "PatientPublic", "PatientQuery", "PatientSummaries",
-    "PatientSummary", "PatientUpdate", "PatientsPublic", "ProblemOut", "Revision", "TermHitOut", "Token", "UserCreate",
+    "ImportReportOut", "MatchPartsOut", "PatientCreate", "PatientFilter", "PatientPublic", "PatientQuery", "PatientSummaries",
+    "PatientSummary", "PatientUpdate", "PatientsPublic", "ProblemOut", "Revision", "SharedTermOut", "SimilarMatchOut",
+    "SimilarPatientsOut", "TermHitOut", "Token", "UserCreate",
     "UserPublic", "UserUpdate", "WhoAmI",
 ]
 
@@ -181,3 +182,43 @@ class DiagnoseRequest(Storable):
         if all(f.excluded for f in v):
             raise ValueError("every feature is excluded; give at least one observed (not excluded) HPO term")
         return v
+
+
+class SharedTermOut(BaseModel):
+    term_id: str
+    label: str
+
+
+class MatchPartsOut(BaseModel):
+    """What the score is made of (docs/matching.md): phenotype overlap less contradictions, how alike the two
+    differentials are, onset (+1 same class, -1 far apart), sex (-1 known and different), shared genes."""
+
+    phenotype: float
+    differential: float
+    onset: float
+    sex: float
+    genes: float
+
+
+class SimilarMatchOut(BaseModel):
+    """One similar patient, by pseudonym (never an identity), with why it matched."""
+
+    rank: int
+    patient_id: int
+    pseudonym: str
+    score: float
+    parts: MatchPartsOut
+    shared_terms: list[SharedTermOut]
+    shared_genes: list[str]
+    shared_diseases: list[str] = Field(description="diseases leading both patients' differentials")
+    contradictions: list[str]
+    diagnoses: list[str] = Field(description="the similar patient's confirmed diagnoses")
+    reasons: list[str]
+
+
+class SimilarPatientsOut(BaseModel):
+    patient_id: int
+    pseudonym: str
+    with_genes: bool
+    n_patients: int = Field(description="how many other patients were compared")
+    matches: list[SimilarMatchOut]

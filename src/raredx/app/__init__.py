@@ -11,6 +11,7 @@ from raredx.app._cases import case_for_patient, case_of, case_of_features
 from raredx.app._exports import write_export, write_zip
 from raredx.app._reports import Candidate, CaseReport, RecordedRank, ReportUnavailable, case_report, report_pdf
 from raredx.app._services import DEMO_BANNER, Services, signing_key
+from raredx.app._similar import RegistryMatcher, SimilarPatients, match_patient
 from raredx.app._uploads import KeptUploads, discard_upload, import_upload, store_upload
 
 __all__ = [
@@ -19,14 +20,17 @@ __all__ = [
     "CaseReport",
     "KeptUploads",
     "RecordedRank",
+    "RegistryMatcher",
     "ReportUnavailable",
     "Services",
+    "SimilarPatients",
     "case_for_patient",
     "case_of",
     "case_of_features",
     "case_report",
     "discard_upload",
     "import_upload",
+    "match_patient",
     "report_pdf",
     "signing_key",
     "store_upload",

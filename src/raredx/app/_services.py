@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import anyio
 
+from raredx.app._similar import RegistryMatcher
 from raredx.app._uploads import KeptUploads
 from raredx.config import Settings, private_dir
 from raredx.core import RareDx
@@ -42,6 +43,15 @@ class Services:
     # CPU-bound work (a diagnosis) runs one at a time per worker process, first come first served: requests
     # queue instead of sharing the interpreter's lock, so each runs at full speed and latency stays even
     _compute: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
+    _matcher: RegistryMatcher | None = None
+
+    @property
+    def matcher(self) -> RegistryMatcher:
+        """Patients like this one, and solved cases as evidence, over this registry (its index kept until the
+        registry changes)."""
+        if self._matcher is None:
+            self._matcher = RegistryMatcher(self.rdx, self.registry)
+        return self._matcher
 
     @staticmethod
     def prepare(settings: Settings) -> None:

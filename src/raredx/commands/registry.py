@@ -269,6 +269,46 @@ def registry_export(
     typer.echo(f"{n} phenopackets written to {out}")
 
 
+@registry_app.command("similar")
+def registry_similar(
+    patient: Annotated[str, typer.Argument(help="The patient: its id or its pseudonym.")],
+    top: Annotated[int, typer.Option(min=1, max=100, help="How many similar patients to show.")] = 10,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    with_genes: Annotated[bool, typer.Option("--with-genes", help="Count shared genes of the genetic findings too.")] = False,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+    registry_dir: RegistryDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Patients like this one: the registry's most similar other patients (never its family), with why."""
+    from raredx.app import RegistryMatcher
+    from raredx.core import RareDx
+    from raredx.errors import InputError
+    from raredx.registry import SYSTEM
+
+    if fmt not in ("table", "json"):
+        raise InputError(f"--format {fmt!r}: choose table or json.")
+    rdx = RareDx.load(data_dir, cache_dir=cache_dir)
+    reg = _registry(registry_dir, database_url)
+    matcher = RegistryMatcher(rdx, reg)
+    found = matcher.similar(SYSTEM, matcher.patient_id(SYSTEM, patient), top=top, with_genes=with_genes)
+    if fmt == "json":
+        typer.echo(json.dumps(found.to_dict(), indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Patients like {found.pseudonym} (id {found.patient_id}), of {found.n_patients}",
+                  title_justify="left")
+    for col in ("rank", "pseudonym", "id", "score", "diagnoses", "why"):
+        table.add_column(col)
+    for m in found.matches:
+        table.add_row(str(m.rank), m.label, m.key, f"{m.score:.3f}", ", ".join(m.diagnoses), "; ".join(m.reasons))
+    Console().print(table)
+    if not found.matches:
+        typer.echo("no similar patient: the registry has no other patient with observed phenotypes.", err=True)
+
+
 @registry_app.command("reanalyse")
 def registry_reanalyse(
     unsolved: Annotated[bool, typer.Option("--unsolved", help="Only patients without a confirmed diagnosis.")] = False,

@@ -5,7 +5,15 @@ from raredx.engine._engine import DiagnosisEngine, Ranking
 from raredx.engine._params import Params
 from raredx.engine._prepare import PreparedCase
 from raredx.engine._ranker import RankerModel
-from raredx.engine._result import Differential, MatchKind, RankedDisease, RankedGene, Suggestion, TermEvidence
+from raredx.engine._result import (
+    Differential,
+    MatchKind,
+    RankedDisease,
+    RankedGene,
+    SolvedCaseEvidence,
+    Suggestion,
+    TermEvidence,
+)
 
 __all__ = [
     "Case",
@@ -19,6 +27,7 @@ __all__ = [
     "RankerModel",
     "Ranking",
     "Sex",
+    "SolvedCaseEvidence",
     "Suggestion",
     "TermEvidence",
 ]

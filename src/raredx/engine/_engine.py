@@ -7,6 +7,7 @@ probabilities.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +22,7 @@ from raredx.engine._params import Params
 from raredx.engine._prepare import CasePreparer, PreparedCase
 from raredx.engine._profiles import ProfileMatrix
 from raredx.engine._ranker import RankerModel
-from raredx.engine._result import Differential, RankedDisease, RankedGene
+from raredx.engine._result import Differential, RankedDisease, RankedGene, SolvedCaseEvidence
 from raredx.errors import InputError
 from raredx.genomics import DiseaseGenotype, GeneEvidence, GenotypeScorer
 from raredx.kb import KnowledgeBase, bins_label
@@ -50,6 +51,17 @@ class Ranking:
     onset: np.ndarray  # the onset's part of the score
     n_ranked: int
 
+    def with_evidence(self, solved: Mapping[int, SolvedCaseEvidence]) -> Ranking:
+        """The ranking with each concept's odds multiplied by ``exp(logit)`` of its solved-case evidence (the
+        scores stay the knowledge base's)."""
+        if not solved:
+            return self
+        logit = np.zeros(len(self.probability))
+        for c, ev in solved.items():
+            logit[c] += ev.logit
+        p = self.probability * np.exp(logit - logit.max())
+        return Ranking(p / p.sum(), self.score, self.onset, self.n_ranked)
+
     def top(self, k: int) -> np.ndarray:
         """The ``k`` most probable concepts (at most the ranked ones), most probable first."""
         k = max(0, min(k, self.n_ranked))
@@ -62,6 +74,9 @@ class Ranking:
         """1 + the concepts more probable than ``concept`` + those as probable (a pessimistic rank)."""
         p = self.probability[concept]
         return int(np.count_nonzero(self.probability > p) + np.count_nonzero(self.probability == p))
+
+
+SolvedCases = Callable[[PreparedCase, Ranking], Mapping[int, SolvedCaseEvidence]]  # the evidence of solved patients
 
 
 class DiagnosisEngine:
@@ -184,12 +199,17 @@ class DiagnosisEngine:
 
     # -- the whole answer --------------------------------------------------------------------------
     def diagnose(
-        self, case: Case, *, top: int = 10, strict: bool = True, mask_source: bool = False, suggestions: int = 5
+        self, case: Case, *, top: int = 10, strict: bool = True, mask_source: bool = False, suggestions: int = 5,
+        solved_cases: SolvedCases | None = None,
     ) -> Differential:
-        """The differential: every rankable concept ranked, the ``top`` first with their evidence."""
+        """The differential: every rankable concept ranked, the ``top`` first with their evidence. ``solved_cases``:
+        what similar solved patients say (a function of the prepared case and its ranking, see
+        :func:`raredx.match.solved_case_evidence`), added apart from the knowledge base's evidence."""
         prepared, ranking, why, gene_ev = self._analyse(case, strict, mask_source)
+        solved = solved_cases(prepared, ranking) if solved_cases is not None else {}
+        ranking = ranking.with_evidence(solved)
         explainer = CaseExplainer(self.matrix, prepared)  # the evidence only of the diseases the answer shows
-        diseases = tuple(self._ranked(rank, int(ci), ranking, prepared, why, explainer)
+        diseases = tuple(self._ranked(rank, int(ci), ranking, prepared, why, explainer, solved.get(int(ci)))
                          for rank, ci in enumerate(ranking.top(top), 1))
         profiles = self.profiles.select[prepared.sex]
         lead = ranking.top(NEXT_BEST_OVER)
@@ -222,7 +242,8 @@ class DiagnosisEngine:
         return prepared, ranking, why, gene_ev
 
     def _ranked(self, rank: int, ci: int, ranking: Ranking, case: PreparedCase,
-                why: dict[int, DiseaseGenotype], explainer: CaseExplainer | None = None) -> RankedDisease:
+                why: dict[int, DiseaseGenotype], explainer: CaseExplainer | None = None,
+                solved: SolvedCaseEvidence | None = None) -> RankedDisease:
         c = self.kb.concepts[ci]
         o = self.ontology
         profile = int(self.profiles.select[case.sex][ci])
@@ -236,7 +257,7 @@ class DiagnosisEngine:
             onset=bins_label(c.onset_bins),
             genotype=(why.get(ci) or self.genotype_scorer.explain_missing(ci)) if case.genotype else None,
             onset_fit=round(float(ranking.onset[ci]), 4),
-            background=round(-hub * float(self.matrix.background[profile]), 4),
+            background=round(-hub * float(self.matrix.background[profile]), 4), solved_cases=solved,
         )
 
     def rank_genes(self, probability: np.ndarray, gene_ev: dict[str, GeneEvidence], why: dict[int, DiseaseGenotype],

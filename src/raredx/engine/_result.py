@@ -36,6 +36,18 @@ class TermEvidence:
 
 
 @dataclass(frozen=True, slots=True)
+class SolvedCaseEvidence:
+    """What the registry's solved patients say of one disease: similar patients confirmed to have it. It is
+    added to the differential apart from the knowledge base's evidence (``logit`` multiplies the disease's odds
+    by ``exp(logit)``), and only when the diagnosis asks for it."""
+
+    logit: float
+    patients: tuple[str, ...]  # the similar solved patients (pseudonyms), most similar first
+    similarity: tuple[float, ...]  # their match scores
+    text: str  # "2 solved patients in this registry with a similar phenotype had X"
+
+
+@dataclass(frozen=True, slots=True)
 class RankedDisease:
     rank: int
     ids: tuple[str, ...]
@@ -51,6 +63,7 @@ class RankedDisease:
     not_counted: tuple[TermEvidence, ...] = ()  # excluded findings that carried no weight for this disease
     onset_fit: float = 0.0  # for (+) or against (-) the disease from the patient's onset or age
     background: float = 0.0  # what a disease with this many annotations scores for any findings, taken off
+    solved_cases: SolvedCaseEvidence | None = None  # similar solved patients of the registry who had it
 
     def gene_labels(self) -> tuple[str, ...]:
         """The genes for display, Mendelian first; other links say what they are ("TGFB1 (polygenic)")."""

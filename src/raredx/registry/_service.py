@@ -96,6 +96,9 @@ CHILDREN: dict[str, tuple[type[m.Base], type[BaseModel]]] = {
 }
 
 
+_NO_IDENTITY = Actor("matching", "researcher")  # reads records without identities, for matching
+
+
 @dataclass(frozen=True, slots=True)
 class ImportReport:
     """What an import did: counts, the new patients' ids, and every problem (naming record, field and reason)."""
@@ -953,6 +956,31 @@ class Registry:
                                    previous_kb_version=before.get(r.compared_with or 0)) for r, pseudonym in rows]
             self._audit_shown(s, actor, "reanalysis_list", [r.patient_id for r, _ in rows])
             return ChangedPatients(data=data, count=count, offset=offset, limit=limit)
+    def patients_to_match(self, actor: Actor, patient_id: int, *, everyone: bool = True
+                          ) -> tuple[PatientPublic, list[PatientPublic]]:
+        """(patient ``patient_id``, every live patient, or none without ``everyone``) for a "patients like this
+        one" search, without identities (who is shown is audited by :meth:`audit_similar`)."""
+        actor.require(Permission.READ)
+        with self._sessions() as s, s.begin():
+            query = self._to_public(self._load(s, patient_id), _NO_IDENTITY)
+            if not everyone:
+                return query, []
+            rows = s.scalars(select(m.Patient).where(m.Patient.deleted_at.is_(None)).order_by(m.Patient.id)
+                             .options(*[selectinload(getattr(m.Patient, n)) for n in CHILDREN])).all()
+            return query, [self._to_public(r, _NO_IDENTITY) for r in rows]
+
+    def match_generation(self) -> tuple[int, str]:
+        """(live patients, the newest change): what a cached match index of the registry is valid for."""
+        P = m.Patient
+        with self._sessions() as s:
+            n, newest = s.execute(select(func.count(), func.max(P.updated_at)).where(P.deleted_at.is_(None))).one()
+        return int(n or 0), str(newest or "")
+
+    def audit_similar(self, actor: Actor, patient_id: int, shown: Sequence[int]) -> None:
+        """Log that ``actor`` searched patients like ``patient_id`` and was shown ``shown``."""
+        with self._sessions() as s, s.begin():
+            self._audit(s, actor, "similar", patient_id, shown=list(shown))
+            self._audit_shown(s, actor, "list", list(shown), similar_to=patient_id)
 
     # -- statistics -----------------------------------------------------------------------------
     def statistics(self, actor: Actor) -> dict[str, Any]:

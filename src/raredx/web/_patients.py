@@ -31,6 +31,9 @@ AUDIT_PAGE = 50
 FILTERS = ("pseudonym", "disease", "gene", "hpo", "region", "diagnosis_status", "provision_status")
 
 
+SIMILAR_SHOWN = 20
+
+
 def _registry(request: Request) -> Registry:
     return services(request).registry
 
@@ -236,6 +239,13 @@ def patient_audit(request: Request, pid: int, actor: WebActor, offset: Annotated
     p = reg.get_patient(actor, pid)
     page = reg.audit_page(actor, patient_id=pid, offset=offset, limit=AUDIT_PAGE)
     return render(request, "patient_audit.html", p=p, page=page, page_size=AUDIT_PAGE)
+
+
+@router.get("/{pid}/similar")
+def similar(request: Request, pid: int, actor: WebActor) -> Response:
+    """Patients like this one: the registry's most similar other patients (never its family), with why."""
+    found = services(request).matcher.similar(actor, pid, top=SIMILAR_SHOWN)
+    return render(request, "patient_similar.html", found=found)
 
 
 @router.get("/{pid}/report")

@@ -21,6 +21,7 @@ from raredx.api.schemas import (
     PatientSummaries,
     PatientUpdate,
     Revision,
+    SimilarPatientsOut,
 )
 from raredx.reanalysis import diagnose_patient as diagnose_and_keep
 
@@ -93,8 +94,14 @@ def export_phenopacket(patient_id: PatientId, registry: RegistryDep, actor: Curr
 @router.post("/{patient_id}/diagnose", summary="Rank diseases for the stored phenotype (same JSON as raredx diagnose)",
              response_model=None, responses={200: {"model": Differential}, **errors(404)})
 async def diagnose_patient(patient_id: PatientId, svc: ServicesDep, actor: CurrentActor,
-                           top: Annotated[int, Query(ge=1, le=100)] = 10) -> Response:
-    result = await svc.compute(diagnose_and_keep, svc.rdx, svc.registry, actor, patient_id, top=top)
+                           top: Annotated[int, Query(ge=1, le=100)] = 10,
+                           solved_cases: Annotated[bool, Query(description="add the evidence of the registry's "
+                                                               "similar solved patients (never the patient's family), "
+                                                               "shown apart as solved_cases")] = False) -> Response:
+    if solved_cases:
+        result = await svc.compute(svc.matcher.diagnose, actor, patient_id, top=top)
+    else:
+        result = await svc.compute(diagnose_and_keep, svc.rdx, svc.registry, actor, patient_id, top=top)
     return Response(json.dumps(result.to_dict(), ensure_ascii=False), media_type="application/json")
 
 
@@ -107,3 +114,13 @@ def analyses(patient_id: PatientId, registry: RegistryDep, actor: CurrentActor, 
     page = registry.analyses(actor, patient_id, offset=offset, limit=limit)
     response.headers["X-Total-Count"] = str(page.count)
     return page.data
+
+
+@router.get("/{patient_id}/similar", response_model=SimilarPatientsOut, responses=errors(404),
+            summary="Patients like this one: the most similar other patients (pseudonyms only), with why")
+async def similar_patients(patient_id: PatientId, svc: ServicesDep, actor: CurrentActor,
+                           top: Annotated[int, Query(ge=1, le=100)] = 10,
+                           with_genes: Annotated[bool, Query(description="count shared genes of the genetic "
+                                                             "findings too")] = False) -> Response:
+    found = await svc.compute(svc.matcher.similar, actor, patient_id, top=top, with_genes=with_genes)
+    return Response(json.dumps(found.to_dict(), ensure_ascii=False), media_type="application/json")
