@@ -48,6 +48,9 @@ def test_russian_autocomplete_and_evidence(page: Page) -> None:
     text = evidence.inner_text()
     assert all(russian(page, t) in text for t in MARFAN), text
     assert evidence.locator("tbody tr td:first-child .term-name").first.inner_text() in {russian(page, t) for t in MARFAN}
+    # the key evidence of rows 2-10, readable without opening them, in Russian too
+    key = page.page.locator("#ranking > li").nth(1).locator(".key-evidence .for").inner_text()
+    assert any(russian(page, t) in key for t in MARFAN) and "Arachnodactyly" not in key, key
     # the suggested next findings: Russian where the lexicon names the term
     suggestion = page.page.locator("#suggestions li").first
     sid = suggestion.locator(".id").inner_text()
