@@ -177,6 +177,10 @@ def test_genes_count_when_the_request_has_genomic_features(nodes: tuple[Node, No
     status, h, answer = post(f"{b.url}/mme/match", json.dumps(body).encode(), headers)
     assert status == 200 and h["content-type"] == V11, answer
     assert answer["results"][0]["patient"]["id"] == b.mme_id("PMID_20000004_Patient_1")  # the gene, not the height
+    onset = {**request_of(MARFAN), "patient": {**request_of(MARFAN)["patient"], "ageOfOnset": "HP:0003621"}}
+    status, _, answer = post(f"{b.url}/mme/match", json.dumps(onset).encode(), headers)  # an onset term not in the toy HPO
+    assert status == 200 and answer["results"][0]["patient"]["id"] == b.mme_id("PMID_20000002_Patient_1")
+    assert answer["results"][0]["score"]["patient"] < 1 and len(answer["results"]) > 1  # matched on the phenotype
     genes_only = request_of([], genes=("FBN1",))
     status, _, answer = post(f"{b.url}/mme/match", json.dumps(genes_only).encode(), headers)
     assert status == 200 and [r["patient"]["id"] for r in answer["results"]] == [b.mme_id("PMID_20000002_Patient_1")]

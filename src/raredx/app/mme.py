@@ -26,7 +26,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -38,7 +38,7 @@ from raredx.app._similar import match_patient
 from raredx.config import Settings
 from raredx.core import RareDx
 from raredx.engine import Case
-from raredx.errors import InputError
+from raredx.errors import InputError, Message
 from raredx.genomics import Genotype
 from raredx.match import MatchIndex, SharedTerm
 from raredx.ontology import onset as onsets
@@ -214,8 +214,8 @@ def onset_term(value: str | None) -> str | None:
 def contact_of(settings: Settings) -> MmeContact:
     """The centre's contact (``RAREDX_MME_CONTACT_*``); raises :class:`InputError` saying what to set."""
     if not settings.mme_contact_name or not (settings.mme_contact_email or settings.mme_contact_href):
-        raise InputError("Matchmaker Exchange needs the centre's contact: set RAREDX_MME_CONTACT_NAME and "
-                         "RAREDX_MME_CONTACT_EMAIL (or RAREDX_MME_CONTACT_HREF).")
+        raise InputError(Message("Matchmaker Exchange needs the centre's contact: set RAREDX_MME_CONTACT_NAME and "
+                                 "RAREDX_MME_CONTACT_EMAIL (or RAREDX_MME_CONTACT_HREF).", "mme.no_contact"))
     href = settings.mme_contact_href or f"mailto:{settings.mme_contact_email}"
     return MmeContact(name=settings.mme_contact_name, institution=settings.mme_contact_institution, href=href,
                       email=settings.mme_contact_email, roles=["clinician"])
@@ -321,6 +321,8 @@ class Matchmaker:
         contact = contact_of(self.settings)
         index = self.index()
         case = to_case(request.patient)
+        if case.onset and case.onset not in self.rdx.engine.ontology:  # a peer's onset term this release lacks
+            case = replace(case, onset=None)
         genes = case.genotype.genes if case.genotype else ()
         scored: list[tuple[float, int]] = []
         if index.n:
@@ -386,14 +388,15 @@ class Matchmaker:
         """The MME request that sends patient ``patient_id`` (refused unless its consent allows matchmaking)."""
         patient = self.registry.patient_to_share(actor, patient_id)
         if patient.consent_matchmaking is not True:
-            raise MatchmakingNotAllowed(
+            raise MatchmakingNotAllowed(Message(
                 f"patient {patient.pseudonym} has not consented to matchmaking, so it is not sent to other centres; "
-                "record the consent (consent_matchmaking) first if the patient agrees.")
+                "record the consent (consent_matchmaking) first if the patient agrees.", "mme.not_consented",
+                name=patient.pseudonym))
         contact = contact_of(self.settings)
         mp = mme_patient(patient, key=self._key, contact=contact, labels=self._label)
         if not mp.features and not mp.genomicFeatures:
-            raise InputError(f"patient {patient.pseudonym} has neither phenotypic features nor genes to match on; "
-                             "add some first.")
+            raise InputError(Message(f"patient {patient.pseudonym} has neither phenotypic features nor genes to "
+                                     "match on; add some first.", "mme.nothing_to_send", name=patient.pseudonym))
         return patient, MmeRequest(patient=mp, disclaimer=DISCLAIMER)
 
     def search_peers(self, actor: Actor, patient_id: int) -> PeerSearch:
