@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from registry.conftest import REPO
-from web.conftest import serve
 
 from raredx.app.mme import Matchmaker, MatchmakingNotAllowed, mme_id
 from raredx.config import Settings
 from raredx.core import RareDx
 from raredx.registry import SYSTEM, PatientUpdate, Registry
 from raredx.registry.schemas import PeerCreate
+from registry.conftest import REPO
+from web.conftest import serve
 
 MATCH = REPO / "tests" / "data" / "match"
 V11 = "application/vnd.ga4gh.matchmaker.v1.1+json"
@@ -219,7 +219,7 @@ def test_refused_requests_store_nothing_but_their_audit_line(nodes: tuple[Node, 
             assert answer["supportedVersions"] == ["1.0", "1.1"]
     assert _stored(b) == before
     assert b.registry.counts()["audit_log"] == audit_before + len(cases)  # one line per refused request
-    refused = [e for e in b.registry.audit_log(SYSTEM, limit=len(cases))]
+    refused = b.registry.audit_log(SYSTEM, limit=len(cases))
     assert {e.detail["status"] for e in refused if e.detail} == {401, 406, 400, 413}
     assert all(e.action == "mme_match_in" for e in refused)
 
@@ -275,3 +275,36 @@ def test_a_disabled_or_removed_peer_is_refused(nodes: tuple[Node, Node]) -> None
     assert post(f"{b.url}/mme/match", body, headers)[0] == 200
     b.registry.remove_peer(SYSTEM, "centre-a")
     assert post(f"{b.url}/mme/match", body, headers)[0] == 401
+
+
+def test_the_mme_commands(nodes: tuple[Node, Node], cli_env: dict[str, str]) -> None:
+    from api.test_registry_cli import cli
+
+    a, b = nodes
+    env = {**cli_env, "RAREDX_REGISTRY_DIR": str(a.settings.registry_dir), "RAREDX_SECRET_KEY": a.key(),
+           "RAREDX_MME_CONTACT_NAME": "Dr A", "RAREDX_MME_CONTACT_EMAIL": "dr.a@centre-a.example",
+           "RAREDX_MME_MIN_SCORE": "0.05"}
+    r = cli(["mme", "match", "PMID_20000001_Family_1_II_1", "--format", "json"], env)
+    assert r.returncode == 0, r.stderr
+    (answer,) = json.loads(r.stdout)["answers"]
+    assert answer["peer"] == "centre-b" and answer["matches"][0]["patient_id"] == b.mme_id("PMID_20000002_Patient_1")
+    assert answer["matches"][0]["contact"]["institution"] == "Centre B"
+    r = cli(["mme", "match", "PMID_20000001_Family_1_II_1"], env)
+    assert r.returncode == 0 and f"centre-b: {len(answer['matches'])} match" in r.stdout and "Dr B" in r.stdout, r.stdout + r.stderr
+    r = cli(["mme", "match", "PMID_20000003_Patient_2"], env)
+    assert r.returncode == 2 and "has not consented to matchmaking" in r.stderr, r.stderr
+    r = cli(["mme", "peers", "add", "centre-c", "--url", "https://mme.centre-c.example/mme", "--token-stdin",
+             "--institution", "Centre C"], env, "the-token-centre-c-gave-us\n")
+    assert r.returncode == 0 and "shown once" in r.stderr, r.stderr
+    token = r.stdout.strip()
+    assert len(token) >= 40 and a.registry.peer_by_token(token) is not None
+    r = cli(["mme", "peers", "list"], env)
+    assert "centre-c\thttps://mme.centre-c.example/mme\tenabled\ttoken\tCentre C" in r.stdout, r.stdout
+    r = cli(["mme", "peers", "set", "centre-c", "--disable"], env)
+    assert r.returncode == 0 and "disabled" in r.stdout and a.registry.peer_by_token(token) is None
+    r = cli(["mme", "peers", "add", "bad", "--url", "ftp://x"], env)
+    assert r.returncode == 2 and "base_url" in r.stderr, r.stderr
+    r = cli(["mme", "peers", "remove", "centre-c"], env)
+    assert r.returncode == 0 and [p.name for p in a.registry.list_peers(SYSTEM)] == ["centre-b"]
+    r = cli(["mme", "peers", "remove", "centre-c"], env)
+    assert r.returncode == 4 and "no Matchmaker Exchange peer 'centre-c'" in r.stderr

@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from registry.conftest import actor, make_patient
 from sqlalchemy import text
 
 from raredx.registry import SYSTEM, PatientUpdate, Registry
 from raredx.registry._db import current_revision, make_engine, migrate
 from raredx.registry.errors import ConflictError, NotFoundError, PermissionDeniedError
 from raredx.registry.schemas import PeerCreate
+from registry.conftest import actor, make_patient
 
 
 def test_migration_0006_upgrades_a_registry_with_patients(empty_database_url: str) -> None:

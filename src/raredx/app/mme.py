@@ -212,7 +212,7 @@ def onset_term(value: str | None) -> str | None:
 
 
 def contact_of(settings: Settings) -> MmeContact:
-    """The centre's contact (``RAREDX_MME_CONTACT_*``); raises :class:`InputError` saying what to set."""
+    """The centre's contact (``RAREDX_MME_CONTACT_NAME``, ``_INSTITUTION``, ``_EMAIL``, ``_HREF``); raises :class:`InputError` saying what to set."""
     if not settings.mme_contact_name or not (settings.mme_contact_email or settings.mme_contact_href):
         raise InputError(Message("Matchmaker Exchange needs the centre's contact: set RAREDX_MME_CONTACT_NAME and "
                                  "RAREDX_MME_CONTACT_EMAIL (or RAREDX_MME_CONTACT_HREF).", "mme.no_contact"))
@@ -234,7 +234,7 @@ def mme_patient(patient: PatientPublic, *, key: str, contact: MmeContact, labels
         label = f.label or (labels(f.hpo_id) if labels else None)
         features.append(MmeFeature(id=f.hpo_id, label=label, observed="no" if f.excluded else "yes"))
     genes = dict.fromkeys(g.gene_symbol for g in patient.genetic_findings if g.gene_symbol)
-    return MmePatient(id=mme_id(key, patient.id), contact=contact, species=HUMAN, sex=sex,  # type: ignore[arg-type]
+    return MmePatient(id=mme_id(key, patient.id), contact=contact, species=HUMAN, sex=sex,
                       ageOfOnset=onset_term(case_of(patient).onset), features=features,
                       genomicFeatures=[MmeGenomicFeature(gene=MmeGene(id=g)) for g in genes if g])
 
@@ -420,8 +420,8 @@ class Matchmaker:
                    "Accept": media_type(LATEST), "User-Agent": f"raredx/{__version__}"}
         started = time.monotonic()
         try:
-            req = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - http(s) only
-            with urllib.request.urlopen(req, timeout=self.settings.mme_timeout_seconds) as resp:  # noqa: S310
+            req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            with urllib.request.urlopen(req, timeout=self.settings.mme_timeout_seconds) as resp:
                 raw = resp.read(MAX_RESPONSE_BYTES + 1)
             if len(raw) > MAX_RESPONSE_BYTES:
                 return PeerAnswer(peer.name, error=f"the answer is larger than {MAX_RESPONSE_BYTES // 2**20} MiB")

@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 
 from raredx.api.deps import ServicesDep
 from raredx.app._limits import BodyTooLarge
-from raredx.app.mme import LATEST, VERSIONS, MmeError, media_type, negotiate, parse_request
-from raredx.errors import RaredxError
+from raredx.app.mme import LATEST, VERSIONS, MmeError, contact_of, media_type, negotiate, parse_request
+from raredx.errors import InputError, RaredxError
 from raredx.registry.schemas import PeerPublic
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,10 @@ async def match(request: Request, svc: ServicesDep) -> Response:
             raise MmeError(401, f"missing or unknown {TOKEN_HEADER} (or the peer is disabled); ask this centre's "
                                 "admin for a token.")
         version = negotiate(request.headers.get("content-type"), request.headers.get("accept"))
+        try:
+            contact_of(svc.settings)
+        except InputError as exc:
+            raise MmeError(503, f"this node cannot share patients yet: {exc}") from None
         body = await _body(request, svc.settings.mme_max_body_kb * 1024)
         query = parse_request(body)
         answer, returned = await svc.compute(svc.mme.match, peer, query)
