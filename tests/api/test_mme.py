@@ -308,3 +308,12 @@ def test_the_mme_commands(nodes: tuple[Node, Node], cli_env: dict[str, str]) -> 
     assert r.returncode == 0 and [p.name for p in a.registry.list_peers(SYSTEM)] == ["centre-b"]
     r = cli(["mme", "peers", "remove", "centre-c"], env)
     assert r.returncode == 4 and "no Matchmaker Exchange peer 'centre-c'" in r.stderr
+
+
+def test_a_node_without_a_contact_shares_nothing(client: Any, registry: Registry) -> None:
+    _, token = registry.add_peer(SYSTEM, PeerCreate(name="peer", base_url="https://peer.example/mme"))
+    r = client.post("/mme/match", content=json.dumps(request_of(MARFAN)),
+                    headers={"X-Auth-Token": token, "Content-Type": V11})
+    assert r.status_code == 503 and "RAREDX_MME_CONTACT_NAME" in r.json()["message"]
+    assert registry.audit_log(SYSTEM, limit=1)[0].detail["status"] == 503  # type: ignore[index]
+    assert "/mme/match" not in client.get("/openapi.json").json()["paths"]  # the MME specification is its contract
