@@ -345,7 +345,8 @@ class Matchmaker:
                     if hits[r] > 0:
                         scored.append((float(hits[r]) / len(genes), int(index.patients[int(r)].key)))
         kept = [(s, pid) for s, pid in scored if s >= self.settings.mme_min_score]
-        by_id = {p.id: p for p in self.registry.patients_for_matchmaking()} if kept else {}
+        # read again, just before they go: a consent withdrawn since the index was built is never shared
+        by_id = {p.id: p for p in self.registry.patients_for_matchmaking([pid for _, pid in kept])} if kept else {}
         results = []
         returned: list[int] = []
         for s, pid in kept:
@@ -421,7 +422,7 @@ class Matchmaker:
         started = time.monotonic()
         try:
             req = urllib.request.Request(url, data=body, headers=headers, method="POST")
-            with urllib.request.urlopen(req, timeout=self.settings.mme_timeout_seconds) as resp:
+            with _NO_REDIRECTS.open(req, timeout=self.settings.mme_timeout_seconds) as resp:
                 raw = resp.read(MAX_RESPONSE_BYTES + 1)
             if len(raw) > MAX_RESPONSE_BYTES:
                 return PeerAnswer(peer.name, error=f"the answer is larger than {MAX_RESPONSE_BYTES // 2**20} MiB")
@@ -457,6 +458,16 @@ class Matchmaker:
         genes = tuple(sorted({g.gene.id for g in ours.genomicFeatures} & {g.gene.id for g in result.patient.genomicFeatures}))
         return PeerMatch(result.score.patient, result.patient.id, result.patient.contact, shared, genes,
                          sum(f.observed == "yes" for f in result.patient.features))
+
+
+class _Refuse(urllib.request.HTTPRedirectHandler):
+    """A peer's redirect is an error, not followed: the token must not go to another address."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_Refuse)
 
 
 def _closure(ontology: Any, term_ids: Sequence[str]) -> np.ndarray:

@@ -1070,12 +1070,16 @@ class Registry:
         with self._sessions() as s:
             return self._to_public(self._load(s, patient_id), _NO_IDENTITY)
 
-    def patients_for_matchmaking(self) -> list[PatientPublic]:
-        """Every live patient whose consent allows matchmaking (``consent_matchmaking`` true), without identities:
-        what a peer's request is matched against (who is returned is audited by :meth:`audit_mme_incoming`)."""
+    def patients_for_matchmaking(self, ids: Sequence[int] | None = None) -> list[PatientPublic]:
+        """Every live patient whose consent allows matchmaking (``consent_matchmaking`` true), or those of ``ids``,
+        without identities: what a peer's request is matched against (who is returned is audited by
+        :meth:`audit_mme_incoming`)."""
         P = m.Patient
+        where = [P.deleted_at.is_(None), P.consent_matchmaking.is_(True)]
+        if ids is not None:
+            where.append(P.id.in_([i for i in ids if 0 < i <= MAX_ID]))
         with self._sessions() as s:
-            rows = s.scalars(select(P).where(P.deleted_at.is_(None), P.consent_matchmaking.is_(True)).order_by(P.id)
+            rows = s.scalars(select(P).where(*where).order_by(P.id)
                              .options(*[selectinload(getattr(P, n)) for n in CHILDREN])).all()
             return [self._to_public(r, _NO_IDENTITY) for r in rows]
 
