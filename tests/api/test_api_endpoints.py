@@ -38,7 +38,7 @@ ENDPOINTS = [
     ("get", "/api/terms?q=tall"), ("get", "/api/audit"), ("get", "/api/users"), ("post", "/api/users"),
     ("get", "/api/auth/me"), ("post", "/api/auth/logout"), ("get", "/api/users/1"), ("patch", "/api/users/1"),
     ("delete", "/api/users/1"), ("post", "/api/users/1/unlock"), ("get", "/api/patients/1/audit"),
-    ("get", "/api/patients/1/analyses"), ("get", "/api/reanalysis"),
+    ("get", "/api/patients/1/analyses"), ("get", "/api/reanalysis"), ("get", "/api/patients/1/similar"),
 ]
 
 

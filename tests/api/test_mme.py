@@ -317,3 +317,45 @@ def test_a_node_without_a_contact_shares_nothing(client: Any, registry: Registry
     assert r.status_code == 503 and "RAREDX_MME_CONTACT_NAME" in r.json()["message"]
     assert registry.audit_log(SYSTEM, limit=1)[0].detail["status"] == 503  # type: ignore[index]
     assert "/mme/match" not in client.get("/openapi.json").json()["paths"]  # the MME specification is its contract
+
+
+def test_a_peers_redirect_is_not_followed(nodes: tuple[Node, Node], toy_kb: Any) -> None:
+    import http.server
+    import threading
+
+    a, _ = nodes
+    heard: list[str | None] = []
+
+    class Elsewhere(http.server.BaseHTTPRequestHandler):  # where the redirect points: it must hear nothing
+        def do_GET(self) -> None:
+            heard.append(self.headers.get("X-Auth-Token"))
+            self.send_response(200)
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    elsewhere = http.server.HTTPServer(("127.0.0.1", 0), Elsewhere)
+
+    class Redirect(Elsewhere):
+        def do_POST(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{elsewhere.server_port}/steal")
+            self.end_headers()
+
+    redirect = http.server.HTTPServer(("127.0.0.1", 0), Redirect)
+    for httpd in (elsewhere, redirect):
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        a.registry.update_peer(SYSTEM, "centre-b", enabled=False)
+        a.registry.add_peer(SYSTEM, PeerCreate(name="centre-r", base_url=f"http://127.0.0.1:{redirect.server_port}/mme",
+                                               outgoing_token="the-token-for-centre-r-only"))
+        found = matchmaker(a, toy_kb).search_peers(SYSTEM, a.ids["PMID_20000001_Family_1_II_1"])
+        (answer,) = found.answers
+        assert answer.peer == "centre-r" and answer.error and answer.error.startswith("HTTP 302"), answer
+        assert heard == []  # the token never went to the other address
+    finally:
+        for httpd in (elsewhere, redirect):
+            httpd.shutdown()
