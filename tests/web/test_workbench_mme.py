@@ -147,3 +147,21 @@ def test_the_peers_page_shows_the_new_token_once_to_admins_only(centres: Any) ->
     peer_id = next(p.id for p in reg.list_peers(SYSTEM) if p.name == "centre-c")
     r = client.post(f"/admin/peers/{peer_id}/remove", data={"csrf": csrf_of(again.text)}, follow_redirects=True)
     assert "Peer centre-c removed." in r.text and [p.name for p in reg.list_peers(SYSTEM)] == ["centre-b"]
+
+
+def test_a_peers_contact_link_is_shown_only_when_it_is_a_web_or_mail_address(toy_kb: Any) -> None:
+    from raredx.app.mme import MmeContact, PeerAnswer, PeerMatch, PeerSearch
+    from raredx.web._render import environment
+
+    def page(href: str) -> str:
+        match = PeerMatch(0.5, "x1", MmeContact(name="Dr X", href=href), (), (), 2)
+        found = PeerSearch(1, "RDX-1", (PeerAnswer("centre-x", (match,)),))
+        from raredx.web import _i18n
+
+        return environment().get_template("patient_mme.html").render(
+            t=_i18n.Translator("en"), found=found, pid=1, refused=None, consent=True, can=lambda _: False,
+            path="/patients/1/mme", user=None, languages=(), lang="en", csrf="")
+
+    assert '<a href="https://centre-x.example/contact"' in page("https://centre-x.example/contact")
+    hostile = page("javascript:alert(1)")
+    assert "javascript:alert(1)" in hostile and 'href="javascript:' not in hostile
