@@ -249,10 +249,12 @@ def data_update(
 
 
 from raredx.commands import extract as _extract  # noqa: E402 - raredx extract, raredx extract-eval
+from raredx.commands import mme as _mme  # noqa: E402 - raredx mme match, raredx mme peers
 from raredx.commands import registry as _registry  # noqa: E402 - serve, demo, user, registry
 
 _extract.register(app)
 _registry.register(app)
+_mme.register(app)
 
 
 def run() -> None:

@@ -9,7 +9,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -23,6 +23,9 @@ from raredx.registry import Actor, Registry
 from raredx.registry.errors import AuthenticationError
 from raredx.registry.schemas import unstorable
 from raredx.registry.security import TokenSigner, check_secret_key, load_or_create_secret
+
+if TYPE_CHECKING:
+    from raredx.app.mme import Matchmaker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,6 +47,7 @@ class Services:
     # queue instead of sharing the interpreter's lock, so each runs at full speed and latency stays even
     _compute: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
     _matcher: RegistryMatcher | None = None
+    _mme: Matchmaker | None = None
 
     @property
     def matcher(self) -> RegistryMatcher:
@@ -52,6 +56,15 @@ class Services:
         if self._matcher is None:
             self._matcher = RegistryMatcher(self.rdx, self.registry)
         return self._matcher
+
+    @property
+    def mme(self) -> Matchmaker:
+        """This centre in the Matchmaker Exchange (the server's index of consenting patients, and the client)."""
+        if self._mme is None:
+            from raredx.app.mme import Matchmaker
+
+            self._mme = Matchmaker(self.rdx, self.registry, self.settings, self.signer.secret)
+        return self._mme
 
     @staticmethod
     def prepare(settings: Settings) -> None:

@@ -111,6 +111,8 @@ class Patient(Base):
     age_at_last_encounter: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     consent_contact_research: Mapped[bool | None] = mapped_column(Boolean)
     consent_data_reuse: Mapped[bool | None] = mapped_column(Boolean)
+    # Matchmaker Exchange: only True lets the patient be sent to, or returned to, another centre (migration 0006)
+    consent_matchmaking: Mapped[bool | None] = mapped_column(Boolean)
     consent_date: Mapped[dt.date | None] = mapped_column(Date)
     disability: Mapped[str | None] = mapped_column(String(200))
     # identity: only users allowed to see identities get these (see security.Permission.READ_IDENTITY)
@@ -354,6 +356,25 @@ class Analysis(Base):
     n_changes: Mapped[int] = mapped_column(Integer, default=0)  # len(changes): the changed list without JSON tests
     compared_with: Mapped[int | None] = mapped_column(Integer)  # the baseline: the latest analysis on another kb
     __table_args__ = (Index("ix_analyses_patient_id", "patient_id", "id"),)
+
+
+class MmePeer(Base):
+    """A Matchmaker Exchange node this centre matches with (migration 0006): where to send our requests and the
+    token we send (``outgoing_token``, theirs to check), and the SHA-256 of the token they send us (the token itself
+    is shown once, when the peer is added, and never stored)."""
+
+    __tablename__ = "mme_peers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    base_url: Mapped[str] = mapped_column(String(500))
+    outgoing_token: Mapped[str] = mapped_column(String(500))
+    incoming_token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    contact_name: Mapped[str | None] = mapped_column(String(255))
+    contact_email: Mapped[str | None] = mapped_column(String(255))
+    contact_institution: Mapped[str | None] = mapped_column(String(255))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    created_by: Mapped[str] = mapped_column(String(100))
 
 
 # The per-patient list tables, by the name of their relationship on Patient (= their table name and the field of

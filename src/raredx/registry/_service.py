@@ -4,7 +4,9 @@ against the acting user's role, recorded in the append-only audit log, and (for 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +72,9 @@ from raredx.registry.schemas import (
     PatientSummaries,
     PatientSummary,
     PatientUpdate,
+    PeerCreate,
+    PeerPublic,
+    PeerTarget,
     Revision,
     UserPublic,
 )
@@ -982,6 +987,130 @@ class Registry:
             self._audit(s, actor, "similar", patient_id, shown=list(shown))
             self._audit_shown(s, actor, "list", list(shown), similar_to=patient_id)
 
+    # -- Matchmaker Exchange --------------------------------------------------------------------
+    def add_peer(self, actor: Actor, data: PeerCreate) -> tuple[PeerPublic, str]:
+        """Add a Matchmaker Exchange peer; returns it and the token it is to send us (made here, shown once: only
+        its SHA-256 is kept)."""
+        actor.require(Permission.MANAGE_PEERS)
+        token = secrets.token_urlsafe(32)
+        with self._sessions() as s, s.begin():
+            if s.scalar(select(m.MmePeer.id).where(m.MmePeer.name == data.name)) is not None:
+                raise ConflictError(f"a peer named {data.name!r} exists; remove it first or choose another name.")
+            row = m.MmePeer(**{**data.model_dump(), "outgoing_token": data.outgoing_token or ""},
+                            incoming_token_sha256=token_digest(token), created_by=actor.username)
+            s.add(row)
+            s.flush()
+            self._audit(s, actor, "mme_peer_add", None, peer=data.name, base_url=data.base_url)
+            return _peer_public(row), token
+
+    def list_peers(self, actor: Actor) -> list[PeerPublic]:
+        actor.require(Permission.MANAGE_PEERS)
+        with self._sessions() as s:
+            return [_peer_public(r) for r in s.scalars(select(m.MmePeer).order_by(m.MmePeer.name))]
+
+    @staticmethod
+    def _find_peer(s: Session, who: int | str) -> m.MmePeer:
+        if isinstance(who, int):
+            row = s.get(m.MmePeer, who) if 0 < who <= MAX_ID else None
+        else:
+            row = s.scalar(select(m.MmePeer).where(m.MmePeer.name == who))
+        if row is None:
+            raise NotFoundError(f"no Matchmaker Exchange peer {who!r}; raredx mme peers list shows them.")
+        return row
+
+    def update_peer(self, actor: Actor, who: int | str, *, enabled: bool | None = None,
+                    outgoing_token: str | None = None) -> PeerPublic:
+        """Enable or disable a peer, or set the token we send it (the one its admin gave us)."""
+        actor.require(Permission.MANAGE_PEERS)
+        if outgoing_token is not None:
+            PeerCreate(name="x", base_url="https://x", outgoing_token=outgoing_token)  # the same rule as on add
+        with self._sessions() as s, s.begin():
+            row = self._find_peer(s, who)
+            changed = []
+            if enabled is not None:
+                row.enabled = enabled
+                changed.append("enabled" if enabled else "disabled")
+            if outgoing_token is not None:
+                row.outgoing_token = outgoing_token
+                changed.append("outgoing token")
+            self._audit(s, actor, "mme_peer_change", None, peer=row.name, changed=changed)
+            s.flush()
+            return _peer_public(row)
+
+    def remove_peer(self, actor: Actor, who: int | str) -> str:
+        """Remove a peer (its token stops working at once); returns its name."""
+        actor.require(Permission.MANAGE_PEERS)
+        with self._sessions() as s, s.begin():
+            row = self._find_peer(s, who)
+            name = row.name
+            s.delete(row)
+            self._audit(s, actor, "mme_peer_remove", None, peer=name)
+            return name
+
+    def peer_by_token(self, token: str | None) -> PeerPublic | None:
+        """The enabled peer whose incoming token this is (``None`` for a missing, unknown or disabled one)."""
+        if not token or len(token) > 500:
+            return None
+        with self._sessions() as s:
+            row = s.scalar(select(m.MmePeer).where(m.MmePeer.incoming_token_sha256 == token_digest(token)))
+            return _peer_public(row) if row is not None and row.enabled else None
+
+    def peer_targets(self, actor: Actor) -> list[PeerTarget]:
+        """The enabled peers with the tokens to send them (for the MME client)."""
+        actor.require(Permission.MATCHMAKE)
+        with self._sessions() as s:
+            rows = s.scalars(select(m.MmePeer).where(m.MmePeer.enabled.is_(True), m.MmePeer.outgoing_token != "")
+                             .order_by(m.MmePeer.name))
+            return [PeerTarget.model_validate(r) for r in rows]
+
+    def patient_to_share(self, actor: Actor, patient_id: int) -> PatientPublic:
+        """Patient ``patient_id`` without identity, to be sent to the peers (permission-checked; the sending is
+        audited by :meth:`audit_mme_outgoing`)."""
+        actor.require(Permission.MATCHMAKE)
+        with self._sessions() as s:
+            return self._to_public(self._load(s, patient_id), _NO_IDENTITY)
+
+    def patients_for_matchmaking(self, ids: Sequence[int] | None = None) -> list[PatientPublic]:
+        """Every live patient whose consent allows matchmaking (``consent_matchmaking`` true), or those of ``ids``,
+        without identities: what a peer's request is matched against (who is returned is audited by
+        :meth:`audit_mme_incoming`)."""
+        P = m.Patient
+        where = [P.deleted_at.is_(None), P.consent_matchmaking.is_(True)]
+        if ids is not None:
+            where.append(P.id.in_([i for i in ids if 0 < i <= MAX_ID]))
+        with self._sessions() as s:
+            rows = s.scalars(select(P).where(*where).order_by(P.id)
+                             .options(*[selectinload(getattr(P, n)) for n in CHILDREN])).all()
+            return [self._to_public(r, _NO_IDENTITY) for r in rows]
+
+    def audit_mme_incoming(self, peer: PeerPublic | None, *, status: int, returned: Sequence[int] = (),
+                           **detail: Any) -> None:
+        """One line per incoming match request (the peer, the answer's status, how many results, which patients),
+        and one per patient returned (their audit trail says they were shared)."""
+        who = Actor(f"mme:{peer.name}"[:100], "mme_peer") if peer is not None else ANONYMOUS
+        with self._sessions() as s, s.begin():
+            self._audit(s, who, "mme_match_in", None, status=status, results=len(returned), patients=list(returned),
+                        **detail)
+            if returned:
+                self._audit_shown(s, who, "mme_shared", list(returned))
+
+    def audit_mme_outgoing(self, actor: Actor, patient_id: int, answers: Sequence[dict[str, Any]]) -> None:
+        """One line per peer a patient was sent to: which peer, how many results, or the error."""
+        with self._sessions() as s, s.begin():
+            for a in answers:
+                self._audit(s, actor, "mme_match_out", patient_id, **a)
+            if not answers:
+                self._audit(s, actor, "mme_match_out", patient_id, peer=None, results=0, error="no enabled peer")
+
+    def mme_counts(self) -> dict[str, int]:
+        """What the MME metrics count from the audit log: match requests answered, patients returned in all."""
+        E = m.AuditEntry
+        with self._sessions() as s:
+            received = s.scalar(select(func.count()).select_from(E).where(
+                E.action == "mme_match_in", E.role == "mme_peer")) or 0
+            sent = s.scalar(select(func.count()).select_from(E).where(E.action == "mme_shared")) or 0
+        return {"requests_received": int(received), "matches_sent": int(sent)}
+
     # -- statistics -----------------------------------------------------------------------------
     def statistics(self, actor: Actor) -> dict[str, Any]:
         """Cohort counts (non-deleted patients): by disease, region, sex, diagnosis and provision status;
@@ -1033,8 +1162,20 @@ class Registry:
     def counts(self) -> Counter[str]:
         """Rows per table (for the CLI and tests)."""
         with self._sessions() as s:
-            tables: list[type[m.Base]] = [m.Patient, m.PatientRevision, m.AuditEntry, m.User, *(c for c, _ in CHILDREN.values())]
+            tables: list[type[m.Base]] = [m.Patient, m.PatientRevision, m.AuditEntry, m.User, m.MmePeer, *(c for c, _ in CHILDREN.values())]
             return Counter({t.__tablename__: s.scalar(select(func.count()).select_from(t)) or 0 for t in tables})
+
+
+def _peer_public(row: m.MmePeer) -> PeerPublic:
+    return PeerPublic(id=row.id, name=row.name, base_url=row.base_url, contact_name=row.contact_name,
+                      contact_email=row.contact_email, contact_institution=row.contact_institution,
+                      enabled=row.enabled, has_outgoing_token=bool(row.outgoing_token), created_at=row.created_at,
+                      created_by=row.created_by)
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 (hex) of a peer's token: what the registry keeps instead of the token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _stale(patient_id: int, current: int, expected: int) -> ConflictError:

@@ -273,6 +273,7 @@ class _PatientFields(_Value):
     age_at_last_encounter: Json | None = None
     consent_contact_research: bool | None = None
     consent_data_reuse: bool | None = None
+    consent_matchmaking: bool | None = None  # Matchmaker Exchange: only True shares the patient with other centres
     consent_date: dt.date | None = None
     disability: str | None = None
     registry_exit_date: dt.date | None = None
@@ -489,6 +490,43 @@ class AuditPage(_Value):
     count: int
     offset: int
     limit: int
+
+
+class PeerCreate(_Input):
+    """A Matchmaker Exchange node to match with: its name, the base URL of its MME API (``/match`` is appended), the
+    token it gave us to send (``X-Auth-Token``) and whom to contact there."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
+    base_url: str = Field(min_length=8, max_length=500, pattern=r"^https?://[^\s]+$")
+    outgoing_token: str | None = Field(default=None, min_length=16, max_length=500, pattern=r"^[\x21-\x7e]+$")
+    contact_name: str | None = Field(default=None, max_length=255)
+    contact_email: str | None = Field(default=None, max_length=255)
+    contact_institution: str | None = Field(default=None, max_length=255)
+    enabled: bool = True
+
+
+class PeerPublic(_Value):
+    """A peer as shown to an admin: never a token (the outgoing one stays in the registry, the incoming one is only
+    its hash)."""
+
+    id: int
+    name: str
+    base_url: str
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_institution: str | None = None
+    enabled: bool
+    has_outgoing_token: bool = False  # requests are sent to it only once it has one
+    created_at: dt.datetime
+    created_by: str
+
+
+class PeerTarget(_Value):
+    """Where to send a match request and with which token (for the MME client only)."""
+
+    name: str
+    base_url: str
+    outgoing_token: str
 
 
 class UserPublic(_Value):

@@ -31,14 +31,17 @@ class Permission(enum.Enum):
     MANAGE_USERS = "manage users"
     STATISTICS = "cohort statistics"
     DIAGNOSE = "run the diagnosis engine"
+    MATCHMAKE = "send patients to other centres (Matchmaker Exchange)"
+    MANAGE_PEERS = "manage the Matchmaker Exchange peers"
 
 
 _P = Permission
 ROLES: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),
-    "clinician": frozenset({_P.READ, _P.READ_IDENTITY, _P.WRITE, _P.IMPORT, _P.STATISTICS, _P.DIAGNOSE}),
+    "clinician": frozenset({_P.READ, _P.READ_IDENTITY, _P.WRITE, _P.IMPORT, _P.STATISTICS, _P.DIAGNOSE,
+                            _P.MATCHMAKE}),
     "registry_manager": frozenset({_P.READ, _P.READ_IDENTITY, _P.WRITE, _P.DELETE, _P.IMPORT, _P.STATISTICS,
-                                   _P.DIAGNOSE, _P.AUDIT}),
+                                   _P.DIAGNOSE, _P.AUDIT, _P.MATCHMAKE}),
     "researcher": frozenset({_P.READ, _P.STATISTICS, _P.DIAGNOSE}),
 }
 

@@ -46,6 +46,7 @@ DEMOGRAPHICS = (
     Field("identity_document", identity=True), Field("address", identity=True),
     Field("disability"),
     Field("consent_contact_research", "checkbox"), Field("consent_data_reuse", "checkbox"),
+    Field("consent_matchmaking", "checkbox"),
     Field("consent_date", "date"),
 )
 

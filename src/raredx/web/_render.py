@@ -105,7 +105,7 @@ def redirect(request: Request, url: str) -> Response:
 
 def is_web(request: Request) -> bool:
     path = request.url.path
-    return not (path.startswith(("/api/", "/docs/")) or path in ("/api", "/docs", "/redoc", "/openapi.json"))
+    return not (path.startswith(("/api/", "/docs/", "/mme/")) or path in ("/api", "/docs", "/redoc", "/openapi.json"))
 
 
 async def web_error(request: Request, exc: Exception) -> Response:
