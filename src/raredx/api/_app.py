@@ -30,9 +30,10 @@ def create_app(settings: Settings | None = None, *, rdx: RareDx | None = None, r
 
 def install_api(app: FastAPI) -> None:
     from raredx.api import _errors
-    from raredx.api.routers import auth, patients, phenopackets, reanalysis, service
+    from raredx.api.routers import auth, patients, phenopackets, reanalysis, referrals, service
 
     _errors.install(app)
-    for r in (auth.router, patients.router, phenopackets.router, reanalysis.router, service.router):
+    for r in (auth.router, patients.router, phenopackets.router, reanalysis.router, referrals.router,
+              referrals.organisations, service.router):
         app.include_router(r)
-    shell.allow_uploads(app, "/api/phenopackets/import")
+    shell.allow_uploads(app, "/api/phenopackets/import", referrals.UPLOAD)
