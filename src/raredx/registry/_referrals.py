@@ -523,11 +523,11 @@ class Referrals:
             conds.append(R.urgency == urgency)
         if region is not None:
             conds.append(R.region == region)
-        order = [R.id.desc()]
+        order: list[Any] = [R.id.desc()]
         if overdue:
             actor.require(_P.TRIAGE)
             conds += [R.status.in_(OPEN), R.due_at < _now()]
-            order = [R.due_at, R.id]
+            order = [R.due_at.asc(), R.id.asc()]
         with self._sessions.begin() as s:
             count = s.scalar(select(func.count()).select_from(R).where(*conds)) or 0
             rows = list(s.scalars(select(R).where(*conds).order_by(*order).offset(offset).limit(limit)))
@@ -559,7 +559,8 @@ class Referrals:
             total = s.scalar(select(func.count()).select_from(R).where(sent)) or 0
             overdue = s.scalar(select(func.count()).select_from(R).where(R.status.in_(OPEN), R.due_at < _now())) or 0
             times = [(c - sub).total_seconds() / 86400 for sub, c in s.execute(
-                select(R.submitted_at, R.concluded_at).where(R.concluded_at.is_not(None), R.submitted_at.is_not(None)))]
+                select(R.submitted_at, R.concluded_at).where(R.concluded_at.is_not(None), R.submitted_at.is_not(None)))
+                if sub is not None and c is not None]
             diagnoses: Counter[str] = Counter()
             for (conclusion,) in s.execute(select(R.conclusion).where(R.conclusion.is_not(None), R.concluded_at.is_not(None))):
                 for d in (conclusion or {}).get("diagnoses", []):
