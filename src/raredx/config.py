@@ -115,6 +115,13 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1, description="Wrong passwords in a row before sign-in is locked.")
     login_lockout_minutes: int = Field(default=15, ge=1, description="How long sign-in stays locked (an admin can "
                                                                      "unlock it sooner).")
+    attachments_dir: Path | None = Field(default=None, description="Where referral attachments are kept (named by "
+                                                                   "their SHA-256); default: attachments in registry_dir.")
+    max_attachment_mb: int = Field(default=20, ge=1, description="Largest referral attachment (413 above).")
+    referral_due_days_routine: int = Field(default=30, ge=1, description="Days from submission to the due date of a "
+                                                                         "routine referral.")
+    referral_due_days_urgent: int = Field(default=7, ge=1, description="... of an urgent referral.")
+    referral_due_days_emergency: int = Field(default=2, ge=1, description="... of an emergency referral.")
     demo: bool = Field(default=False, description="Demo mode: the demo users' published passwords work.")
     workers: int = Field(default_factory=cpu_count, ge=1, le=64,
                          description="Worker processes of raredx serve (each loads the knowledge base once).")
@@ -135,6 +142,16 @@ class Settings(BaseSettings):
     @property
     def url(self) -> str:
         return self.database_url or f"sqlite:///{self.registry_dir / 'registry.sqlite3'}"
+
+    @property
+    def attachments(self) -> Path:
+        """The directory of referral attachments (``attachments_dir``, else ``attachments`` in ``registry_dir``)."""
+        return self.attachments_dir or self.registry_dir / "attachments"
+
+    def due_days(self) -> dict[str, int]:
+        """Days from submission to a referral's due date, by urgency."""
+        return {"routine": self.referral_due_days_routine, "urgent": self.referral_due_days_urgent,
+                "emergency": self.referral_due_days_emergency}
 
     @property
     def max_upload_bytes(self) -> int:

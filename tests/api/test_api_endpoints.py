@@ -39,6 +39,12 @@ ENDPOINTS = [
     ("get", "/api/auth/me"), ("post", "/api/auth/logout"), ("get", "/api/users/1"), ("patch", "/api/users/1"),
     ("delete", "/api/users/1"), ("post", "/api/users/1/unlock"), ("get", "/api/patients/1/audit"),
     ("get", "/api/patients/1/analyses"), ("get", "/api/reanalysis"), ("get", "/api/patients/1/similar"),
+    ("get", "/api/referrals"), ("post", "/api/referrals"), ("get", "/api/referrals/overdue"),
+    ("get", "/api/referrals/counts"), ("get", "/api/referrals/1"), ("patch", "/api/referrals/1"),
+    ("post", "/api/referrals/1/transition"), ("post", "/api/referrals/1/experts"), ("post", "/api/referrals/1/opinions"),
+    ("put", "/api/referrals/1/conclusion"), ("get", "/api/referrals/1/messages"), ("post", "/api/referrals/1/messages"),
+    ("post", "/api/referrals/1/attachments"), ("get", "/api/referrals/1/attachments/1"), ("get", "/api/organisations"),
+    ("post", "/api/organisations"), ("patch", "/api/organisations/1"), ("delete", "/api/organisations/1"),
 ]
 
 

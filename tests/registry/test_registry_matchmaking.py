@@ -22,7 +22,7 @@ def test_migration_0006_upgrades_a_registry_with_patients(empty_database_url: st
         conn.execute(text("INSERT INTO patients (id, pseudonym, synthetic, version, created_at, created_by, updated_at, "
                           "updated_by, consent_data_reuse) VALUES (1, 'P1', false, 1, '2026-01-01', 'x', '2026-01-01', "
                           "'x', true)"))
-    migrate(engine)
+    migrate(engine, "0006")
     assert current_revision(engine) == "0006"
     with engine.connect() as conn:
         row = conn.execute(text("SELECT pseudonym, consent_data_reuse, consent_matchmaking FROM patients")).one()
@@ -37,7 +37,7 @@ def test_migration_0006_upgrades_a_registry_with_patients(empty_database_url: st
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0005")
     assert current_revision(engine) == "0005"
-    migrate(engine)
+    migrate(engine, "0006")
     assert current_revision(engine) == "0006"
     engine.dispose()
 

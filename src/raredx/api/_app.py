@@ -30,12 +30,13 @@ def create_app(settings: Settings | None = None, *, rdx: RareDx | None = None, r
 
 def install_api(app: FastAPI) -> None:
     from raredx.api import _errors
-    from raredx.api.routers import auth, mme, patients, phenopackets, reanalysis, service
+    from raredx.api.routers import auth, mme, patients, phenopackets, reanalysis, referrals, service
 
     _errors.install(app)
-    for r in (auth.router, patients.router, phenopackets.router, reanalysis.router, service.router):
+    for r in (auth.router, patients.router, phenopackets.router, reanalysis.router, referrals.router,
+              referrals.organisations, service.router):
         app.include_router(r)
     # the Matchmaker Exchange's contract is the GA4GH specification (its own headers and error body), not this
     # API's OpenAPI document (docs/mme.md)
     app.include_router(mme.router, include_in_schema=False)
-    shell.allow_uploads(app, "/api/phenopackets/import")
+    shell.allow_uploads(app, "/api/phenopackets/import", referrals.UPLOAD)

@@ -20,10 +20,12 @@ log = logging.getLogger(__name__)
 WHY: dict[int, str] = {
     401: "Not authenticated: no bearer token, or it is invalid or expired (or the user was disabled)",
     403: "The user's role does not allow this",
-    404: "No such patient (or it was deleted)",
-    409: "Conflict: the name is taken, or someone saved the record since you read it (send the new version)",
+    404: "No such patient (or it was deleted), referral, attachment or organisation",
+    409: "Conflict: the name is taken, someone saved the record since you read it (send the new version), or the "
+         "referral's status does not allow this (the detail names the allowed ones)",
     413: "The request body is larger than the server accepts",
-    415: "The upload is neither a phenopacket JSON file nor a ZIP of them",
+    415: "The upload is not of a type this route takes (a phenopacket import: JSON or a ZIP of them; a referral "
+         "attachment: PDF, PNG, JPEG, VCF, CSV, TSV or XLSX); the detail says which",
     422: "The request is not valid: the detail and the problems say which field and why",
     429: "Too many failed sign-ins: wait before trying again",
 }

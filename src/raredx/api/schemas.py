@@ -12,8 +12,15 @@ from raredx.registry.schemas import (
     MAX_ID,
     MAX_PAGE,
     AnalysisRecord,
+    AttachmentPublic,
     AuditRecord,
     ChangedPatients,
+    Conclusion,
+    MessagePublic,
+    OpinionPublic,
+    OrganisationCreate,
+    OrganisationPublic,
+    OrganisationUpdate,
     PatientCreate,
     PatientFilter,
     PatientPublic,
@@ -21,17 +28,68 @@ from raredx.registry.schemas import (
     PatientSummaries,
     PatientSummary,
     PatientUpdate,
+    ReferralCounts,
+    ReferralCreate,
+    ReferralPublic,
+    ReferralsPublic,
+    ReferralStatus,
+    ReferralUpdate,
     Revision,
     Storable,
+    Urgency,
     UserPublic,
 )
 
 __all__ = [
-    "MAX_ID", "MAX_PAGE", "AnalysisRecord", "AuditRecord", "ChangedPatients", "DiagnoseRequest", "Differential", "ErrorOut", "HealthOut", "ImportIssueOut",
-    "ImportReportOut", "MatchPartsOut", "PatientCreate", "PatientFilter", "PatientPublic", "PatientQuery", "PatientSummaries",
-    "PatientSummary", "PatientUpdate", "PatientsPublic", "ProblemOut", "Revision", "SharedTermOut", "SimilarMatchOut",
-    "SimilarPatientsOut", "TermHitOut", "Token", "UserCreate",
-    "UserPublic", "UserUpdate", "WhoAmI",
+    "MAX_ID",
+    "MAX_PAGE",
+    "AnalysisRecord",
+    "AttachmentPublic",
+    "AuditRecord",
+    "ChangedPatients",
+    "Conclusion",
+    "ConclusionIn",
+    "DiagnoseRequest",
+    "Differential",
+    "ErrorOut",
+    "ExpertsIn",
+    "HealthOut",
+    "ImportIssueOut",
+    "ImportReportOut",
+    "MatchPartsOut",
+    "MessageIn",
+    "MessagePublic",
+    "OpinionIn",
+    "OpinionPublic",
+    "OrganisationCreate",
+    "OrganisationPublic",
+    "OrganisationUpdate",
+    "PatientCreate",
+    "PatientFilter",
+    "PatientPublic",
+    "PatientQuery",
+    "PatientSummaries",
+    "PatientSummary",
+    "PatientUpdate",
+    "PatientsPublic",
+    "ProblemOut",
+    "ReferralCounts",
+    "ReferralCreate",
+    "ReferralPublic",
+    "ReferralQuery",
+    "ReferralUpdate",
+    "ReferralsPublic",
+    "Revision",
+    "SharedTermOut",
+    "SimilarMatchOut",
+    "SimilarPatientsOut",
+    "TermHitOut",
+    "Token",
+    "TransitionIn",
+    "UserCreate",
+    "UserPublic",
+    "UserUpdate",
+    "WhoAmI",
 ]
 
 
@@ -60,6 +118,7 @@ class UserCreate(Storable):
     username: str
     password: str
     role: str
+    organisation_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="a referring physician's organisation")
 
 
 class ProblemOut(BaseModel):
@@ -78,6 +137,8 @@ class UserUpdate(BaseModel):
     active: bool | None = Field(default=None, description="false disables the user, true enables them again")
     role: str | None = Field(default=None, examples=["clinician"])
     password: str | None = Field(default=None, description="a new password (also lifts a sign-in lock)")
+    organisation_id: int | None = Field(default=None, ge=1, le=MAX_ID,
+                                        description="the user's organisation (null: none; left out: unchanged)")
 
 
 class ErrorOut(BaseModel):
@@ -222,3 +283,51 @@ class SimilarPatientsOut(BaseModel):
     with_genes: bool
     n_patients: int = Field(description="how many other patients were compared")
     matches: list[SimilarMatchOut]
+
+
+# -- referrals (docs/referrals.md) -----------------------------------------------------------------------------------
+class ReferralQuery(BaseModel):
+    """The query string of GET /api/referrals: filters and paging (drafts only with status=draft)."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: ReferralStatus | None = None
+    urgency: Urgency | None = None
+    region: str | None = Field(default=None, max_length=100)
+    offset: int = Field(default=0, ge=0, le=MAX_ID)
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+
+
+class TransitionIn(Storable):
+    """A status change: where to (``to``) and the version you read; ``note`` is kept in the status history;
+    accepting may link a registry patient (``patient_id``) or create one (``create_patient``)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"to": "submitted", "version": 1}]})
+    to: ReferralStatus
+    version: int = Field(ge=1, le=MAX_ID)
+    note: str | None = Field(default=None, max_length=20000)
+    patient_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    create_patient: bool = False
+
+
+class ExpertsIn(Storable):
+    """The referral's consilium: the experts' user names (the whole list)."""
+
+    model_config = ConfigDict(extra="forbid")
+    experts: list[str] = Field(min_length=1, max_length=20, examples=[["geneticist", "neurologist"]])
+    version: int = Field(ge=1, le=MAX_ID)
+
+
+class OpinionIn(Storable):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=20000)
+
+
+class MessageIn(Storable):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=20000)
+
+
+class ConclusionIn(Storable):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1, le=MAX_ID)
+    conclusion: Conclusion

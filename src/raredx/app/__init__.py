@@ -9,6 +9,14 @@ imports the other.
 
 from raredx.app._cases import case_for_patient, case_of, case_of_features
 from raredx.app._exports import write_export, write_zip
+from raredx.app._referrals import (
+    AttachmentStore,
+    StoredFile,
+    attach_file,
+    attachment_file,
+    differential_of,
+    transition_referral,
+)
 from raredx.app._reports import Candidate, CaseReport, RecordedRank, ReportUnavailable, case_report, report_pdf
 from raredx.app._services import DEMO_BANNER, Services, signing_key
 from raredx.app._similar import RegistryMatcher, SimilarPatients, match_patient
@@ -16,6 +24,7 @@ from raredx.app._uploads import KeptUploads, discard_upload, import_upload, stor
 
 __all__ = [
     "DEMO_BANNER",
+    "AttachmentStore",
     "Candidate",
     "CaseReport",
     "KeptUploads",
@@ -24,16 +33,21 @@ __all__ = [
     "ReportUnavailable",
     "Services",
     "SimilarPatients",
+    "StoredFile",
+    "attach_file",
+    "attachment_file",
     "case_for_patient",
     "case_of",
     "case_of_features",
     "case_report",
+    "differential_of",
     "discard_upload",
     "import_upload",
     "match_patient",
     "report_pdf",
     "signing_key",
     "store_upload",
+    "transition_referral",
     "write_export",
     "write_zip",
 ]

@@ -9,6 +9,8 @@ handlers answer it (JSON for the API, a page or a notice for the workbench)."""
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Collection
 
 from starlette.exceptions import HTTPException
@@ -47,7 +49,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        upload = scope.get("path") in self.upload_paths
+        upload = _is_upload(scope.get("path") or "", self.upload_paths)
         limit = self.upload_limit if upload else self.limit
         declared = _content_length(scope)
         if declared is not None and declared > limit:
@@ -68,6 +70,16 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+def _is_upload(path: str, paths: Collection[str]) -> bool:
+    """Whether ``path`` is one of ``paths``, where ``{name}`` in one stands for a path segment."""
+    return path in paths or any("{" in p and _pattern(p).fullmatch(path) is not None for p in paths)
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(template)))
 
 
 def _content_length(scope: Scope) -> int | None:

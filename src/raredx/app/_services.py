@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
+from raredx.app._referrals import AttachmentStore
 from raredx.app._similar import RegistryMatcher
 from raredx.app._uploads import KeptUploads
 from raredx.config import Settings, private_dir
@@ -66,6 +67,11 @@ class Services:
             self._mme = Matchmaker(self.rdx, self.registry, self.settings, self.signer.secret)
         return self._mme
 
+    @property
+    def attachments(self) -> AttachmentStore:
+        """Referral attachments on disk (``RAREDX_ATTACHMENTS_DIR``, ``RAREDX_MAX_ATTACHMENT_MB``)."""
+        return AttachmentStore(self.settings.attachments, self.settings.max_attachment_mb)
+
     @staticmethod
     def prepare(settings: Settings) -> None:
         """What the parent process of ``raredx serve`` does once, so that its workers do not race to do it: the
@@ -96,6 +102,7 @@ class Services:
         reg = registry or Registry.open(settings.url, ontology=kb.ontology, equivalent_ids=equivalent_ids)
         if reg.ontology is None:
             reg.ontology, reg.equivalent_ids = kb.ontology, equivalent_ids
+        reg.referral_due_days = settings.due_days()
         secret = signing_key(settings)
         if settings.demo:
             log.warning(DEMO_BANNER)

@@ -70,6 +70,20 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
     # raised by every account change (disable, role, password, ...): tokens issued before it stop working
     token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # a referring physician's organisation (their region is the organisation's); migration 0007
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL",
+                                                                   name="fk_users_organisation_id"))
+
+
+class Organisation(Base):
+    """A hospital or clinic whose doctors refer patients to the centre (managed by admins)."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    region: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
 
 
 class LoginLock(Base):
@@ -375,6 +389,102 @@ class MmePeer(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
     created_by: Mapped[str] = mapped_column(String(100))
+class Referral(Base):
+    """A request of an external doctor for the centre's opinion on a patient (docs/referrals.md): who referred whom
+    with what question, its status in the workflow (``raredx.registry.referrals.TRANSITIONS``), the differential
+    made when it was submitted, and the conclusion. The patient is kept with the referral (identity or a pseudonym,
+    as the referrer chose); accepting it may link a registry patient (``patient_id``)."""
+
+    __tablename__ = "referrals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    urgency: Mapped[str] = mapped_column(String(16))
+    referrer: Mapped[str] = mapped_column(String(100), index=True)  # the referring physician's user name
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
+    region: Mapped[str | None] = mapped_column(String(100))  # the organisation's when it was referred
+    patient: Mapped[dict[str, Any]] = mapped_column(JSON)  # schemas.ReferralPatient
+    clinical_question: Mapped[str] = mapped_column(Text)
+    phenotype: Mapped[list[Any]] = mapped_column(JSON)  # schemas.ReferralTerm
+    history: Mapped[str | None] = mapped_column(Text)
+    tests_done: Mapped[str | None] = mapped_column(Text)
+    genetic_results: Mapped[str | None] = mapped_column(Text)
+    genetic_findings: Mapped[list[Any]] = mapped_column(JSON)  # schemas.GeneticFinding
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="SET NULL"))
+    differential: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # schemas.ReferralDifferential
+    conclusion: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # schemas.Conclusion
+    concluded_by: Mapped[str | None] = mapped_column(String(100))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    concluded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    __table_args__ = (Index("ix_referrals_status_due", "status", "due_at"),)
+
+
+class _OfReferral:
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+    @declared_attr
+    def referral_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+
+
+class ReferralStatusChange(_OfReferral, Base):
+    """Each status a referral took, by whom and when (``from_status`` ``None``: created)."""
+
+    __tablename__ = "referral_status_changes"
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    by: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ReferralAssignment(_OfReferral, Base):
+    """An expert of the referral's consilium."""
+
+    __tablename__ = "referral_assignments"
+    __table_args__ = (UniqueConstraint("referral_id", "expert", name="uq_referral_assignments_referral_id_expert"),)
+    expert: Mapped[str] = mapped_column(String(100), index=True)
+    assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    assigned_by: Mapped[str] = mapped_column(String(100))
+
+
+class ReferralMessage(_OfReferral, Base):
+    """One message of a referral's thread (referrer, coordinator, experts)."""
+
+    __tablename__ = "referral_messages"
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    author: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class ReferralOpinion(_OfReferral, Base):
+    """One expert's opinion in the consilium (one per expert; writing again replaces it)."""
+
+    __tablename__ = "referral_opinions"
+    __table_args__ = (UniqueConstraint("referral_id", "expert", name="uq_referral_opinions_referral_id_expert"),)
+    expert: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class ReferralAttachment(_OfReferral, Base):
+    """A file sent with a referral: kept outside the database under its SHA-256 (``sha256``), described here."""
+
+    __tablename__ = "referral_attachments"
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))  # pdf, png, jpeg, vcf, vcf.gz, csv, tsv, xlsx
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
 
 
 # The per-patient list tables, by the name of their relationship on Patient (= their table name and the field of

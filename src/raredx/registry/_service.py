@@ -36,6 +36,7 @@ from raredx.errors import InputError, Message, Problem
 from raredx.ontology import onset
 from raredx.registry import _models as m
 from raredx.registry._db import make_engine, migrate
+from raredx.registry._referrals import DUE_DAYS, UNSET, Referrals, Unset
 from raredx.registry.errors import (
     AccountConflictError,
     AuthenticationError,
@@ -136,8 +137,8 @@ class ImportReport:
         return self.imported == 0 and any(i.severity != "note" for i in self.issues)
 
 
-class Registry:
-    """The registry over one database. ``ontology`` (optional) checks HPO ids and expands term searches;
+class Registry(Referrals):
+    """The registry over one database (its referrals: :class:`raredx.registry._referrals.Referrals`). ``ontology`` (optional) checks HPO ids and expands term searches;
     ``equivalent_ids`` (optional) maps a disease id to all ids of its concept for disease searches."""
 
     def __init__(self, engine: Engine, *, ontology: Any = None, equivalent_ids: Callable[[str], tuple[str, ...]] | None = None):
@@ -145,6 +146,7 @@ class Registry:
         self.ontology = ontology
         self.equivalent_ids = equivalent_ids
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.referral_due_days: dict[str, int] = dict(DUE_DAYS)  # days to a referral's due date, by urgency
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True, **kwargs: Any) -> Registry:
@@ -198,7 +200,8 @@ class Registry:
             log.exception("could not audit a refused request of %s", (actor or ANONYMOUS).username)
 
     # -- users ----------------------------------------------------------------------------------
-    def add_user(self, actor: Actor, username: str, password: str, role: str, *, demo: bool = False) -> UserPublic:
+    def add_user(self, actor: Actor, username: str, password: str, role: str, *, demo: bool = False,
+                 organisation_id: int | None = None) -> UserPublic:
         actor.require(Permission.MANAGE_USERS)
         check_role(role)
         if not username.strip() or len(username) > 100 or username != username.strip() or username != _printable(username):
@@ -208,10 +211,13 @@ class Registry:
         with self._sessions.begin() as s:
             if s.scalar(select(m.User.id).where(m.User.username == username)) is not None:
                 raise AccountConflictError(f"user {username!r} exists already; choose another name.", code="exists")
+            if organisation_id is not None:
+                self._organisation(s, organisation_id)
             user = m.User(username=username, password_hash=hash_password(password), role=role, active=True, demo=demo,
-                          token_generation=0)
+                          token_generation=0, organisation_id=organisation_id)
             s.add(user)
-            self._audit(s, actor, "user_add", user=username, role=role)
+            self._audit(s, actor, "user_add", user=username, role=role,
+                        **({"organisation_id": organisation_id} if organisation_id is not None else {}))
             s.flush()
             return self._user_public(user, None)
 
@@ -230,7 +236,7 @@ class Registry:
             return self._user_public(user, s.get(m.LoginLock, user.username))
 
     def update_user(self, actor: Actor, who: int | str, *, active: bool | None = None, role: str | None = None,
-                    password: str | None = None) -> UserPublic:
+                    password: str | None = None, organisation_id: int | Unset | None = UNSET) -> UserPublic:
         """Disable or enable a user, change their role, set a new password (which also lifts a sign-in lock).
         Each change is audited and revokes the user's tokens (sessions) issued before it."""
         actor.require(Permission.MANAGE_USERS)
@@ -257,6 +263,12 @@ class Registry:
                 user.password_hash, changed = hash_password(password), True
                 s.execute(delete(m.LoginLock).where(m.LoginLock.username == user.username))
                 self._audit(s, actor, "user_password", user=user.username)
+            if not isinstance(organisation_id, Unset) and organisation_id != user.organisation_id:
+                if organisation_id is not None:
+                    self._organisation(s, organisation_id)
+                self._audit(s, actor, "user_organisation", user=user.username, organisation_id=organisation_id,
+                            previous=user.organisation_id)
+                user.organisation_id = organisation_id
             if changed:
                 user.token_generation += 1
             s.flush()
@@ -309,7 +321,7 @@ class Registry:
         now = dt.datetime.now(dt.UTC)
         locked = lock.locked_until if lock is not None and lock.locked_until is not None else None
         return UserPublic(id=user.id, username=user.username, role=user.role, active=user.active, demo=user.demo,
-                          created_at=user.created_at, failed_logins=lock.failures if lock is not None else 0,
+                          organisation_id=user.organisation_id, created_at=user.created_at, failed_logins=lock.failures if lock is not None else 0,
                           locked_until=locked if locked is not None and locked > now else None)
 
     # -- signing in -----------------------------------------------------------------------------
@@ -455,14 +467,20 @@ class Registry:
         taken = ConflictError(Message(f"pseudonym {data.pseudonym!r} is taken; choose another or update that patient.",
                                       "registry.pseudonym_taken", pseudonym=repr(data.pseudonym)))
         with self._sessions() as s, s.begin():
-            if s.scalar(select(m.Patient.id).where(m.Patient.pseudonym == data.pseudonym)) is not None:
-                raise taken
-            row = self._new_row(s, actor, data)
-            _flush(s, taken)  # someone else took it since the check
-            out = self._to_public(row, SYSTEM)
-            s.add(m.PatientRevision(patient_id=row.id, version=1, action="create", by=actor.username, snapshot=self._snapshot(out)))
-            self._audit(s, actor, "create", row.id)
+            out = self._create_in(s, actor, data, taken)
             return out if actor.can(Permission.READ_IDENTITY) else out.model_copy(update={"identity": None})
+
+    def _create_in(self, s: Session, actor: Actor, data: PatientCreate, taken: ConflictError) -> PatientPublic:
+        """A new patient in the session's transaction, with its first revision and audit entry (also used when a
+        referral's acceptance creates its patient)."""
+        if s.scalar(select(m.Patient.id).where(m.Patient.pseudonym == data.pseudonym)) is not None:
+            raise taken
+        row = self._new_row(s, actor, data)
+        _flush(s, taken)  # someone else took it since the check
+        out = self._to_public(row, SYSTEM)
+        s.add(m.PatientRevision(patient_id=row.id, version=1, action="create", by=actor.username, snapshot=self._snapshot(out)))
+        self._audit(s, actor, "create", row.id)
+        return out
 
     def get_patient(self, actor: Actor, patient_id: int) -> PatientPublic:
         actor.require(Permission.READ)

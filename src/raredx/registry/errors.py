@@ -17,6 +17,21 @@ class ConflictError(RaredxError):
     http_status = 409
 
 
+class IllegalTransitionError(ConflictError):
+    """A referral status change that the workflow does not allow from the current status (409): names the referral,
+    its status, the status asked for and those it may go to (``raredx.registry.referrals.TRANSITIONS``)."""
+
+    def __init__(self, referral_id: int, current: str, requested: str, allowed: tuple[str, ...]) -> None:
+        from raredx.errors import Message
+
+        options = ", ".join(allowed) if allowed else "none (it is final)"
+        super().__init__(Message(
+            f"referral {referral_id} is {current!r} and cannot go to {requested!r}; from {current!r} it can go to: "
+            f"{options}.", "referral.illegal_transition", id=referral_id, current=current, requested=requested,
+            allowed=options))
+        self.current, self.requested, self.allowed = current, requested, allowed
+
+
 class AuthenticationError(RaredxError):
     exit_code = 6
     http_status = 401

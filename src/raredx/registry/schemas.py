@@ -535,6 +535,7 @@ class UserPublic(_Value):
     role: str
     active: bool
     demo: bool = False
+    organisation_id: int | None = None  # a referring physician's organisation
     created_at: dt.datetime | None = None
     failed_logins: int = 0  # wrong passwords in a row, lately
     locked_until: dt.datetime | None = None  # sign-in refused until then (an admin can unlock)
@@ -628,3 +629,240 @@ class AnalysisPage(_Value):
     count: int
     offset: int
     limit: int
+
+
+# -- organisations and referrals (remote consultation, docs/referrals.md) -------------------------------------------
+ReferralStatus = Literal["draft", "submitted", "accepted", "returned_for_information", "assigned", "in_review",
+                         "concluded", "closed", "withdrawn"]
+Urgency = Literal["routine", "urgent", "emergency"]
+REFERRAL_STATUSES: tuple[str, ...] = get_args(ReferralStatus)
+URGENCIES: tuple[str, ...] = get_args(Urgency)
+LongText = Annotated[str, Field(max_length=20000)]
+
+
+def _required_text(name: str, what: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not value.strip():
+            raise ValueError(f"{name} is empty; {what}")
+        return value.strip()
+
+    return check
+
+
+class OrganisationCreate(_Input):
+    name: Annotated[str, Field(min_length=1, max_length=200, examples=["Regional Children's Hospital, Tver"]),
+                    AfterValidator(_required_text("name", "give the organisation's name."))]
+    region: str | None = Field(default=None, max_length=100, examples=["Tver"])
+
+
+class OrganisationUpdate(_Input):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    region: str | None = Field(default=None, max_length=100)
+
+
+class OrganisationPublic(_Value):
+    id: int
+    name: str
+    region: str | None = None
+    created_at: AwareDatetime
+
+
+class ReferralPatient(_Input):
+    """Who is referred: their identity, or only a pseudonym (``pseudonymous``) when the referrer prefers; sex and
+    date of birth either way (the differential uses sex and age)."""
+
+    pseudonymous: bool = False
+    pseudonym: str | None = Field(default=None, max_length=PSEUDONYM_MAX_LENGTH, examples=["TVER-2026-17"])
+    sex: Sex | None = None
+    date_of_birth: dt.date | None = None
+    identity: Identity | None = None
+
+    @model_validator(mode="after")
+    def _who(self) -> ReferralPatient:
+        if self.pseudonymous and self.identity is not None:
+            raise ValueError("patient.identity: a pseudonymous referral carries no identity; leave identity out, or "
+                             "set pseudonymous to false.")
+        if self.pseudonymous and not (self.pseudonym or "").strip():
+            raise ValueError("patient.pseudonym: a pseudonymous referral needs the pseudonym you know the patient by.")
+        if not self.pseudonymous and not (self.identity and (self.identity.family_name or self.identity.given_name)) \
+                and not (self.pseudonym or "").strip():
+            raise ValueError("patient: give the patient's identity (identity.family_name, identity.given_name) or a "
+                             "pseudonym with pseudonymous: true.")
+        if self.pseudonym is not None and (problem := pseudonym_problem(self.pseudonym)):
+            raise ValueError(f"patient.pseudonym {problem}; {PSEUDONYM_RULE}")
+        return self
+
+
+class ReferralTerm(_Value):
+    """A phenotypic feature of the referral: an HPO term, observed or explicitly excluded."""
+
+    hpo_id: str = Field(pattern=r"^HP:\d{7}$", examples=["HP:0001250"])
+    label: str | None = None
+    excluded: bool = False
+
+
+_QUESTION = "write the question you ask the centre (e.g. which diagnosis fits, which test to order next)."
+
+
+class _ReferralFields(_Value):
+    urgency: Urgency = "routine"
+    patient: ReferralPatient
+    clinical_question: Annotated[str, Field(min_length=1, max_length=5000), AfterValidator(
+        _required_text("clinical_question", _QUESTION))]
+    phenotype: Items[ReferralTerm] = []
+    history: LongText | None = None
+    tests_done: LongText | None = None
+    genetic_results: LongText | None = Field(default=None, description="the genetic results as text (a report's "
+                                                                        "summary); genetic_findings gives them structured")
+    genetic_findings: Items[GeneticFinding] = []
+
+
+class ReferralCreate(_ReferralFields, _Input):
+    """A new referral (a draft until submitted). ``clinical_question`` and ``patient`` are required."""
+
+
+if TYPE_CHECKING:
+
+    class ReferralUpdate(_Value):
+        version: int
+
+        def __init__(self, *, version: int, **fields: Any) -> None: ...
+        def __getattr__(self, name: str) -> Any: ...
+else:
+    ReferralUpdate = _all_optional(
+        "ReferralUpdate", ReferralCreate,
+        "A partial update of a draft or a referral returned for information: only the fields given change. "
+        "``version`` must be the version you read (409 if someone saved in between).",
+        version=(int, Field(ge=1, le=MAX_ID)),
+    )
+
+
+class ReferralDifferential(_Value):
+    """The differential made when the referral was submitted: the JSON of ``raredx diagnose`` (candidates, their
+    evidence, suggested next findings), or ``None`` with ``note`` saying why there is none."""
+
+    made_at: AwareDatetime
+    kb_version: str
+    kb_fingerprint: str
+    result: Json | None = None
+    note: str | None = None
+
+
+class ConclusionDiagnosis(_Value):
+    disease_id: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9.]*:\S+$", examples=["ORPHA:558"])
+    name: str = Field(min_length=1, max_length=500)
+    status: Literal["confirmed", "probable", "differential", "ruled_out"] = "probable"
+
+
+class Conclusion(_Input):
+    """The consilium's conclusion, written by an assigned expert: the conclusion text (required), the diagnosis or
+    differential (from the ranked list, editable), recommended tests, treatment and drug provision, follow-up."""
+
+    text: Annotated[str, Field(min_length=1, max_length=20000), AfterValidator(
+        _required_text("conclusion.text", "write the consilium's conclusion."))]
+    diagnoses: Annotated[list[ConclusionDiagnosis], Field(max_length=50)] = []
+    recommended_tests: LongText | None = None
+    treatment: LongText | None = None
+    drug_provision: LongText | None = None
+    follow_up: LongText | None = None
+
+
+class StatusChange(_Value):
+    from_status: ReferralStatus | None
+    to_status: ReferralStatus
+    at: AwareDatetime
+    by: str
+    role: str
+    note: str | None = None
+
+
+class OpinionPublic(_Value):
+    expert: str
+    text: str
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class MessagePublic(_Value):
+    id: int
+    at: AwareDatetime
+    author: str
+    role: str
+    text: str
+
+
+class AttachmentPublic(_Value):
+    id: int
+    referral_id: int
+    filename: str
+    kind: str
+    media_type: str
+    size: int
+    sha256: str
+    uploaded_at: AwareDatetime
+    uploaded_by: str
+
+
+class ReferralPublic(_ReferralFields):
+    """A referral as the acting user may see it: ``differential`` and ``opinions`` are the centre's (empty for the
+    referring physician); ``allowed`` lists the statuses this user may move it to now."""
+
+    id: int
+    status: ReferralStatus
+    referrer: str
+    organisation_id: int | None = None
+    region: str | None = None
+    patient_id: int | None = None
+    differential: ReferralDifferential | None = None
+    conclusion: Conclusion | None = None
+    concluded_by: str | None = None
+    concluded_at: AwareDatetime | None = None
+    submitted_at: AwareDatetime | None = None
+    due_at: AwareDatetime | None = None
+    overdue: bool = False
+    version: int
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    updated_by: str
+    experts: list[str] = []
+    opinions: list[OpinionPublic] = []
+    attachments: list[AttachmentPublic] = []
+    status_history: list[StatusChange] = []
+    allowed: list[ReferralStatus] = []
+
+
+class ReferralSummary(_Value):
+    """One line of a referral list."""
+
+    id: int
+    status: ReferralStatus
+    urgency: Urgency
+    referrer: str
+    region: str | None = None
+    patient: str = Field(description="the pseudonym, else the family and given names (for who may see identities)")
+    clinical_question: str
+    submitted_at: AwareDatetime | None = None
+    due_at: AwareDatetime | None = None
+    overdue: bool = False
+    experts: list[str] = []
+    updated_at: AwareDatetime
+
+
+class ReferralsPublic(_Value):
+    data: list[ReferralSummary]
+    count: int
+    offset: int
+    limit: int
+
+
+class ReferralCounts(_Value):
+    """What the coordinator's dashboard shows: referrals by status, urgency, region and concluded diagnosis, how
+    many are overdue, and the median days from submission to conclusion."""
+
+    total: int
+    by_status: dict[str, int]
+    by_urgency: dict[str, int]
+    by_region: dict[str, int]
+    by_diagnosis: dict[str, int]
+    overdue: int
+    median_days_to_conclusion: float | None = None

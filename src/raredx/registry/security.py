@@ -33,6 +33,10 @@ class Permission(enum.Enum):
     DIAGNOSE = "run the diagnosis engine"
     MATCHMAKE = "send patients to other centres (Matchmaker Exchange)"
     MANAGE_PEERS = "manage the Matchmaker Exchange peers"
+    REFER = "refer patients to the centre (their own referrals only)"
+    TRIAGE = "triage referrals: accept, return, assign experts, close, see the overdue list"
+    REVIEW = "review the referrals assigned to them: opinions and the conclusion"
+    MANAGE_ORGANISATIONS = "manage the referring organisations"
 
 
 _P = Permission
@@ -43,6 +47,10 @@ ROLES: dict[str, frozenset[Permission]] = {
     "registry_manager": frozenset({_P.READ, _P.READ_IDENTITY, _P.WRITE, _P.DELETE, _P.IMPORT, _P.STATISTICS,
                                    _P.DIAGNOSE, _P.AUDIT, _P.MATCHMAKE}),
     "researcher": frozenset({_P.READ, _P.STATISTICS, _P.DIAGNOSE}),
+    # remote consultation (docs/referrals.md): an external doctor sees only their own referrals, never the registry
+    "referring_physician": frozenset({_P.REFER}),
+    "coordinator": frozenset({_P.READ, _P.READ_IDENTITY, _P.WRITE, _P.STATISTICS, _P.DIAGNOSE, _P.TRIAGE}),
+    "expert": frozenset({_P.READ, _P.READ_IDENTITY, _P.STATISTICS, _P.DIAGNOSE, _P.REVIEW}),
 }
 
 
