@@ -82,11 +82,11 @@ def test_reasons_name_the_shared_terms_and_genes(index: MatchIndex, toy_engine) 
 
 def test_an_excluded_term_the_other_shows_lowers_the_score(toy_engine) -> None:
     patients = _patients()
-    index = MatchIndex.build(toy_engine, patients, weights=MatchWeights(contradiction=1.0))
+    index = MatchIndex.build(toy_engine, patients, weights=MatchWeights(contradiction=1.0), rerank=False)
     q = index.query_vector(Case(observed=("HP:0000365", "HP:0001166")))
     c = next(m for m in index.search(q, top=10) if m.key == "c")
     assert any("Arachnodactyly" in x and "excluded in RDX-C" in x for x in c.contradictions)
-    free = MatchIndex.build(toy_engine, patients, weights=MatchWeights(contradiction=0.0))
+    free = MatchIndex.build(toy_engine, patients, weights=MatchWeights(contradiction=0.0), rerank=False)
     assert next(m for m in free.search(q, top=10) if m.key == "c").score > c.score
 
 
@@ -163,3 +163,53 @@ def test_index_scores_are_vectorised_over_all_patients(index: MatchIndex) -> Non
     assert all(len(v) == index.n for v in parts.values())
     assert np.isfinite(parts["score"]).all()
     assert replace(MatchWeights(), onset=0.0) != MatchWeights()
+
+
+def test_ranking_features_of_a_profile_that_lost_every_annotation(toy_engine) -> None:
+    """A case's publication can be the only source of every annotation of a disease: masked, its profile is empty
+    (a matrix with no column at all); a genotype can still bring it among the candidates, whose features must
+    then be computed without an IndexError."""
+    from raredx.engine._features import ProfileStats, candidate_features
+    from raredx.engine._profiles import ProfileMatrix
+
+    e = toy_engine
+    empty = np.zeros(0, np.int64)
+    m = ProfileMatrix.compile(e.ontology, 1, empty, empty.astype(np.int32), np.zeros(0), np.zeros(0, bool), e.params,
+                              ic=e.matrix.ic, dense=False, background=e.profiles.background)
+    prepared = e.prepare(Case(observed=MARFAN))
+    x = candidate_features(ProfileStats(m), np.zeros(1, np.int64), prepared, score=np.zeros(1),
+                           position=np.zeros(1), best_score=0.0, onset=np.zeros(1), statics=e._statics[:1])
+    assert x.shape[0] == 1 and np.isfinite(x).all()
+    assert x[0, 5] == 0.0  # share_exact: the empty profile matches nothing
+
+
+def test_the_second_stage_reorders_the_leading_matches_by_its_probability(toy_engine, tmp_path: Path) -> None:
+    from raredx.errors import KnowledgeBaseError
+    from raredx.match._rerank import PAIR_FEATURES, RerankModel, pair_features
+
+    index = MatchIndex.build(toy_engine, _patients(), weights=MatchWeights())
+    assert index.reranker is None  # fitted on the full knowledge base: off on the toy one, as the engine's ranker
+    index.reranker = RerankModel.load()
+    assert index.reranker is not None  # shipped with the package
+    q = index.vectors[0]
+    rows, final, parts = index.ranked(q, exclude=index.excluded_rows(0))
+    assert 0 not in rows.tolist() and 1 not in rows.tolist()  # never itself or its family
+    assert ((final > 0) & (final < 1)).all() and (np.diff(final) <= 0).all()
+    x = pair_features(index, q, rows, parts)
+    assert x.shape == (len(rows), len(PAIR_FEATURES)) and np.isfinite(x).all()
+    assert [m.key for m in index.similar("a", top=3)] == [index.patients[r].key for r in rows[:3]]
+    assert [m.score for m in index.similar("a", top=3)] == [round(float(v), 4) for v in final[:3]]
+    # a model that only counts the phenotype part puts the best phenotype first
+    only = np.zeros(len(PAIR_FEATURES))
+    only[PAIR_FEATURES.index("phenotype")] = 1.0
+    index.reranker = RerankModel(PAIR_FEATURES, np.zeros(len(PAIR_FEATURES)), np.ones(len(PAIR_FEATURES)), only)
+    rows, final, parts = index.ranked(q, exclude=index.excluded_rows(0))
+    assert rows[0] == int(np.argmax(np.where(index.excluded_rows(0), -np.inf, parts["phenotype"])))
+    # a stored model round-trips; one naming features this raredx lacks says how to refit it
+    path = tmp_path / "reranker.json"
+    path.write_text(json.dumps(index.reranker.to_json()))
+    again = RerankModel.load(path)
+    assert again is not None and np.allclose(again.logits(x), index.reranker.logits(x))
+    path.write_text(json.dumps({**index.reranker.to_json(), "features": ["nonsense"]}))
+    with pytest.raises(KnowledgeBaseError, match="refit it"):
+        RerankModel.load(path)

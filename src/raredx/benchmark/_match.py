@@ -148,12 +148,16 @@ def rank_matches(cs: CaseSet, options: MatchBenchmarkOptions, rows: list[int] | 
         if not same.any():
             continue
         t0 = time.perf_counter()
-        score = index.parts(index.vectors[r], with_genes=options.with_genes)["score"]
-        score[exclude] = -np.inf
-        best = float(score[same].max())
-        rank = int(np.count_nonzero(score > best) + np.count_nonzero((score == best) & ~same) + 1)
-        top = int(np.argmax(score))
-        out.append(MatchRow(r, rank, top, time.perf_counter() - t0))
+        rows_, final, parts = index.ranked(index.vectors[r], with_genes=options.with_genes, exclude=exclude)
+        hit = same[rows_]
+        if hit.any():  # among the re-ranked candidates (pessimistic among ties)
+            best = float(final[hit].max())
+            rank = int(np.count_nonzero(final > best) + np.count_nonzero((final == best) & ~hit) + 1)
+        else:  # beyond them: the first stage's order
+            score = parts["score"]
+            best = float(score[same].max())
+            rank = int(np.count_nonzero(score > best) + np.count_nonzero((score == best) & ~same) + 1)
+        out.append(MatchRow(r, rank, int(rows_[0]), time.perf_counter() - t0))
     return out
 
 

@@ -138,7 +138,9 @@ def _match_features(m: ProfileMatrix, P: np.ndarray, obs: np.ndarray, f: dict[st
     f["explained"][:] = contrib.sum(0) / ic_total
     f["ancestor_explained"][:] = (contrib * ancestor).sum(0) / ic_total
     f["best_term"][:] = contrib.max(0)
-    p_term = np.where(in_closure, np.exp(m.col_logp[np.maximum(pos, 0)]), 0.0)
+    # an empty matrix (a masked one whose profiles lost every annotation, ranked for a genotype) has no column
+    logp = m.col_logp[np.maximum(pos, 0)] if len(m.col_logp) else np.zeros(pos.shape)
+    p_term = np.where(in_closure, np.exp(logp), 0.0)
     f["mean_frequency"][:] = p_term.sum(0) / np.maximum(in_closure.sum(0), 1)
 
 

@@ -260,6 +260,8 @@ class ProfileMatrix:
         hit = pos < len(col)
         hit[hit] = col[pos[hit]] == profiles[hit]
         at = np.where(hit, s + pos, -1)
+        if not len(self.col_direct):  # no profile has any term (a masked matrix whose profiles lost them all)
+            return at, hit
         return at, hit & self.col_direct[np.maximum(at, 0)]
 
     def _not_profiles(self, terms: np.ndarray) -> np.ndarray:

@@ -29,6 +29,7 @@ import numpy as np
 
 from raredx.engine import Case, DiagnosisEngine, PreparedCase
 from raredx.errors import InputError, RaredxError
+from raredx.match._rerank import CANDIDATES, RerankModel, pair_features
 
 DISEASES_KEPT = 30  # of each patient's differential: the most probable diseases
 REASON_TERMS = 5  # shared terms named per match
@@ -155,7 +156,7 @@ class MatchIndex:
     """
 
     def __init__(self, engine: DiagnosisEngine, patients: Sequence[MatchPatient], vectors: Sequence[_Vector],
-                 weights: MatchWeights | None = None) -> None:
+                 weights: MatchWeights | None = None, *, rerank: bool = True) -> None:
         self.engine = engine
         self.ontology = engine.ontology
         self.weights = weights or MatchWeights.fitted()
@@ -176,6 +177,17 @@ class MatchIndex:
         self.sex = np.array([v.sex for v in vectors], np.int8)
         d_ptr, d_idx = _csr([v.diseases for v in vectors])
         _, d_val = _csr([v.root_p for v in vectors], np.float64)
+        self.d_ptr, self.d_idx, self.d_val = d_ptr, d_idx, d_val  # row-major: each patient's differential
+        self.l_ptr, self.l_term = _csr([self.leaves_of(v.closure) for v in vectors])
+        systems = self.ontology.organ_systems
+        self.systems = np.array([int(np.bitwise_or.reduce(systems[v.closure])) if v.closure.size else 0
+                                 for v in vectors], np.int64)
+        # a term's information among the registry's patients (how rare it is here, not among diseases)
+        self.registry_ic = np.where(self.ic > 0, -np.log((np.diff(self.t_ptr) + 1.0) / (self.n + 1.0)), 0.0)
+        self.registry_total = np.array([self.registry_ic[v.closure].sum() for v in vectors], np.float64)
+        # fitted on the full knowledge base: on a partial or toy one (where the engine has no second stage either)
+        # its differential features mean something else, and the first stage decides
+        self.reranker: RerankModel | None = RerankModel.load() if rerank and engine.ranker is not None else None
         order_rows = np.repeat(np.arange(self.n, dtype=np.int32), np.diff(d_ptr))
         order = np.argsort(d_idx, kind="stable")
         self.dz_ptr = np.searchsorted(d_idx[order], np.arange(len(engine.kb.concepts) + 1)).astype(np.int64)
@@ -200,10 +212,11 @@ class MatchIndex:
     @classmethod
     def build(cls, engine: DiagnosisEngine, patients: Iterable[MatchPatient], *, weights: MatchWeights | None = None,
               problems: list[tuple[str, str]] | None = None,
-              differential: Callable[[PreparedCase], np.ndarray] | None = None) -> MatchIndex:
+              differential: Callable[[PreparedCase], np.ndarray] | None = None, rerank: bool = True) -> MatchIndex:
         """Index ``patients``. One that cannot be matched (no observed phenotypic abnormality, an unknown term)
         is appended to ``problems`` as (key, why) and left out; without ``problems`` it raises. ``differential``:
-        each prepared case's disease probabilities (default: the engine's ranking of its phenotype)."""
+        each prepared case's disease probabilities (default: the engine's ranking of its phenotype). ``rerank``:
+        order the leading matches with the shipped second stage (``reranker.json``), else by the first's score."""
         kept: list[MatchPatient] = []
         vectors: list[_Vector] = []
         rank = differential or (lambda prepared: phenotype_differential(engine, prepared))
@@ -217,7 +230,7 @@ class MatchIndex:
                 problems.append((p.key, str(exc)))
                 continue
             kept.append(p)
-        return cls(engine, kept, vectors, weights)
+        return cls(engine, kept, vectors, weights, rerank=rerank)
 
     def query_vector(self, case: Case) -> _Vector:
         """The vector of an ad-hoc case (raises :class:`InputError` for a case without observed phenotypes)."""
@@ -256,7 +269,35 @@ class MatchIndex:
         score = (phenotype + w.differential * differential + w.onset * onset + w.sex * sex
                  + (w.genes * genes if with_genes else 0.0))
         return {"score": score, "phenotype": phenotype, "differential": differential, "onset": onset, "sex": sex,
-                "genes": genes}
+                "genes": genes, "shared": shared, "contradiction": contra / union}
+
+    def leaves_of(self, closure: np.ndarray) -> np.ndarray:
+        """The most specific informative terms of an ancestor-closed set (none of them the parent of another)."""
+        o = self.ontology
+        closure = closure[self.ic[closure] > 0]
+        if not closure.size:
+            return closure.astype(np.int32)
+        parents, _ = _gather(o.parent_ptr.astype(np.int64), o.parent_idx, closure.astype(np.int64))
+        return np.setdiff1d(closure, parents).astype(np.int32)
+
+    def ranked(self, q: _Vector, *, with_genes: bool = False, exclude: np.ndarray | None = None,
+               candidates: int = CANDIDATES) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """(the first stage's ``candidates`` best patients in the second stage's order, best first; their final
+        scores; the first stage's parts over all patients, with ``exclude``'s scores ``-inf``). Without a
+        re-ranker (``rerank=False`` or no model shipped) the order and scores are the first stage's."""
+        parts = self.parts(q, with_genes=with_genes)
+        score = parts["score"]
+        if exclude is not None:
+            score[exclude] = -np.inf
+        rows = top_rows(score, candidates)
+        if self.reranker is None or not len(rows):
+            return rows, score[rows], parts
+        x = pair_features(self, q, rows, parts)[:, self.reranker.columns]
+        final = self.reranker.probability(x)
+        if with_genes:
+            final = final + self.weights.genes * parts["genes"][rows]
+        order = np.lexsort((np.arange(len(rows)), -final))  # ties keep the first stage's order
+        return rows[order], final[order], parts
 
     def excluded_rows(self, row: int, *, cross_publication: bool = False) -> np.ndarray:
         """Whom patient ``row`` may not be matched with: itself, its family, with ``cross_publication`` its
@@ -291,15 +332,12 @@ class MatchIndex:
     def search(self, q: _Vector, *, top: int = 10, with_genes: bool = False,
                exclude: np.ndarray | None = None) -> tuple[Match, ...]:
         """The ``top`` patients most like ``q`` (``exclude``: a mask of patients never returned), with reasons."""
-        parts = self.parts(q, with_genes=with_genes)
-        score = parts["score"]
-        if exclude is not None:
-            score[exclude] = -np.inf
-        best = top_rows(score, top)
-        return tuple(self._match(rank, int(r), q, parts) for rank, r in enumerate(best, 1))
+        rows, final, parts = self.ranked(q, with_genes=with_genes, exclude=exclude, candidates=max(top, CANDIDATES))
+        return tuple(self._match(rank, int(r), q, parts, float(s))
+                     for rank, (r, s) in enumerate(zip(rows[:top].tolist(), final[:top].tolist()), 1))
 
     # -- reasons ----------------------------------------------------------------------------------
-    def _match(self, rank: int, r: int, q: _Vector, parts: dict[str, np.ndarray]) -> Match:
+    def _match(self, rank: int, r: int, q: _Vector, parts: dict[str, np.ndarray], score: float) -> Match:
         o, kb, p = self.ontology, self.engine.kb, self.patients[r]
         v = self.vectors[r]
         terms = self.most_specific_shared(q.closure, v.closure)
@@ -323,7 +361,7 @@ class MatchIndex:
             reasons.append("onsets far apart")
         reasons += contra
         return Match(
-            rank=rank, key=p.key, label=p.label or p.key, score=round(float(parts["score"][r]), 4),
+            rank=rank, key=p.key, label=p.label or p.key, score=round(score, 4),
             phenotype=round(float(parts["phenotype"][r]), 4), differential=round(float(parts["differential"][r]), 4),
             onset=float(parts["onset"][r]), sex=float(parts["sex"][r]), genes=float(parts["genes"][r]),
             shared_terms=terms, shared_genes=genes, shared_diseases=diseases, contradictions=tuple(contra),
