@@ -166,4 +166,7 @@ def test_similar_patients_page(web: TestClient) -> None:
     r = web.get("/patients/1/similar")
     assert r.status_code == 200 and "Patients like PMID_20000001_Family_1_II_1" in r.text
     assert "shared:" in r.text and 'href="/patients/' in r.text
+    web.cookies.set(_i18n.COOKIE, "ru")  # why each matched, in Russian: the shared terms by their Russian labels
+    ru = web.get("/patients/1/similar").text
+    assert "общие признаки:" in ru and "shared:" not in ru and "арахнодактилия" in ru
     assert web.get("/patients/999/similar").status_code == 404
