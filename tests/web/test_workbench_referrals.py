@@ -6,6 +6,7 @@ naming the field with nothing stored, and an action the workflow does not allow 
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
@@ -68,8 +69,9 @@ TEXT = {"ru": {"title": "Направления на консультацию", 
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
-def test_the_whole_path(people: TestClient, lang: str) -> None:
+def test_the_whole_path(people: TestClient, lang: str, caplog: pytest.LogCaptureFixture) -> None:
     web, words = people, TEXT[lang]
+    caplog.set_level(logging.WARNING, logger="raredx.web")
     as_user(web, "doc", lang)
     assert 'href="/referrals" aria-current="page"' in web.get("/referrals").text  # the nav link
     listing = web.get("/referrals")
@@ -122,6 +124,8 @@ def test_the_whole_path(people: TestClient, lang: str) -> None:
     assert "exp2" in page and "Вероятен синдром Марфана" not in page  # the experts' own opinions stay the centre's
     history = _registry(web).get_referral(SYSTEM, rid).status_history
     assert [c.to_status for c in history] == ["draft", "submitted", "accepted", "assigned", "in_review", "concluded"]
+    missing = [r.getMessage() for r in caplog.records if "message for" in r.getMessage()]
+    assert not missing, missing  # every string of the pages is in the catalogue of this language
 
 
 def test_another_referrer_is_refused(people: TestClient) -> None:
