@@ -173,6 +173,10 @@ def test_an_action_the_workflow_does_not_allow_is_refused_with_a_clear_message(p
     r = post(web, url, f"{url}/transition", to="accepted")  # allowed by the table, not to a referrer
     assert r.status_code == 403 and 'id="ref-error"' in r.text
     assert _registry(web).get_referral(SYSTEM, rid).status == "submitted"
+    as_user(web, "clinician", "en")  # no referral role: no nav link, and the pages refuse
+    assert 'href="/referrals"' not in web.get("/patients").text
+    assert web.get("/referrals").status_code == 403 and web.get("/referrals/new").status_code == 403
+    as_user(web, "doc", "en")
     r = post(web, "/referrals/new", "/referrals/new", action="save", pseudonymous="on", pseudonym="TVER-4",
              clinical_question="Q?", phenotype="HP:12")
     assert r.status_code == 422 and "HP:12" in r.text

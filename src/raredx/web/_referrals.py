@@ -97,9 +97,13 @@ async def create_referral(request: Request, actor: WebActor) -> Response:
         created = await run_in_threadpool(svc.registry.create_referral, actor, data)
     except InputError as exc:  # e.g. an HPO id the loaded release does not know
         return _new_page(request, values, {"phenotype": t.message(exc)}, status=422)
-    if form.get("action") == "submit":
-        await svc.compute(transition_referral, svc.rdx, svc.registry, actor, created.id, "submitted",
-                          version=created.version)
+    if form.get("action") == "submit":  # the draft is kept; a refused submission is shown on its page
+
+        async def submit() -> None:
+            await svc.compute(transition_referral, svc.rdx, svc.registry, actor, created.id, "submitted",
+                              version=created.version)
+
+        return await _act(request, actor, created.id, submit, "status")
     return redirect(request, f"/referrals/{created.id}")
 
 
