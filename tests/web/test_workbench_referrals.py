@@ -180,3 +180,18 @@ def test_an_action_the_workflow_does_not_allow_is_refused_with_a_clear_message(p
     r = post(web, "/referrals/new", "/referrals/new", action="save", pseudonymous="on", pseudonym="TVER-4",
              clinical_question="Q?", phenotype="HP:12")
     assert r.status_code == 422 and "HP:12" in r.text
+
+
+def test_the_list_marks_an_overdue_referral(people: TestClient) -> None:
+    web = people
+    _registry(web).referral_due_days = {"routine": 30, "urgent": 7, "emergency": 0}  # due at once once submitted
+    as_user(web, "doc", "en")
+    late = _id(post(web, "/referrals/new", "/referrals/new", action="submit", urgency="emergency", pseudonymous="on",
+                    pseudonym="TVER-5", clinical_question="Seizures: which diagnosis?", phenotype="HP:0001166"))
+    on_time = _id(post(web, "/referrals/new", "/referrals/new", action="submit", pseudonymous="on", pseudonym="TVER-6",
+                       clinical_question="Tall stature: which test?", phenotype="HP:0001166"))
+    as_user(web, "coord", "en")
+    page = web.get("/referrals").text
+    overdue = page.split("<caption>Overdue</caption>", 1)[1].split("</table>", 1)[0]
+    assert f'href="/referrals/{late}"' in overdue and f'href="/referrals/{on_time}"' not in overdue
+    assert "tag-overdue" in overdue and "emergency" in overdue
