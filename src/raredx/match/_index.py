@@ -29,6 +29,7 @@ import numpy as np
 
 from raredx.engine import Case, DiagnosisEngine, PreparedCase
 from raredx.errors import InputError, RaredxError
+from raredx.match._csr import gather
 from raredx.match._rerank import CANDIDATES, RerankModel, pair_features
 
 DISEASES_KEPT = 30  # of each patient's differential: the most probable diseases
@@ -129,16 +130,6 @@ def _transpose(ptr: np.ndarray, idx: np.ndarray, n_cols: int) -> tuple[np.ndarra
     rows = np.repeat(np.arange(len(ptr) - 1, dtype=np.int32), np.diff(ptr))
     order = np.argsort(idx, kind="stable")
     return np.searchsorted(idx[order], np.arange(n_cols + 1)).astype(np.int64), rows[order]
-
-
-def _gather(ptr: np.ndarray, idx: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The entries of ``keys``' rows, concatenated, and for each the position of its key in ``keys``."""
-    starts, lens = ptr[keys], ptr[keys + 1] - ptr[keys]
-    total = int(lens.sum())
-    if not total:
-        return np.zeros(0, idx.dtype), np.zeros(0, np.int64)
-    offs = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(total)
-    return idx[offs], np.repeat(np.arange(len(keys)), lens)
 
 
 def _genes(case: Case) -> tuple[str, ...]:
@@ -242,16 +233,16 @@ class MatchIndex:
         """Every patient's match with ``q``, part by part (see the module docstring), and ``score``, their sum."""
         n, w, ic = self.n, self.weights, self.ic
         informative = q.closure[ic[q.closure] > 0]  # the root and its like share nothing worth counting
-        rows, pos = _gather(self.t_ptr, self.t_rows, informative)
+        rows, pos = gather(self.t_ptr, self.t_rows, informative)
         shared = _sums(rows, ic[informative][pos], n)
-        rows, pos = _gather(self.t_ptr, self.t_rows, q.excluded)  # the query excludes what they show
+        rows, pos = gather(self.t_ptr, self.t_rows, q.excluded)  # the query excludes what they show
         contra = _sums(rows, ic[q.excluded][pos], n)
-        rows, pos = _gather(self.x_ptr, self.x_rows, q.closure)  # they exclude what the query shows
+        rows, pos = gather(self.x_ptr, self.x_rows, q.closure)  # they exclude what the query shows
         contra += _sums(rows, ic[q.closure][pos], n)
         union = np.maximum(ic[q.closure].sum() + self.total - shared, 1e-9)
         phenotype = (shared - w.contradiction * contra) / union
-        rows, pos = _gather(self.dz_ptr, self.dz_rows, q.diseases)
-        vals, _ = _gather(self.dz_ptr, self.dz_val, q.diseases)
+        rows, pos = gather(self.dz_ptr, self.dz_rows, q.diseases)
+        vals, _ = gather(self.dz_ptr, self.dz_val, q.diseases)
         differential = _sums(rows, vals * q.root_p[pos], n)
         onset = np.zeros(n)
         if q.onset_bins:
@@ -277,7 +268,7 @@ class MatchIndex:
         closure = closure[self.ic[closure] > 0]
         if not closure.size:
             return closure.astype(np.int32)
-        parents, _ = _gather(o.parent_ptr.astype(np.int64), o.parent_idx, closure.astype(np.int64))
+        parents, _ = gather(o.parent_ptr.astype(np.int64), o.parent_idx, closure.astype(np.int64))
         return np.setdiff1d(closure, parents).astype(np.int32)
 
     def ranked(self, q: _Vector, *, with_genes: bool = False, exclude: np.ndarray | None = None,

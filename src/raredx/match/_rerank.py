@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from raredx.errors import KnowledgeBaseError
+from raredx.match._csr import gather
 
 if TYPE_CHECKING:
     from raredx.match._index import MatchIndex, _Vector
@@ -120,7 +121,7 @@ def pair_features(index: MatchIndex, q: _Vector, rows: np.ndarray, parts: dict[s
     f["size_other"][:] = np.log1p(w_c)
     # the candidates' closures as a (k, terms) membership table; the query's as one row
     member = np.zeros((k, len(ic)), bool)
-    terms, owner = _rows_of(index.c_ptr, index.c_term, rows)
+    terms, owner = gather(index.c_ptr, index.c_term, rows)
     member[owner, terms] = True
     in_query = np.zeros(len(ic), bool)
     in_query[q.closure] = True
@@ -146,7 +147,7 @@ def pair_features(index: MatchIndex, q: _Vector, rows: np.ndarray, parts: dict[s
         f["leaves_query_in"][:] = member[:, q_leaves].mean(axis=1)
     f["leaves_query"][:] = len(q_leaves)
     # candidate -> query: each candidate leaf's most informative ancestor the query has
-    lv, lowner = _rows_of(index.l_ptr, index.l_term, rows)
+    lv, lowner = gather(index.l_ptr, index.l_term, rows)
     if len(lv):
         anc, leaf = _ancestors_of(o, lv)
         val = np.where(in_query[anc], ic[anc], 0.0)
@@ -167,8 +168,8 @@ def pair_features(index: MatchIndex, q: _Vector, rows: np.ndarray, parts: dict[s
     if n_dis:
         rank_q = np.full(len(index.engine.kb.concepts), -1, np.int64)
         rank_q[q.diseases] = np.arange(n_dis)
-        dis, downer = _rows_of(index.d_ptr, index.d_idx, rows)
-        val, _ = _rows_of(index.d_ptr, index.d_val, rows)
+        dis, downer = gather(index.d_ptr, index.d_idx, rows)
+        val, _ = gather(index.d_ptr, index.d_val, rows)
         lens = index.d_ptr[rows + 1] - index.d_ptr[rows]
         rank_c = np.arange(len(dis)) - (np.cumsum(lens) - lens)[downer]  # each disease's place in its patient's list
         rq = rank_q[dis]
@@ -199,16 +200,6 @@ def pair_features(index: MatchIndex, q: _Vector, rows: np.ndarray, parts: dict[s
 DEPTH_MISSING = 40  # the place given to a disease absent from a differential (it keeps 30)
 
 
-def _rows_of(ptr: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The entries of ``rows`` (row-major CSR) concatenated, and for each the position of its row in ``rows``."""
-    starts, lens = ptr[rows], ptr[rows + 1] - ptr[rows]
-    total = int(lens.sum())
-    if not total:
-        return np.zeros(0, idx.dtype), np.zeros(0, np.int64)
-    offs = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(total)
-    return idx[offs], np.repeat(np.arange(len(rows)), lens)
-
-
 def _ancestors_of(o, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
     """Every ancestor (and the term itself) of each of ``terms``, and for each the position of its term."""
-    return _rows_of(o.anc_ptr, o.anc_idx, np.asarray(terms, np.int64))
+    return gather(o.anc_ptr, o.anc_idx, np.asarray(terms, np.int64))
