@@ -32,6 +32,7 @@ from raredx.registry.schemas import (
     MAX_ID,
     AttachmentPublic,
     Conclusion,
+    ConclusionPdf,
     MessagePublic,
     OpinionPublic,
     OrganisationCreate,
@@ -298,12 +299,14 @@ class Referrals:
 
     def transition(self, actor: Actor, referral_id: int, to: str, *, version: int, note: str | None = None,
                    differential: ReferralDifferential | None = None, patient_id: int | None = None,
-                   create_patient: bool = False) -> ReferralPublic:
+                   create_patient: bool = False, conclusion_pdf: ConclusionPdf | None = None) -> ReferralPublic:
         """Move a referral to status ``to`` (the table :data:`TRANSITIONS` says from where and by whom), recorded in
         its status history and the audit log. ``submitted`` needs the ``differential`` made for it (the use case
         :func:`raredx.app.transition_referral` makes it) and sets the due date by urgency; ``accepted`` may link a
         registry patient (``patient_id``) or create one (``create_patient``); ``assigned`` needs experts
-        (:meth:`assign_experts` moves there itself); ``concluded`` needs the conclusion (:meth:`save_conclusion`)."""
+        (:meth:`assign_experts` moves there itself); ``concluded`` needs the conclusion (:meth:`save_conclusion`) and
+        keeps the record of its PDF (``conclusion_pdf``: :func:`raredx.app.transition_referral` renders and stores
+        it; the conclusion is then dated when the PDF was issued)."""
         if note is not None and len(note) > MAX_MESSAGE:
             raise InputError(f"note is longer than {MAX_MESSAGE} characters; shorten it.")
         with self._sessions.begin() as s:
@@ -333,6 +336,9 @@ class Referrals:
                                                 f"/api/referrals/{row.id}/conclusion).", "referral.no_conclusion",
                                                 id=row.id))
                 values["concluded_at"] = now
+                if conclusion_pdf is not None:
+                    values["concluded_at"] = conclusion_pdf.issued_at
+                    values["conclusion"] = {**row.conclusion, "pdf": conclusion_pdf.model_dump(mode="json")}
             before = row.status
             self._bump(s, row, version, actor, **values)
             self._status(s, actor, row, before, to, note)
@@ -439,6 +445,19 @@ class Referrals:
                        concluded_by=actor.username[:100])
             self._audit(s, actor, "referral_conclusion", row.patient_id, referral=row.id, version=row.version)
             return self._public(s, actor, row)
+
+    def conclusion_pdf(self, actor: Actor, referral_id: int) -> ConclusionPdf:
+        """The record of the issued conclusion's PDF, for a download by someone who may see the referral (audited as
+        an attachment's download); 404 while none is issued."""
+        with self._sessions.begin() as s:
+            row = self._referral(s, actor, referral_id)
+            pdf = _pdf_of(row)
+            if pdf is None:
+                raise NotFoundError(Message(
+                    f"referral {row.id} has no issued conclusion (it is {row.status!r}); its PDF is made when an "
+                    "assigned expert concludes it.", "referral.no_conclusion_pdf", id=row.id, status=row.status))
+            self._audit(s, actor, "referral_download", row.patient_id, referral=row.id, conclusion_pdf=pdf.sha256)
+            return pdf
 
     def add_message(self, actor: Actor, referral_id: int, text: str) -> MessagePublic:
         """A message on the referral's thread, by anyone who may see it, until it is closed or withdrawn."""
@@ -590,7 +609,8 @@ class Referrals:
             patient["identity"] = None
         Op, T, C = m.ReferralOpinion, m.ReferralAttachment, m.ReferralStatusChange
         opinions = [OpinionPublic.model_validate(o) for o in s.scalars(select(Op).where(Op.referral_id == row.id).order_by(Op.id))] if centre else []
-        conclusion = row.conclusion if centre or row.status in ("concluded", "closed") else None
+        written = {k: v for k, v in row.conclusion.items() if k != "pdf"} if row.conclusion else None
+        conclusion = written if centre or row.status in ("concluded", "closed") else None
         allowed = [to for to, need in TRANSITIONS.get(row.status, {}).items() if need in rel]
         return ReferralPublic(
             id=row.id, status=row.status, urgency=row.urgency, referrer=row.referrer, organisation_id=row.organisation_id,
@@ -599,6 +619,7 @@ class Referrals:
             history=row.history, tests_done=row.tests_done, genetic_results=row.genetic_results,
             genetic_findings=row.genetic_findings, patient_id=row.patient_id if centre else None,
             differential=row.differential if centre else None, conclusion=conclusion,
+            conclusion_pdf=_pdf_of(row) if conclusion else None,
             concluded_by=row.concluded_by if conclusion else None, concluded_at=row.concluded_at,
             submitted_at=row.submitted_at, due_at=row.due_at, overdue=_overdue(row), version=row.version,
             created_at=row.created_at, updated_at=row.updated_at, updated_by=row.updated_by,
@@ -612,6 +633,12 @@ def _roles(role: str) -> frozenset[Permission]:
     from raredx.registry.security import ROLES
 
     return ROLES.get(role, frozenset())
+
+
+def _pdf_of(row: m.Referral) -> ConclusionPdf | None:
+    """The record of the conclusion's PDF, kept beside the conclusion (under ``pdf``) once it is issued."""
+    pdf = (row.conclusion or {}).get("pdf") if row.status in ("concluded", "closed") else None
+    return ConclusionPdf.model_validate(pdf) if pdf else None
 
 
 def _overdue(row: m.Referral) -> bool:

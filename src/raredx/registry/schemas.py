@@ -765,6 +765,20 @@ class Conclusion(_Input):
     treatment: LongText | None = None
     drug_provision: LongText | None = None
     follow_up: LongText | None = None
+    language: Literal["en", "ru"] | None = Field(
+        default=None, description="the language the conclusion is issued in (its PDF); default: the workbench page's, "
+                                  "Russian through the API")
+
+
+class ConclusionPdf(_Value):
+    """The conclusion as issued when the referral was concluded: its PDF, kept in the attachments store under its
+    SHA-256, the language it is written in, when and by whom."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int
+    language: Literal["en", "ru"]
+    issued_at: AwareDatetime
+    issued_by: str
 
 
 class StatusChange(_Value):
@@ -815,6 +829,8 @@ class ReferralPublic(_ReferralFields):
     patient_id: int | None = None
     differential: ReferralDifferential | None = None
     conclusion: Conclusion | None = None
+    conclusion_pdf: ConclusionPdf | None = Field(default=None, description="the issued conclusion's PDF "
+                                                 "(GET /api/referrals/{id}/conclusion.pdf), once concluded")
     concluded_by: str | None = None
     concluded_at: AwareDatetime | None = None
     submitted_at: AwareDatetime | None = None

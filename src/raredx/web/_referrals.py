@@ -15,13 +15,13 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from raredx.app import attach_file, attachment_file, transition_referral
+from raredx.app import attach_file, attachment_file, conclusion_file, conclusion_filename, transition_referral
 from raredx.app.http import services
 from raredx.errors import InputError, Message, RaredxError
 from raredx.registry import Actor, Permission
 from raredx.registry.schemas import SEXES, URGENCIES, Conclusion, ReferralCreate
-from raredx.web import _forms
-from raredx.web._render import redirect, render, translator
+from raredx.web import _forms, _i18n
+from raredx.web._render import language, redirect, render, translator
 from raredx.web._session import CsrfChecked, WebActor
 
 router = APIRouter(prefix="/referrals")
@@ -154,7 +154,8 @@ async def transition(request: Request, rid: int, actor: WebActor) -> Response:
 
     async def go() -> None:
         await svc.compute(transition_referral, svc.rdx, svc.registry, actor, rid, to, version=_version(form), note=note,
-                          create_patient=bool(form.get("create_patient")))
+                          create_patient=bool(form.get("create_patient")), attachments=svc.attachments,
+                          language=language(request), centre=svc.centre)
 
     return await _act(request, actor, rid, go, "status")
 
@@ -186,7 +187,9 @@ async def opinion(request: Request, rid: int, actor: WebActor) -> Response:
 async def conclusion(request: Request, rid: int, actor: WebActor) -> Response:
     form = await request.form()
     reg = services(request).registry
-    values = {k: str(form.get(k) or "").strip() or None for k in CONCLUSION}
+    values: dict[str, Any] = {k: str(form.get(k) or "").strip() or None for k in CONCLUSION}
+    chosen = str(form.get("language") or "")
+    values["language"] = chosen if chosen in _i18n.LANGUAGES else language(request)  # the language it is issued in
     try:
         data = Conclusion.model_validate(values)
     except ValidationError:
@@ -222,6 +225,15 @@ async def attach(request: Request, rid: int, actor: WebActor) -> Response:
         await run_in_threadpool(attach_file, svc.registry, svc.attachments, actor, rid, upload.file, upload.filename)
 
     return await _act(request, actor, rid, go, "attachment")
+
+
+@router.get("/{rid}/conclusion.pdf")
+def conclusion_pdf(request: Request, rid: int, actor: WebActor) -> Response:
+    """The issued conclusion, for users who may see the referral (404 before it is concluded)."""
+    svc = services(request)
+    pdf, path = conclusion_file(svc.registry, svc.attachments, actor, rid)
+    return FileResponse(path, media_type="application/pdf", filename=conclusion_filename(rid, pdf),
+                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
 
 
 @router.get("/{rid}/attachments/{aid}")
