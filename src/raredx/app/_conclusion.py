@@ -110,7 +110,7 @@ def issue_conclusion(registry: Registry, store: AttachmentStore, terms: TermLabe
     try:
         pdf = conclusion_pdf(doc, terms)
         stored = store.store(io.BytesIO(pdf), f"conclusion-{referral.id}-{lang}.pdf")
-    except Exception as exc:  # noqa: BLE001 - whatever the renderer or the disk raised, the referral stays in review
+    except Exception as exc:  # whatever the renderer or the disk raised (logged): the referral stays in review
         log.exception("the conclusion of referral %s could not be issued", referral.id)
         reason = str(exc.args[0]) if len(exc.args) == 1 else type(exc).__name__
         raise ConclusionNotIssued(Message(
@@ -118,7 +118,7 @@ def issue_conclusion(registry: Registry, store: AttachmentStore, terms: TermLabe
             f"({reason}). It stays in review with the conclusion as written; try again, and if it fails again tell "
             "the administrator (the server needs WeasyPrint with Debian's Pango, and room in the attachments "
             "directory).", "referral.pdf_failed", id=referral.id, reason=reason)) from None
-    record = ConclusionPdf(sha256=stored.sha256, size=stored.size, language=lang, issued_at=issued_at,  # type: ignore[arg-type]
+    record = ConclusionPdf(sha256=stored.sha256, size=stored.size, language=lang, issued_at=issued_at,
                            issued_by=actor.username)
     return record, stored.new
 
