@@ -8,6 +8,7 @@ conclusion, the expert, the date; Cyrillic reads back). A renderer that fails le
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import shutil
 import subprocess
@@ -156,8 +157,21 @@ def test_concluded_in_the_workbench_in_the_pages_language(people: TestClient, la
     as_user(web, "exp1", lang)
     page = web.get(url).text
     assert f'<option value="{lang}" selected>' in page  # the conclusion is issued in the page's language by default
-    assert post(web, url, f"{url}/conclusion", text=CONCLUSION[lang], recommended_tests=TESTS,
-                language=lang).status_code == 303
+    offered = re.findall(r'type="hidden" name="dx_id" value="([^"]+)"', page)  # the differential's candidates
+    assert offered and all(re.fullmatch(r"(OMIM|ORPHA|MONDO):\d+", i) for i in offered), offered
+    bad = post(web, url, f"{url}/conclusion", text=CONCLUSION[lang], dx_id=["not an id"], dx_name=["X"],
+               dx_status=["probable"])
+    assert bad.status_code == 422 and ("ORPHA:558" in bad.text) and registry_of(web).get_referral(SYSTEM, rid).conclusion is None
+    name = html.unescape(re.search(r'name="dx_name" value="([^"]+)"', page).group(1))  # type: ignore[union-attr]
+    rows = {"dx_id": [offered[0], "", "ORPHA:60030"], "dx_name": [name, "", "Синдром Лойса-Дитца"],
+            "dx_status": ["probable", "", "differential"]}  # a candidate taken, the empty row left, another named
+    assert post(web, url, f"{url}/conclusion", text=CONCLUSION[lang], recommended_tests=TESTS, language=lang,
+                **rows).status_code == 303
+    written = registry_of(web).get_referral(SYSTEM, rid).conclusion
+    assert written is not None and [(d.disease_id, d.status) for d in written.diagnoses] == [
+        (offered[0], "probable"), ("ORPHA:60030", "differential")]
+    page = web.get(url).text  # the form shows them again, with their statuses
+    assert f'type="hidden" name="dx_id" value="{offered[0]}"' in page and '<option value="probable" selected>' in page
     assert post(web, url, f"{url}/transition", to="concluded").status_code == 303
 
     as_user(web, "doc", lang)
@@ -170,7 +184,9 @@ def test_concluded_in_the_workbench_in_the_pages_language(people: TestClient, la
     issued = registry_of(web).get_referral(SYSTEM, rid).conclusion_pdf
     assert issued is not None and issued.language == lang and issued.issued_by == "exp1"
     for expected in (t("conclusion.title"), t("conclusion.referral", id=rid), "Иванова Анна", QUESTION,
-                     CONCLUSION[lang], TESTS, "exp1", t.date(issued.issued_at.date()), t("conclusion.disclaimer_title")):
+                     CONCLUSION[lang], TESTS, "exp1", t.date(issued.issued_at.date()), t("conclusion.disclaimer_title"),
+                     name, offered[0], t("conclusion.status.probable"), "Синдром Лойса-Дитца", "ORPHA:60030",
+                     t("conclusion.status.differential")):
         assert expected in text, (expected, text)
     if lang == "en":
         assert "Date of issue" in text and "female" in text and "Заключение консилиума" not in text

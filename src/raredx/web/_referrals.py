@@ -30,6 +30,7 @@ UPLOAD = "/referrals/{rid}/attachments"
 TEXTS = ("clinical_question", "history", "tests_done", "genetic_results")
 CONCLUSION = ("text", "recommended_tests", "treatment", "drug_provision", "follow_up")
 HPO = re.compile(r"HP:\d{7}")
+DX_STATUSES = ("confirmed", "probable", "differential", "ruled_out")  # schemas.ConclusionDiagnosis.status
 
 
 @router.get("")
@@ -116,6 +117,7 @@ def _page(request: Request, actor: Actor, rid: int, *, error: str | None = None,
     diseases = ((r.differential.result or {}).get("diseases") or [])[:10] if r.differential else []
     mine = next((o for o in r.opinions if o.expert == actor.username), None)
     return render(request, "referral.html", status=status, r=r, thread=thread, diseases=diseases, error=error,
+                  dx_rows=_dx_rows(r, diseases), dx_statuses=DX_STATUSES,
                   notice=notice, my_opinion=mine, is_expert=actor.username in r.experts or actor.can(Permission.MANAGE_USERS),
                   may_triage=actor.can(Permission.TRIAGE))
 
@@ -183,6 +185,29 @@ async def opinion(request: Request, rid: int, actor: WebActor) -> Response:
     return await _act(request, actor, rid, go, "opinion")
 
 
+def _diagnoses(form: Any) -> list[dict[str, Any]]:
+    """The diagnoses the form's rows give (each: ``dx_id``, ``dx_name``, ``dx_status``; a row without a status or a
+    name is left out): those kept so far, the candidates of the differential, and one the expert names."""
+    rows = zip(form.getlist("dx_id"), form.getlist("dx_name"), form.getlist("dx_status"), strict=False)
+    out = []
+    for disease_id, name, status in ((str(i).strip(), str(n).strip(), str(st)) for i, n, st in rows):
+        if status and name:
+            out.append({"disease_id": disease_id or None, "name": name, "status": status})
+    return out
+
+
+def _dx_rows(r: Any, diseases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of the conclusion form's diagnoses: the conclusion's, then the differential's candidates not among
+    them (their first id), without a status until the expert gives one."""
+    rows = [{"disease_id": d.disease_id, "name": d.name, "status": d.status} for d in (r.conclusion.diagnoses if r.conclusion else [])]
+    taken = {row["disease_id"] for row in rows}
+    for d in diseases:
+        ids = d.get("ids") or []
+        if ids and not taken & set(ids):
+            rows.append({"disease_id": ids[0], "name": d.get("name") or ids[0], "status": ""})
+    return rows
+
+
 @router.post("/{rid}/conclusion", dependencies=[CsrfChecked])
 async def conclusion(request: Request, rid: int, actor: WebActor) -> Response:
     form = await request.form()
@@ -190,11 +215,13 @@ async def conclusion(request: Request, rid: int, actor: WebActor) -> Response:
     values: dict[str, Any] = {k: str(form.get(k) or "").strip() or None for k in CONCLUSION}
     chosen = str(form.get("language") or "")
     values["language"] = chosen if chosen in _i18n.LANGUAGES else language(request)  # the language it is issued in
+    values["diagnoses"] = _diagnoses(form)
     try:
         data = Conclusion.model_validate(values)
-    except ValidationError:
+    except ValidationError as exc:
+        dx = any(e.get("loc", ("",))[0] == "diagnoses" for e in exc.errors())
         return await run_in_threadpool(_page, request, actor, rid, status=422,
-                                       error=translator(request)("ref.error.conclusion"))
+                                       error=translator(request)("ref.error.conclusion_dx" if dx else "ref.error.conclusion"))
 
     async def go() -> None:
         await run_in_threadpool(reg.save_conclusion, actor, rid, data, version=_version(form))
