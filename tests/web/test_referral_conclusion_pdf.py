@@ -176,7 +176,7 @@ def test_concluded_in_the_workbench_in_the_pages_language(people: TestClient, la
 
     as_user(web, "doc", lang)
     page = web.get(url).text
-    assert f'href="{url}/conclusion.pdf"' in page
+    assert f'href="{url}/conclusion.pdf"' in page and {"ru": "выдано на русском языке", "en": "issued in English"}[lang] in page
     got = web.get(f"{url}/conclusion.pdf")
     assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
     text = pdf_checked(got.content, tmp_path)
