@@ -180,22 +180,22 @@ def test_admins_manage_organisations(web: TestClient, lang: str, caplog: pytest.
     assert pskov.region is None
 
     refused = _post(web, "/admin/organisations", name="Tver Children's Hospital", region="Tver")
-    assert refused.status_code == 409 and words["exists"] in _text(_part(refused.text, "orgs-error"))
+    assert refused.status_code == 200 and words["exists"] in _text(_part(refused.text, "orgs-error"))
     assert 'value="Tver Children&#39;s Hospital"' in refused.text  # the typed name stays in the form
     refused = _post(web, "/admin/organisations", name="   ", region="Tver")
-    assert refused.status_code == 422 and _text(_part(refused.text, "orgs-error")) == words["empty"]
+    assert refused.status_code == 200 and _text(_part(refused.text, "orgs-error")) == words["empty"]
     assert len(reg.list_organisations(SYSTEM)) == 2  # nothing stored by the refusals
 
     r = _post(web, f"/admin/organisations/{pskov.id}/edit", name="Pskov Regional Hospital", region="Pskov")
     assert r.status_code == 303
     assert reg.organisation_usage(SYSTEM)[0].name == "Pskov Regional Hospital"
     refused = _post(web, f"/admin/organisations/{pskov.id}/edit", name="Tver Children's Hospital", region="Pskov")
-    assert refused.status_code == 409 and words["exists"] in _text(_part(refused.text, "orgs-error"))
+    assert refused.status_code == 200 and words["exists"] in _text(_part(refused.text, "orgs-error"))
     assert '<details class="add user-change" open>' in refused.text.split(f'id="org-{pskov.id}"', 1)[1]
     refused = _post(web, f"/admin/organisations/{pskov.id}/edit", name="", region="Pskov")
-    assert refused.status_code == 422 and _text(_part(refused.text, "orgs-error")) == words["empty"]
+    assert refused.status_code == 200 and _text(_part(refused.text, "orgs-error")) == words["empty"]
     refused = _post(web, "/admin/organisations/9999/edit", name="X", region="")
-    assert refused.status_code == 404 and _text(_part(refused.text, "orgs-error")) == words["missing"]
+    assert refused.status_code == 200 and _text(_part(refused.text, "orgs-error")) == words["missing"]
 
     reg.add_user(SYSTEM, "doc", PASSWORD, "referring_physician", organisation_id=tver.id)
     page = web.get("/admin/organisations").text
@@ -205,7 +205,7 @@ def test_admins_manage_organisations(web: TestClient, lang: str, caplog: pytest.
     assert r.status_code == 303 and words["deleted"] in web.get(r.headers["location"]).text
     assert reg.get_user(SYSTEM, "doc").organisation_id is None
     refused = _post(web, f"/admin/organisations/{tver.id}/delete")
-    assert refused.status_code == 404 and f"{tver.id}" in _text(_part(refused.text, "orgs-error"))
+    assert refused.status_code == 200 and f"{tver.id}" in _text(_part(refused.text, "orgs-error"))
     missing = [r.getMessage() for r in caplog.records if "message for" in r.getMessage()]
     assert not missing, missing
 

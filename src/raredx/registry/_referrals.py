@@ -149,7 +149,7 @@ class Referrals:
     def _name_free(s: Session, name: str) -> None:
         if s.scalar(select(m.Organisation.id).where(m.Organisation.name == name)) is not None:
             raise ConflictError(Message(f"an organisation named {name!r} exists already; choose another name.",
-                                        "referral.organisation_exists", name=repr(name)))
+                                        "referral.organisation_exists", name=name))
 
     # -- access ---------------------------------------------------------------------------------
     @staticmethod

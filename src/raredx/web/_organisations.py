@@ -1,7 +1,7 @@
 """The organisations page (admins): the referring organisations with their region and how many users and referrals
 name each, and the changes (add, rename or change the region, delete). Plain forms with the CSRF token; each change
 goes through :class:`raredx.registry.Registry`, which checks and audits it; a refused one comes back on the page with
-the reason in the page's language and the status the API would give."""
+the reason in the page's language (with 200, as on the users page), and the typed values kept."""
 
 from __future__ import annotations
 
@@ -25,11 +25,11 @@ DONE = ("add", "edit", "delete")
 FIELDS = ("name", "region")
 
 
-def _page(request: Request, actor: Actor, *, error: str | None = None, status: int = 200,
-          form: dict[str, str] | None = None, open_org: int | None = None) -> Response:
+def _page(request: Request, actor: Actor, *, error: str | None = None, form: dict[str, str] | None = None,
+          open_org: int | None = None) -> Response:
     organisations = services(request).registry.organisation_usage(actor)
     done = request.query_params.get("done")
-    return render(request, "organisations.html", status=status, organisations=organisations, error=error,
+    return render(request, "organisations.html", organisations=organisations, error=error,
                   done=done if done in DONE else None, done_name=request.query_params.get("name", ""),
                   form=form or {}, open_org=open_org)
 
@@ -65,9 +65,9 @@ def add_organisation(request: Request, actor: WebActor, name: Annotated[str, For
         data = OrganisationCreate.model_validate(form)
         org = services(request).registry.add_organisation(actor, data)
     except ValidationError as exc:
-        return _page(request, actor, error=_invalid(t, exc), status=422, form=form)
+        return _page(request, actor, error=_invalid(t, exc), form=form)
     except RaredxError as exc:
-        return _page(request, actor, error=t.message(exc), status=exc.http_status, form=form)
+        return _page(request, actor, error=t.message(exc), form=form)
     return _done(request, "add", org.name)
 
 
@@ -80,9 +80,9 @@ def edit_organisation(request: Request, oid: int, actor: WebActor, name: Annotat
         data = OrganisationUpdate.model_validate({"name": name, "region": region})
         org = services(request).registry.update_organisation(actor, oid, data)
     except ValidationError as exc:
-        return _page(request, actor, error=_invalid(t, exc), status=422, open_org=oid)
+        return _page(request, actor, error=_invalid(t, exc), open_org=oid)
     except RaredxError as exc:
-        return _page(request, actor, error=t.message(exc), status=exc.http_status, open_org=oid)
+        return _page(request, actor, error=t.message(exc), open_org=oid)
     return _done(request, "edit", org.name)
 
 
@@ -94,5 +94,5 @@ def delete_organisation(request: Request, oid: int, actor: WebActor) -> Response
         name = next((o.name for o in reg.list_organisations(actor) if o.id == oid), str(oid))
         reg.delete_organisation(actor, oid)
     except RaredxError as exc:
-        return _page(request, actor, error=translator(request).message(exc), status=exc.http_status)
+        return _page(request, actor, error=translator(request).message(exc))
     return _done(request, "delete", name)
