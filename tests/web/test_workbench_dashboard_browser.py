@@ -46,7 +46,12 @@ def test_the_dashboard_in_russian(browser: Any, dash_server: tuple[LiveServer, D
     server, d = dash_server
     with browser_page(browser, server, "ru-RU") as page:
         page.login("coord")
-        page.page.click("nav >> text=Сводка")
+        page.page.click("nav >> text=Направления")
+        page.page.wait_for_url("**/referrals")
+        page.shot("dash-00-referrals-ru")
+        page.page.click("main a.button >> text=Сводка по направлениям")  # the list links it
+        page.page.wait_for_url("**/referrals/dashboard")
+        page.page.click("nav >> text=Сводка")  # and so does the nav
         page.page.wait_for_url("**/referrals/dashboard")
         assert page.page.locator("h1").inner_text() == "Сводка по направлениям"
         assert page.page.locator("#kpi-total").inner_text() == "5"

@@ -40,7 +40,7 @@ def _date(request: Request, name: str) -> dt.date | None:
 def _rows(counts: dict[str, int], order: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     """Bar-table rows (label, n, share of the longest bar) in ``order`` when given, else by count."""
     keys = [k for k in order if k in counts] if order else list(counts)
-    return bars([{"value": k, "n": counts[k]} for k in keys], count="n", top=20)
+    return bars([{"value": k, "n": counts[k]} for k in keys], count="n", top=50)
 
 
 @router.get("/dashboard")
