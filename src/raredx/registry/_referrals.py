@@ -642,12 +642,6 @@ class Referrals:
             allowed=allowed)
 
 
-def _roles(role: str) -> frozenset[Permission]:
-    from raredx.registry.security import ROLES
-
-    return ROLES.get(role, frozenset())
-
-
 def _period(start: dt.date | None, end: dt.date | None) -> list[Any]:
     """The conditions on referrals submitted from ``start`` to ``end`` (dates in UTC, both included)."""
     if start is not None and end is not None and end < start:
@@ -660,6 +654,12 @@ def _period(start: dt.date | None, end: dt.date | None) -> list[Any]:
     if end is not None:
         out.append(R.submitted_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC))
     return out
+
+
+def _roles(role: str) -> frozenset[Permission]:
+    from raredx.registry.security import ROLES
+
+    return ROLES.get(role, frozenset())
 
 
 def _overdue(row: m.Referral) -> bool:
