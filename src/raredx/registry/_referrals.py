@@ -149,7 +149,7 @@ class Referrals:
     def _name_free(s: Session, name: str) -> None:
         if s.scalar(select(m.Organisation.id).where(m.Organisation.name == name)) is not None:
             raise ConflictError(Message(f"an organisation named {name!r} exists already; choose another name.",
-                                        "referral.organisation_exists", name=name))
+                                        "referral.organisation_exists", name=repr(name)))
 
     # -- access ---------------------------------------------------------------------------------
     @staticmethod
@@ -646,7 +646,7 @@ def _period(start: dt.date | None, end: dt.date | None) -> list[Any]:
     """The conditions on referrals submitted from ``start`` to ``end`` (dates in UTC, both included)."""
     if start is not None and end is not None and end < start:
         raise InputError(Message(f"submitted_to ({end}) is before submitted_from ({start}); swap them or leave one out.",
-                                 "referral.period", start=str(start), end=str(end)))
+                                 "referral.bad_period", start=str(start), end=str(end)))
     R = m.Referral
     out: list[Any] = []
     if start is not None:
