@@ -646,7 +646,7 @@ def _period(start: dt.date | None, end: dt.date | None) -> list[Any]:
     """The conditions on referrals submitted from ``start`` to ``end`` (dates in UTC, both included)."""
     if start is not None and end is not None and end < start:
         raise InputError(Message(f"submitted_to ({end}) is before submitted_from ({start}); swap them or leave one out.",
-                                 "referral.bad_period", start=str(start), end=str(end)))
+                                 "referral.submitted_period", start=str(start), end=str(end)))
     R = m.Referral
     out: list[Any] = []
     if start is not None:
