@@ -3,6 +3,7 @@ referring organisations (admins)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, UploadFile
@@ -61,9 +62,13 @@ def overdue(registry: RegistryDep, actor: CurrentActor, offset: Annotated[int, Q
 
 
 @router.get("/counts", response_model=ReferralCounts,
-            summary="The dashboard's numbers: by status, urgency, region, diagnosis; overdue; median days to conclusion")
-def counts(registry: RegistryDep, actor: CurrentActor) -> ReferralCounts:
-    return registry.referral_counts(actor)
+            summary="The dashboard's numbers: by status, urgency, region, diagnosis; overdue; median days to conclusion "
+                    "(of one region, region= for those without one; of those submitted in a period, dates in UTC)")
+def counts(registry: RegistryDep, actor: CurrentActor,
+           region: Annotated[str | None, Query(max_length=100)] = None,
+           submitted_from: Annotated[dt.date | None, Query()] = None,
+           submitted_to: Annotated[dt.date | None, Query()] = None) -> ReferralCounts:
+    return registry.referral_counts(actor, region=region, submitted_from=submitted_from, submitted_to=submitted_to)
 
 
 @router.get("/{referral_id}", response_model=ReferralPublic, responses=errors(404))
