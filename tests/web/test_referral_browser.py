@@ -120,11 +120,16 @@ def attachment_pdf(browser: Any, tmp_path: Path) -> Path:  # noqa: F811 (the imp
 def actor_page(browser: Any, run: Path14, who: str) -> Iterator[Page]:  # noqa: F811
     """``who`` signed in, in a browser of their own, with pages in the run's language picked on the page."""
     with browser_page(browser, run.server, OTHER_LOCALE[run.lang]) as p:
-        p.goto("/login?next=/referrals")
+        p.goto("/login")
         p.page.fill("#username", run.people[who])
         p.page.fill("#password", PASSWORD)
         submit(p, p.page.locator("button[type=submit]"))
-        assert p.page.url.endswith("/referrals"), p.page.url
+        if "referrer" in who:  # the front page of a referrer, who may not read the registry, is their referrals
+            assert p.page.url.endswith("/referrals"), p.page.url
+            assert p.page.locator("nav a[href='/patients'], nav a[href='/cohort'], nav a[href='/diagnose']").count() == 0
+        else:
+            assert p.page.url.endswith("/patients"), p.page.url
+            submit(p, p.page.locator("nav a[href='/referrals']"))
         p.page.click(f"a[hreflang={run.lang}]")
         p.page.wait_for_url("**/referrals")
         assert p.page.locator("html").get_attribute("lang") == run.lang
