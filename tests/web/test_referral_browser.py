@@ -185,7 +185,7 @@ def step_referrer_submits(p: Page, run: Path14) -> None:
     assert status(p) == w["draft"]
     details = section(p, "h-ref").inner_text()
     assert run.pseudonym in details and QUESTION in details and HISTORY in details and w["urgent"] in details
-    assert section(p, "h-ref").locator(f"time[datetime='2012-04-01']").count() == 1
+    assert section(p, "h-ref").locator("time[datetime='2012-04-01']").count() == 1
     assert section(p, "h-ref").locator("ul.terms li").count() == len(PHENOTYPE)
 
     p.page.set_input_files("#ref-file", str(run.pdf))
