@@ -55,11 +55,11 @@ TEXT = {
     "ru": {"list": "Направления на консультацию", "new": "Новое направление", "draft": "черновик",
            "submitted": "отправлено", "accepted": "принято", "assigned": "эксперты назначены",
            "in_review": "на рассмотрении", "concluded": "заключение готово", "dx": "Дифференциальный диагноз при отправке",
-           "urgent": "срочная", "done": "Сохранено.", "refused": "не может видеть направление"},
+           "urgent": "срочная", "done": "Сохранено.", "refused": "не может видеть направление", "kb": r"\d+(,\d)? КБ"},
     "en": {"list": "Referrals", "new": "New referral", "draft": "draft", "submitted": "submitted",
            "accepted": "accepted", "assigned": "experts assigned", "in_review": "in review", "concluded": "concluded",
            "dx": "Differential at submission", "urgent": "urgent", "done": "Saved.",
-           "refused": "may not see referral"},
+           "refused": "may not see referral", "kb": r"\d+(\.\d)? KB"},
 }
 
 
@@ -161,6 +161,17 @@ def section(p: Page, heading_id: str) -> Any:
     return p.page.locator(f"section[aria-labelledby={heading_id}]")
 
 
+def readable(p: Page) -> None:
+    """The referral page as the expert reads it: the free text of the referral across the card, not in a narrow
+    column, and the bars of the differential one under another (each starts where the others do)."""
+    card = section(p, "h-ref").bounding_box()
+    for text in (QUESTION, HISTORY):
+        box = p.page.locator("#h-ref ~ dl dd", has_text=text).bounding_box()
+        assert box and card and box["width"] > card["width"] * 0.8, (text, box, card)
+    starts = {round(b["x"]) for b in (bar.bounding_box() for bar in p.page.locator("#ref-ranking svg.bar").all()) if b}
+    assert len(starts) == 1, f"the differential's bars start at {sorted(starts)}"
+
+
 # -- the steps, one per actor ------------------------------------------------------------------------------------
 def step_referrer_submits(p: Page, run: Path14) -> None:
     """The referrer's new referral: the form, the draft, the attachment and a message, then the submission."""
@@ -191,7 +202,7 @@ def step_referrer_submits(p: Page, run: Path14) -> None:
     p.page.set_input_files("#ref-file", str(run.pdf))
     submit(p, section(p, "h-files").locator("button[type=submit]"))
     files = section(p, "h-files")
-    assert "echo.pdf" in files.inner_text(), files.inner_text()
+    assert "echo.pdf" in files.inner_text() and re.search(w["kb"], files.inner_text()), files.inner_text()
     run.attachment = files.locator("a", has_text="echo.pdf").get_attribute("href") or ""
     assert re.fullmatch(rf"{run.url}/attachments/\d+", run.attachment), run.attachment
     got = p.page.request.get(run.server.url + run.attachment)
@@ -243,6 +254,7 @@ def step_experts_review(first: Page, second: Page, run: Path14) -> None:
         p.goto(run.url)
         assert status(p) == w["assigned"]
         assert "Marfan" in section(p, "h-rdx").inner_text()  # the experts open it with the candidates there
+    readable(first)
     transition(first, "in_review")
     assert status(first) == w["in_review"]
     first.page.fill("#ref-opinion", OPINION_1)
