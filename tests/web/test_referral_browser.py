@@ -34,10 +34,11 @@ from typing import Any
 
 import pytest
 
-from raredx.registry import SYSTEM
+from raredx.config import Settings
+from raredx.registry import SYSTEM, Registry
 from raredx.registry.schemas import OrganisationCreate
 
-from .conftest import PASSWORD, LiveServer
+from .conftest import PASSWORD, LiveServer, add_users, equivalent_ids_of, serve
 from .test_workbench_browser import SHOTS, Page, browser, browser_page, submit  # noqa: F401 (browser: the fixture)
 
 # the browser language of each run's contexts: the other language, so the language link is what switches
@@ -115,6 +116,29 @@ def attachment_pdf(browser: Any, tmp_path: Path) -> Path:  # noqa: F811 (the imp
     return path
 
 
+@pytest.fixture
+def server(request: pytest.FixtureRequest, live_server: LiveServer, tmp_path: Path) -> Iterator[LiveServer]:
+    """The session's server (SQLite), or for ``postgresql`` one on ``RAREDX_TEST_DATABASE_URL`` emptied first
+    (skipped when the variable is unset), with the same knowledge base."""
+    if request.param == "sqlite":
+        yield live_server
+        return
+    url = os.environ.get("RAREDX_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("RAREDX_TEST_DATABASE_URL is not set (.ci/run starts PostgreSQL and sets it)")
+    from registry.conftest import empty_postgres
+
+    rdx = live_server.rdx
+    assert rdx is not None
+    empty_postgres(url)
+    settings = Settings(registry_dir=tmp_path, database_url=url, secret_key="browser-test-secret-key-0123456789-abcdef")
+    registry = Registry.open(url, ontology=rdx.kb.ontology, equivalent_ids=equivalent_ids_of(rdx))
+    add_users(registry)
+    with serve(settings, rdx, registry) as address:
+        yield LiveServer(address, registry, rdx)
+    registry.close()
+
+
 # -- helpers ---------------------------------------------------------------------------------------------------
 @contextmanager
 def actor_page(browser: Any, run: Path14, who: str) -> Iterator[Page]:  # noqa: F811
@@ -139,7 +163,8 @@ def actor_page(browser: Any, run: Path14, who: str) -> Iterator[Page]:  # noqa: 
 
 def shot(p: Page, run: Path14, name: str) -> None:
     """A full-page screenshot into the test's tmp dir, copied to test-output/web/ (and $RAREDX_SHOTS_DIR)."""
-    path = run.shots / f"ref-{run.lang}-{name}.png"
+    backend = "" if run.server.registry.engine.dialect.name == "sqlite" else "-pg"
+    path = run.shots / f"ref-{run.lang}{backend}-{name}.png"
     p.page.screenshot(path=str(path), full_page=True)
     for folder in (SHOTS, os.environ.get("RAREDX_SHOTS_DIR")):
         if folder:
@@ -296,11 +321,12 @@ def step_referrer_reads_conclusion(p: Page, run: Path14) -> None:
 
 def step_other_referrer_refused(p: Page, run: Path14) -> None:
     """Another referrer: 403 on the page, on the API (with their own token) and on the attachment URLs."""
-    page = p.page.goto(run.server.url + run.url)
-    assert page is not None and page.status == 403
+    refused = p.page.goto(run.server.url + run.url)
+    assert refused is not None and refused.status == 403
     assert run.words["refused"] in p.page.locator("main").inner_text()
     assert run.pseudonym not in p.page.content() and QUESTION not in p.page.content()
-    assert p.page.goto(run.server.url + run.attachment).status == 403  # type: ignore[union-attr]
+    attachment = p.page.goto(run.server.url + run.attachment)
+    assert attachment is not None and attachment.status == 403
     p.goto("/referrals")
     assert p.page.locator(f"a[href='{run.url}']").count() == 0  # not in their list either
     # Chromium logs each refused page as a console error: those are the point here
@@ -322,10 +348,11 @@ def step_other_referrer_refused(p: Page, run: Path14) -> None:
 
 
 # -- the path ------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("lang", ["ru", "en"])
-def test_the_referral_path(browser: Any, live_server: LiveServer, attachment_pdf: Path, tmp_path: Path,  # noqa: F811
+@pytest.mark.parametrize(("server", "lang"), [("sqlite", "ru"), ("sqlite", "en"), ("postgresql", "ru")],
+                         indirect=["server"])
+def test_the_referral_path(browser: Any, server: LiveServer, attachment_pdf: Path, tmp_path: Path,  # noqa: F811
                            lang: str) -> None:
-    run = Path14(lang, live_server, tmp_path, attachment_pdf, make_people(live_server, lang))
+    run = Path14(lang, server, tmp_path, attachment_pdf, make_people(server, lang))
     with actor_page(browser, run, "referrer") as referrer:
         step_referrer_submits(referrer, run)
         with actor_page(browser, run, "coordinator") as coordinator:
@@ -336,5 +363,5 @@ def test_the_referral_path(browser: Any, live_server: LiveServer, attachment_pdf
         step_referrer_reads_conclusion(referrer, run)
     with actor_page(browser, run, "other_referrer") as other:
         step_other_referrer_refused(other, run)
-    history = live_server.registry.get_referral(SYSTEM, run.rid).status_history
+    history = server.registry.get_referral(SYSTEM, run.rid).status_history
     assert [c.to_status for c in history] == ["draft", "submitted", "accepted", "assigned", "in_review", "concluded"]
