@@ -319,6 +319,27 @@ def step_referrer_reads_conclusion(p: Page, run: Path14) -> None:
     p.axe()
 
 
+def step_referrer_downloads_pdf(p: Page, run: Path14) -> None:
+    """The referrer downloads the conclusion's PDF from the page (the browser's download); its pages render and
+    its text has the patient, the question, the conclusion, the expert and the date; the other referrer is refused."""
+    from raredx.i18n import Translator
+
+    from .test_referral_conclusion_pdf import pdf_checked
+
+    link = p.page.locator("#conclusion-pdf")
+    with p.page.expect_download() as info:
+        link.click()
+    path = info.value.path()
+    pdf = Path(path).read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    text = pdf_checked(pdf, run.shots)
+    issued = run.server.registry.get_referral(SYSTEM, run.rid).conclusion_pdf
+    assert issued is not None and issued.language == run.lang
+    t = Translator(run.lang)
+    for expected in (run.pseudonym, QUESTION, CONCLUSION, TESTS, run.people["expert2"], t.date(issued.issued_at.date())):
+        assert expected in text, (expected, text)
+
+
 def step_other_referrer_refused(p: Page, run: Path14) -> None:
     """Another referrer: 403 on the page, on the API (with their own token) and on the attachment URLs."""
     refused = p.page.goto(run.server.url + run.url)
@@ -345,6 +366,8 @@ def step_other_referrer_refused(p: Page, run: Path14) -> None:
         else:
             assert got.json()["clinical_question"] == QUESTION
         assert api.get(f"{run.server.url}/api{run.url}/attachments/{aid}", headers=auth).status == expected
+        assert api.get(f"{run.server.url}/api{run.url}/conclusion.pdf", headers=auth).status == expected
+    assert p.page.request.get(f"{run.server.url}{run.url}/conclusion.pdf").status == 403
 
 
 # -- the path ------------------------------------------------------------------------------------------------------
@@ -359,8 +382,9 @@ def test_the_referral_path(browser: Any, server: LiveServer, attachment_pdf: Pat
             step_coordinator_assigns(coordinator, run)
         with actor_page(browser, run, "expert1") as first, actor_page(browser, run, "expert2") as second:
             step_experts_review(first, second, run)
-        # later: step_referrer_sees_notification(referrer, run), step_referrer_downloads_pdf(referrer, run)
+        # later: step_referrer_sees_notification(referrer, run)
         step_referrer_reads_conclusion(referrer, run)
+        step_referrer_downloads_pdf(referrer, run)
     with actor_page(browser, run, "other_referrer") as other:
         step_other_referrer_refused(other, run)
     history = server.registry.get_referral(SYSTEM, run.rid).status_history
