@@ -36,6 +36,7 @@ from raredx.errors import InputError, Message, Problem
 from raredx.ontology import onset
 from raredx.registry import _models as m
 from raredx.registry._db import make_engine, migrate
+from raredx.registry._notifications import Notifications
 from raredx.registry._referrals import DUE_DAYS, UNSET, Referrals, Unset
 from raredx.registry.errors import (
     AccountConflictError,
@@ -137,8 +138,9 @@ class ImportReport:
         return self.imported == 0 and any(i.severity != "note" for i in self.issues)
 
 
-class Registry(Referrals):
-    """The registry over one database (its referrals: :class:`raredx.registry._referrals.Referrals`). ``ontology`` (optional) checks HPO ids and expands term searches;
+class Registry(Referrals, Notifications):
+    """The registry over one database (its referrals: :class:`raredx.registry._referrals.Referrals`; their
+    notifications and video consultations: :class:`raredx.registry._notifications.Notifications`). ``ontology`` (optional) checks HPO ids and expands term searches;
     ``equivalent_ids`` (optional) maps a disease id to all ids of its concept for disease searches."""
 
     def __init__(self, engine: Engine, *, ontology: Any = None, equivalent_ids: Callable[[str], tuple[str, ...]] | None = None):
@@ -147,6 +149,7 @@ class Registry(Referrals):
         self.equivalent_ids = equivalent_ids
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.referral_due_days: dict[str, int] = dict(DUE_DAYS)  # days to a referral's due date, by urgency
+        self._listen_for_commits()  # a committed transaction's notifications go to on_notified (e-mail)
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True, **kwargs: Any) -> Registry:
@@ -282,6 +285,7 @@ class Registry(Referrals):
             if user.active:
                 self._keep_an_admin(s, actor, user, "delete")
             s.execute(delete(m.LoginLock).where(m.LoginLock.username == user.username))
+            s.execute(delete(m.Notification).where(m.Notification.username == user.username))  # a new namesake's
             s.delete(user)
             self._audit(s, actor, "user_delete", user=user.username, role=user.role)
 
@@ -321,7 +325,7 @@ class Registry(Referrals):
         now = dt.datetime.now(dt.UTC)
         locked = lock.locked_until if lock is not None and lock.locked_until is not None else None
         return UserPublic(id=user.id, username=user.username, role=user.role, active=user.active, demo=user.demo,
-                          organisation_id=user.organisation_id, created_at=user.created_at, failed_logins=lock.failures if lock is not None else 0,
+                          organisation_id=user.organisation_id, email=user.email, created_at=user.created_at, failed_logins=lock.failures if lock is not None else 0,
                           locked_until=locked if locked is not None and locked > now else None)
 
     # -- signing in -----------------------------------------------------------------------------
