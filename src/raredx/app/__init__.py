@@ -9,6 +9,7 @@ imports the other.
 
 from raredx.app._cases import case_for_patient, case_of, case_of_features
 from raredx.app._exports import write_export, write_zip
+from raredx.app._notify import Mailer, notification_text
 from raredx.app._referrals import (
     AttachmentStore,
     StoredFile,
@@ -28,6 +29,7 @@ __all__ = [
     "Candidate",
     "CaseReport",
     "KeptUploads",
+    "Mailer",
     "RecordedRank",
     "RegistryMatcher",
     "ReportUnavailable",
@@ -44,6 +46,7 @@ __all__ = [
     "discard_upload",
     "import_upload",
     "match_patient",
+    "notification_text",
     "report_pdf",
     "signing_key",
     "store_upload",

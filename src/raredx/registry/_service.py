@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -204,9 +205,10 @@ class Registry(Referrals, Notifications):
 
     # -- users ----------------------------------------------------------------------------------
     def add_user(self, actor: Actor, username: str, password: str, role: str, *, demo: bool = False,
-                 organisation_id: int | None = None) -> UserPublic:
+                 organisation_id: int | None = None, email: str | None = None) -> UserPublic:
         actor.require(Permission.MANAGE_USERS)
         check_role(role)
+        email = check_email(email)
         if not username.strip() or len(username) > 100 or username != username.strip() or username != _printable(username):
             raise InputError("the user name must be 1 to 100 characters, without spaces at either end or control "
                              "characters; choose another.")
@@ -217,7 +219,7 @@ class Registry(Referrals, Notifications):
             if organisation_id is not None:
                 self._organisation(s, organisation_id)
             user = m.User(username=username, password_hash=hash_password(password), role=role, active=True, demo=demo,
-                          token_generation=0, organisation_id=organisation_id)
+                          token_generation=0, organisation_id=organisation_id, email=email)
             s.add(user)
             self._audit(s, actor, "user_add", user=username, role=role,
                         **({"organisation_id": organisation_id} if organisation_id is not None else {}))
@@ -239,12 +241,16 @@ class Registry(Referrals, Notifications):
             return self._user_public(user, s.get(m.LoginLock, user.username))
 
     def update_user(self, actor: Actor, who: int | str, *, active: bool | None = None, role: str | None = None,
-                    password: str | None = None, organisation_id: int | Unset | None = UNSET) -> UserPublic:
+                    password: str | None = None, organisation_id: int | Unset | None = UNSET,
+                    email: str | Unset | None = UNSET) -> UserPublic:
         """Disable or enable a user, change their role, set a new password (which also lifts a sign-in lock).
-        Each change is audited and revokes the user's tokens (sessions) issued before it."""
+        Each change is audited and revokes the user's tokens (sessions) issued before it; so is a new organisation or
+        e-mail address (``None``: none), which do not sign the user out."""
         actor.require(Permission.MANAGE_USERS)
         if role is not None:
             check_role(role)
+        if not isinstance(email, Unset):
+            email = check_email(email)
         with self._sessions.begin() as s:
             user = self._find_user(s, who)
             if password is not None:
@@ -272,6 +278,9 @@ class Registry(Referrals, Notifications):
                 self._audit(s, actor, "user_organisation", user=user.username, organisation_id=organisation_id,
                             previous=user.organisation_id)
                 user.organisation_id = organisation_id
+            if not isinstance(email, Unset) and email != user.email:
+                self._audit(s, actor, "user_email", user=user.username, **({"removed": True} if email is None else {}))
+                user.email = email
             if changed:
                 user.token_generation += 1
             s.flush()
@@ -1221,6 +1230,20 @@ def _flush(s: Session, taken: ConflictError | None) -> None:
 def _check_page(offset: int, limit: int) -> None:
     if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_ID:
         raise InputError(f"limit must be 1..{MAX_PAGE} and offset 0..{MAX_ID} (got limit={limit}, offset={offset}).")
+
+
+_EMAIL = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+")
+
+
+def check_email(value: str | None) -> str | None:
+    """An e-mail address as given (trimmed; empty means none), if it looks like one: ``name@host.domain``."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if len(value) > 255 or not _EMAIL.fullmatch(value):
+        raise InputError(Message(f"email: {value!r} is not an e-mail address; give one such as doctor@hospital.ru, or "
+                                 "leave it empty for none.", "notify.bad_email", value=repr(value)))
+    return value
 
 
 def _printable(text: str) -> str:
