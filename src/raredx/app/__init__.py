@@ -9,7 +9,7 @@ imports the other.
 
 from raredx.app._cases import case_for_patient, case_of, case_of_features
 from raredx.app._exports import write_export, write_zip
-from raredx.app._notify import Mailer, notification_text
+from raredx.app._notify import Mailer, local_input, notification_text, video_time
 from raredx.app._referrals import (
     AttachmentStore,
     StoredFile,
@@ -45,12 +45,14 @@ __all__ = [
     "differential_of",
     "discard_upload",
     "import_upload",
+    "local_input",
     "match_patient",
     "notification_text",
     "report_pdf",
     "signing_key",
     "store_upload",
     "transition_referral",
+    "video_time",
     "write_export",
     "write_zip",
 ]

@@ -2,7 +2,7 @@
 
 :func:`notification_text` is the one sentence of a notification in Russian or English: the workbench's
 notifications page shows it, and the e-mail carries it. :class:`Mailer` sends the e-mails through the SMTP server
-of the ``RAREDX_SMTP_*`` settings (the standard library's ``smtplib``), after the event's transaction has
+of the ``RAREDX_SMTP_HOST and the others`` settings (the standard library's ``smtplib``), after the event's transaction has
 committed, on a thread of its own, so that a slow or failed server never delays, fails or rolls back the workflow
 action: each notification row records when it was e-mailed or the last error (the registry's outbox;
 :meth:`Mailer.retry` sends what is still pending). An e-mail says what happened and links to the workbench; it
@@ -63,7 +63,7 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def when(at: str | dt.datetime | None, timezone: str | None, lang: str) -> str:
+def video_time(at: str | dt.datetime | None, timezone: str | None, lang: str) -> str:
     """A video consultation's time as the language writes it, in the time zone it was given in (else UTC)."""
     if at is None:
         return "—"
@@ -78,9 +78,18 @@ def when(at: str | dt.datetime | None, timezone: str | None, lang: str) -> str:
     return f"{value:%d.%m.%Y %H:%M}" if lang == "ru" else f"{value:%Y-%m-%d %H:%M}"
 
 
+def local_input(at: dt.datetime, timezone: str | None) -> str:
+    """A time as a form's ``datetime-local`` input shows it: in its time zone (else UTC), to the minute."""
+    try:
+        value = at.astimezone(ZoneInfo(timezone)) if timezone else at.astimezone(dt.UTC)
+    except (ZoneInfoNotFoundError, ValueError):
+        value = at.astimezone(dt.UTC)
+    return f"{value:%Y-%m-%dT%H:%M}"
+
+
 def _when(detail: dict[str, Any], lang: str) -> str:
     zone = detail.get("timezone")
-    return f"{when(detail.get('at'), zone, lang)} ({zone or 'UTC'})"
+    return f"{video_time(detail.get('at'), zone, lang)} ({zone or 'UTC'})"
 
 
 def notification_text(n: NotificationPublic | OutgoingEmail, lang: str) -> str:
@@ -217,4 +226,4 @@ def _reason(exc: BaseException, what: str) -> str:
     return f"{what}: {type(exc).__name__}: {exc}"[:2000]
 
 
-__all__ = ["TEXTS", "Mailer", "compose", "link", "notification_text", "when"]
+__all__ = ["TEXTS", "Mailer", "compose", "link", "local_input", "notification_text", "video_time"]

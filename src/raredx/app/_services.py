@@ -45,7 +45,7 @@ class Services:
     terms: TermLabels
     uploads: KeptUploads
     owns_registry: bool = False
-    mailer: Mailer | None = None  # the notification e-mails (RAREDX_SMTP_*), sent after each event commits
+    mailer: Mailer | None = None  # the notification e-mails (RAREDX_SMTP_HOST and the others), sent after each event commits
     # CPU-bound work (a diagnosis) runs one at a time per worker process, first come first served: requests
     # queue instead of sharing the interpreter's lock, so each runs at full speed and latency stays even
     _compute: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))

@@ -18,9 +18,20 @@ AnyHandler = Callable[[Request, Any], Response | Awaitable[Response]]  # what Fa
 def install(app: FastAPI) -> None:
     """Add the pages, ``/static``, and an HTML face to the app's error handlers (JSON stays for ``/api``)."""
     from raredx.app.http import allow_uploads
-    from raredx.web import _admin, _auth, _cohort, _diagnosis, _mme, _patients, _reanalysis, _referrals, _render
+    from raredx.web import (
+        _admin,
+        _auth,
+        _cohort,
+        _diagnosis,
+        _mme,
+        _notifications,
+        _patients,
+        _reanalysis,
+        _referrals,
+        _render,
+    )
 
-    for module in (_auth, _mme, _patients, _diagnosis, _cohort, _reanalysis, _referrals, _admin):
+    for module in (_auth, _mme, _patients, _diagnosis, _cohort, _reanalysis, _referrals, _notifications, _admin):
         app.include_router(module.router, include_in_schema=False)
     allow_uploads(app, "/import", _referrals.UPLOAD)
     static = resources.files("raredx.web").joinpath("static")
