@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from api.conftest import PASSWORD
 from fastapi.testclient import TestClient
 
+from api.conftest import PASSWORD
 from raredx.app import Mailer
 from raredx.config import Settings
 from raredx.registry import SYSTEM, Registry
@@ -47,7 +47,7 @@ class Inbox:
         self.messages: list[email.message.EmailMessage] = []
         self.recipients: list[list[str]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.recipients.append(list(envelope.rcpt_tos))
         self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))  # type: ignore[arg-type]
         return "250 OK"
@@ -123,7 +123,7 @@ def test_the_conclusion_is_emailed_to_the_referrer(client: TestClient, auth: Aut
         rid, version = in_review(client, auth)
         mailer(client).wait()
         # exp1 was told of the assignment by e-mail; the coordinator and exp2 have no address: in-app only
-        assert [r for r in inbox.recipients] == [["exp1@centre.example"]]
+        assert inbox.recipients == [["exp1@centre.example"]]
         conclude(client, auth, rid, version)
         mailer(client).wait()
     assert inbox.recipients[-1] == ["doc@tver-hospital.example"] and len(inbox.recipients) == 2

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from api.test_registry_cli import cli
-
 from raredx.registry import SYSTEM, Registry
 
 

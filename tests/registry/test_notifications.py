@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
-from registry.test_referrals import PW, diff, referral
 from sqlalchemy import text
 
 from raredx.errors import InputError
@@ -20,6 +19,7 @@ from raredx.registry._db import current_revision, head_revision, make_engine, mi
 from raredx.registry.errors import ConflictError, NotFoundError, PermissionDeniedError
 from raredx.registry.schemas import Conclusion, OrganisationCreate, VideoSlot
 from raredx.registry.security import hash_password
+from registry.test_referrals import PW, diff, referral
 
 ROOM = "https://video.centre.example/room/17"
 
@@ -210,8 +210,8 @@ def test_users_email_addresses(registry: Registry) -> None:
     assert registry.update_user(SYSTEM, "mail", email="second@centre.example").email == "second@centre.example"
     assert registry.update_user(SYSTEM, "mail", active=False).email == "second@centre.example"  # left as it is
     assert registry.update_user(SYSTEM, "mail", email="").email is None
-    assert [a.detail for a in registry.audit_log(SYSTEM) if a.action == "user_email"][0] == {"user": "mail",
-                                                                                              "removed": True}
+    assert next(a.detail for a in registry.audit_log(SYSTEM) if a.action == "user_email") == {"user": "mail",
+                                                                                               "removed": True}
 
 
 def test_upgrade_from_0007_with_a_referral_keeps_it(empty_database_url: str, toy_kb) -> None:  # type: ignore[no-untyped-def]

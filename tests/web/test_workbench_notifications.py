@@ -11,9 +11,9 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from registry.test_referrals import diff, referral
 
 from raredx.registry import Actor, Registry
+from registry.test_referrals import diff, referral
 
 from .test_workbench_referrals import _registry, as_user, people, post  # noqa: F401  (people: a fixture)
 
