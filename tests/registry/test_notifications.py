@@ -256,4 +256,18 @@ def test_upgrade_from_0007_with_a_referral_keeps_it(empty_database_url: str, toy
     assert kinds(reg, coord) == [(rid, "message", "olddoc")]
     r = reg.set_video(coord, rid, VideoSlot(at=now + dt.timedelta(days=3), url=ROOM), version=2)
     assert r.video is not None and kinds(reg, doc) == [(rid, "video_scheduled", "newcoord")]
+    from alembic import command
+
+    from raredx.registry._db import _alembic_config
+
+    cfg = _alembic_config(engine)  # and back: 0008 takes away only what it added
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")
+    assert current_revision(engine) == "0007"
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM referral_messages")).scalar() == 2
+        assert conn.execute(text("SELECT username FROM users WHERE username = 'olddoc'")).scalar() == "olddoc"
+    migrate(engine)
+    assert current_revision(engine) == "0008"
     engine.dispose()

@@ -137,6 +137,7 @@ class Mailer:
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._futures: set[concurrent.futures.Future[int]] = set()
         self._lock = threading.Lock()  # one sender at a time: a notification is not sent twice by this process
+        self._queue_lock = threading.Lock()  # guards the pool and the e-mails under way
 
     @property
     def enabled(self) -> bool:
@@ -146,15 +147,24 @@ class Mailer:
         """A transaction committed these notifications: e-mail them, in the background."""
         if not self.enabled:
             return
-        if self._pool is None:
-            self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="raredx-mail")
-        future = self._pool.submit(self.send, ids)
-        self._futures.add(future)
-        future.add_done_callback(self._futures.discard)
+        with self._queue_lock:
+            if self._pool is None:
+                self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="raredx-mail")
+            future = self._pool.submit(self.send, ids)
+            self._futures.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: concurrent.futures.Future[int]) -> None:
+        with self._queue_lock:
+            self._futures.discard(future)
+        if (exc := future.exception()) is not None:
+            log.error("sending notification e-mails failed", exc_info=exc)
 
     def wait(self, timeout: float | None = None) -> None:
         """Until the e-mails handed over so far are sent (or have failed)."""
-        concurrent.futures.wait(list(self._futures), timeout=timeout)
+        with self._queue_lock:
+            futures = list(self._futures)
+        concurrent.futures.wait(futures, timeout=timeout)
 
     def retry(self, *, since: dt.datetime | None = None) -> int:
         """Send every pending e-mail (not sent, not given up on; made after ``since``, if given) now."""
@@ -217,9 +227,10 @@ class Mailer:
 
     def close(self) -> None:
         """Finish the e-mails under way (each waits at most ``RAREDX_SMTP_TIMEOUT_SECONDS`` for the server)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        with self._queue_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
 def _reason(exc: BaseException, what: str) -> str:

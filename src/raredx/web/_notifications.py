@@ -6,6 +6,7 @@ signed-in user as actor; the nav's unread count comes from :func:`unread`."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,13 +23,21 @@ from raredx.web._referrals import _act, _page, _version
 from raredx.web._render import redirect, render, translator
 from raredx.web._session import CsrfChecked, WebActor
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 PAGE = 50
 
 
 def unread(request: Request, actor: Actor | None) -> int:
-    """How many unread notifications the signed-in user has (0 for none signed in)."""
-    return services(request).registry.unread_notifications(actor) if actor is not None else 0
+    """How many unread notifications the signed-in user has (0 for none signed in, and when the count cannot be
+    read: every page, the error pages too, asks for it)."""
+    if actor is None:
+        return 0
+    try:
+        return services(request).registry.unread_notifications(actor)
+    except Exception:  # e.g. the database is down: the page (perhaps the error page saying so) is shown without it
+        log.exception("could not count the unread notifications of %s", actor.username)
+        return 0
 
 
 @router.get("/notifications")

@@ -20,13 +20,12 @@ VIDEO = ("video_at", "video_timezone", "video_url", "video_by")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("email", sa.String(length=255), nullable=True))
-    with op.batch_alter_table("referrals", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("video_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("video_timezone", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("video_url", sa.String(length=500), nullable=True))
-        batch_op.add_column(sa.Column("video_by", sa.String(length=100), nullable=True))
+    # plain ALTER TABLE ... ADD COLUMN on both databases (nullable columns: no table is copied)
+    op.add_column("users", sa.Column("email", sa.String(length=255), nullable=True))
+    op.add_column("referrals", sa.Column("video_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("referrals", sa.Column("video_timezone", sa.String(length=64), nullable=True))
+    op.add_column("referrals", sa.Column("video_url", sa.String(length=500), nullable=True))
+    op.add_column("referrals", sa.Column("video_by", sa.String(length=100), nullable=True))
     op.create_table(
         "notifications",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -49,9 +48,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35 and later have it), not a batch: a batch copies the table, and on
+    # SQLite dropping the old ``referrals`` would cascade to its status changes, messages, opinions and attachments
     op.drop_table("notifications")
-    with op.batch_alter_table("referrals", schema=None) as batch_op:
-        for name in reversed(VIDEO):
-            batch_op.drop_column(name)
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("email")
+    for name in reversed(VIDEO):
+        op.drop_column("referrals", name)
+    op.drop_column("users", "email")
