@@ -123,6 +123,22 @@ class Settings(BaseSettings):
                                                                          "routine referral.")
     referral_due_days_urgent: int = Field(default=7, ge=1, description="... of an urgent referral.")
     referral_due_days_emergency: int = Field(default=2, ge=1, description="... of an emergency referral.")
+    demo: bool = Field(default=False, description="Demo mode: the demo users' published passwords work.")
+    workers: int = Field(default_factory=cpu_count, ge=1, le=64,
+                         description="Worker processes of raredx serve (each loads the knowledge base once).")
+    # Matchmaker Exchange (docs/mme.md): the centre's contact, sent with every patient it shares
+    mme_contact_name: str | None = Field(default=None, max_length=255,
+                                         description="MME contact: the person or team other centres write to.")
+    mme_contact_institution: str | None = Field(default=None, max_length=255, description="MME contact: institution.")
+    mme_contact_email: str | None = Field(default=None, max_length=255, description="MME contact: e-mail address.")
+    mme_contact_href: str | None = Field(default=None, max_length=500,
+                                         description="MME contact: a public URL (default mailto: the e-mail).")
+    mme_max_body_kb: int = Field(default=1024, ge=1, description="Largest MME match request (413 above).")
+    mme_top: int = Field(default=10, ge=1, le=100, description="Most results an MME match answers with.")
+    mme_min_score: float = Field(default=0.2, ge=0.0, le=1.0,
+                                 description="Lowest MME score (0..1) a result must reach to be returned.")
+    mme_timeout_seconds: float = Field(default=20.0, gt=0, le=300,
+                                       description="How long an outgoing MME request waits for a peer.")
     # notifications by e-mail (docs/referrals.md): no SMTP host, no e-mail (the workbench shows them either way)
     smtp_host: str | None = Field(default=None, max_length=255, description="SMTP server that sends the notification "
                                                                           "e-mails; none: in-app notifications only.")
@@ -143,22 +159,6 @@ class Settings(BaseSettings):
     video_url_prefix: str | None = Field(default=None, max_length=500,
                                          description="A video consultation's link must start with this (the "
                                                      "centre's video service, e.g. https://video.centre.example/).")
-    demo: bool = Field(default=False, description="Demo mode: the demo users' published passwords work.")
-    workers: int = Field(default_factory=cpu_count, ge=1, le=64,
-                         description="Worker processes of raredx serve (each loads the knowledge base once).")
-    # Matchmaker Exchange (docs/mme.md): the centre's contact, sent with every patient it shares
-    mme_contact_name: str | None = Field(default=None, max_length=255,
-                                         description="MME contact: the person or team other centres write to.")
-    mme_contact_institution: str | None = Field(default=None, max_length=255, description="MME contact: institution.")
-    mme_contact_email: str | None = Field(default=None, max_length=255, description="MME contact: e-mail address.")
-    mme_contact_href: str | None = Field(default=None, max_length=500,
-                                         description="MME contact: a public URL (default mailto: the e-mail).")
-    mme_max_body_kb: int = Field(default=1024, ge=1, description="Largest MME match request (413 above).")
-    mme_top: int = Field(default=10, ge=1, le=100, description="Most results an MME match answers with.")
-    mme_min_score: float = Field(default=0.2, ge=0.0, le=1.0,
-                                 description="Lowest MME score (0..1) a result must reach to be returned.")
-    mme_timeout_seconds: float = Field(default=20.0, gt=0, le=300,
-                                       description="How long an outgoing MME request waits for a peer.")
 
     @property
     def url(self) -> str:
