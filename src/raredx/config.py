@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -144,6 +145,26 @@ class Settings(BaseSettings):
                                  description="Lowest MME score (0..1) a result must reach to be returned.")
     mme_timeout_seconds: float = Field(default=20.0, gt=0, le=300,
                                        description="How long an outgoing MME request waits for a peer.")
+    # notifications by e-mail (docs/referrals.md): no SMTP host, no e-mail (the workbench shows them either way)
+    smtp_host: str | None = Field(default=None, max_length=255, description="SMTP server that sends the notification "
+                                                                          "e-mails; none: in-app notifications only.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port (587 submission with STARTTLS, 465 TLS, "
+                                                                    "25 plain).")
+    smtp_user: str | None = Field(default=None, max_length=255, description="SMTP user name (none: no login).")
+    smtp_password: str | None = Field(default=None, max_length=1000, description="SMTP password.")
+    smtp_from: str | None = Field(default=None, max_length=255, description="The From address of the e-mails "
+                                                                          "(default: raredx@ the SMTP host).")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="starttls (upgrade the connection, required), tls (TLS from the start, port "
+                                        "465) or none (plain; only for a relay on the same host or network).")
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300, description="How long sending one e-mail may wait "
+                                                                                "for the SMTP server.")
+    public_url: str | None = Field(default=None, max_length=500, description="The workbench's address as users reach "
+                                                                           "it (https://raredx.centre.example), for "
+                                                                           "the links in e-mails.")
+    video_url_prefix: str | None = Field(default=None, max_length=500,
+                                         description="A video consultation's link must start with this (the "
+                                                     "centre's video service, e.g. https://video.centre.example/).")
 
     @property
     def url(self) -> str:

@@ -46,6 +46,8 @@ ENDPOINTS = [
     ("post", "/api/referrals/1/attachments"), ("get", "/api/referrals/1/attachments/1"), ("get", "/api/referrals/1/conclusion.pdf"),
     ("get", "/api/organisations"),
     ("post", "/api/organisations"), ("patch", "/api/organisations/1"), ("delete", "/api/organisations/1"),
+    ("get", "/api/notifications"), ("post", "/api/notifications/1/read"), ("post", "/api/notifications/read-all"),
+    ("put", "/api/referrals/1/video"), ("delete", "/api/referrals/1/video?version=1"),
 ]
 
 

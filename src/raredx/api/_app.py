@@ -30,11 +30,11 @@ def create_app(settings: Settings | None = None, *, rdx: RareDx | None = None, r
 
 def install_api(app: FastAPI) -> None:
     from raredx.api import _errors
-    from raredx.api.routers import auth, mme, patients, phenopackets, reanalysis, referrals, service
+    from raredx.api.routers import auth, mme, notifications, patients, phenopackets, reanalysis, referrals, service
 
     _errors.install(app)
     for r in (auth.router, patients.router, phenopackets.router, reanalysis.router, referrals.router,
-              referrals.organisations, service.router):
+              referrals.organisations, notifications.router, notifications.video, service.router):
         app.include_router(r)
     # the Matchmaker Exchange's contract is the GA4GH specification (its own headers and error body), not this
     # API's OpenAPI document (docs/mme.md)

@@ -17,6 +17,8 @@ from raredx.registry.schemas import (
     ChangedPatients,
     Conclusion,
     MessagePublic,
+    NotificationPublic,
+    NotificationsPublic,
     OpinionPublic,
     OrganisationCreate,
     OrganisationPublic,
@@ -38,6 +40,7 @@ from raredx.registry.schemas import (
     Storable,
     Urgency,
     UserPublic,
+    VideoSlot,
 )
 
 __all__ = [
@@ -59,6 +62,10 @@ __all__ = [
     "MatchPartsOut",
     "MessageIn",
     "MessagePublic",
+    "NotificationPublic",
+    "NotificationQuery",
+    "NotificationsPublic",
+    "NotificationsRead",
     "OpinionIn",
     "OpinionPublic",
     "OrganisationCreate",
@@ -89,6 +96,7 @@ __all__ = [
     "UserCreate",
     "UserPublic",
     "UserUpdate",
+    "VideoIn",
     "WhoAmI",
 ]
 
@@ -119,6 +127,8 @@ class UserCreate(Storable):
     password: str
     role: str
     organisation_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="a referring physician's organisation")
+    email: str | None = Field(default=None, max_length=255, examples=["doctor@hospital.example"],
+                              description="where their notifications are e-mailed (none: in the workbench only)")
 
 
 class ProblemOut(BaseModel):
@@ -139,6 +149,8 @@ class UserUpdate(BaseModel):
     password: str | None = Field(default=None, description="a new password (also lifts a sign-in lock)")
     organisation_id: int | None = Field(default=None, ge=1, le=MAX_ID,
                                         description="the user's organisation (null: none; left out: unchanged)")
+    email: str | None = Field(default=None, max_length=255,
+                              description="where their notifications are e-mailed (null: none; left out: unchanged)")
 
 
 class ErrorOut(BaseModel):
@@ -331,3 +343,24 @@ class ConclusionIn(Storable):
     model_config = ConfigDict(extra="forbid")
     version: int = Field(ge=1, le=MAX_ID)
     conclusion: Conclusion
+
+
+class VideoIn(VideoSlot):
+    """The referral's video consultation (scheduled, or changed): when and the link; ``version`` as you read it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [
+        {"version": 4, "at": "2026-12-10T10:00:00", "timezone": "Europe/Moscow",
+         "url": "https://video.centre.example/room/ref-12"}]})
+    version: int = Field(ge=1, le=MAX_ID)
+
+
+# -- notifications --------------------------------------------------------------------------------------------------
+class NotificationQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unread: bool = Field(default=False, description="only the unread ones")
+    offset: int = Field(default=0, ge=0, le=MAX_ID)
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+
+
+class NotificationsRead(BaseModel):
+    marked: int = Field(description="how many notifications were unread and are read now")

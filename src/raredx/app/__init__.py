@@ -19,6 +19,7 @@ from raredx.app._conclusion import (
     conclusion_pdf,
 )
 from raredx.app._exports import write_export, write_zip
+from raredx.app._notify import Mailer, local_input, notification_text, video_time
 from raredx.app._referrals import (
     AttachmentStore,
     StoredFile,
@@ -41,6 +42,7 @@ __all__ = [
     "ConclusionDocument",
     "ConclusionNotIssued",
     "KeptUploads",
+    "Mailer",
     "RecordedRank",
     "RegistryMatcher",
     "ReportUnavailable",
@@ -60,11 +62,14 @@ __all__ = [
     "differential_of",
     "discard_upload",
     "import_upload",
+    "local_input",
     "match_patient",
+    "notification_text",
     "report_pdf",
     "signing_key",
     "store_upload",
     "transition_referral",
+    "video_time",
     "write_export",
     "write_zip",
 ]

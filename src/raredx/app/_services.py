@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 
 from raredx.app._conclusion import Centre
+from raredx.app._notify import Mailer
 from raredx.app._referrals import AttachmentStore
 from raredx.app._similar import RegistryMatcher
 from raredx.app._uploads import KeptUploads
@@ -45,6 +46,7 @@ class Services:
     terms: TermLabels
     uploads: KeptUploads
     owns_registry: bool = False
+    mailer: Mailer | None = None  # the notification e-mails (RAREDX_SMTP_HOST and the others), sent after each event commits
     # CPU-bound work (a diagnosis) runs one at a time per worker process, first come first served: requests
     # queue instead of sharing the interpreter's lock, so each runs at full speed and latency stays even
     _compute: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(1))
@@ -109,11 +111,14 @@ class Services:
         if reg.ontology is None:
             reg.ontology, reg.equivalent_ids = kb.ontology, equivalent_ids
         reg.referral_due_days = settings.due_days()
+        reg.video_url_prefix = settings.video_url_prefix
+        mailer = Mailer(reg, settings)
+        reg.on_notified = mailer.notified if mailer.enabled else None
         secret = signing_key(settings)
         if settings.demo:
             log.warning(DEMO_BANNER)
         return cls(settings, rdx, reg, TokenSigner(secret, settings.token_minutes), rdx.labels,
-                   KeptUploads(settings.registry_dir / "uploads"), owns_registry=owns)
+                   KeptUploads(settings.registry_dir / "uploads"), owns_registry=owns, mailer=mailer)
 
     async def diagnose_json(self, case: Case, *, top: int = 10, strict: bool = True) -> str:
         """The differential of ``case`` as the JSON of ``raredx diagnose --format json``, computed in turn with the
@@ -130,6 +135,10 @@ class Services:
         return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=self._compute)
 
     def close(self) -> None:
+        if self.mailer is not None:
+            self.mailer.close()
+            if self.registry.on_notified == self.mailer.notified:
+                self.registry.on_notified = None
         if self.owns_registry:
             self.registry.close()
 

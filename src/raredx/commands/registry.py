@@ -114,20 +114,40 @@ def user_add(
     name: UserName,
     role: Annotated[str, typer.Option(help="admin, clinician, registry_manager or researcher.")],
     password_stdin: PasswordStdin = False,
+    email: Annotated[str | None, typer.Option(help="Where their notifications are e-mailed (default: none, in the "
+                                                   "workbench only).")] = None,
     registry_dir: RegistryDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a user (the password is prompted for, or read from standard input). Passwords need at least 10
     characters and must not be a commonly used one or the user name."""
     from raredx.registry import SYSTEM
+    from raredx.registry._service import check_email
     from raredx.registry.security import check_password_strength, check_role
 
     check_role(role)
+    check_email(email)
     password = _password(password_stdin)
     check_password_strength(password, name)
     reg = _registry(registry_dir, database_url)
-    user = reg.add_user(SYSTEM, name, password, role)
+    user = reg.add_user(SYSTEM, name, password, role, email=email)
     typer.echo(f"user {user.username!r} ({user.role}) added")
+
+
+@user_app.command("email")
+def user_email(
+    name: UserName,
+    address: Annotated[str, typer.Argument(help="The e-mail address; \"\" removes it (notifications then stay in the "
+                                                "workbench).", show_default=False)],
+    registry_dir: RegistryDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Set (or remove) the address a user's notifications are e-mailed to."""
+    from raredx.registry import SYSTEM
+
+    user = _registry(registry_dir, database_url).update_user(SYSTEM, name, email=address)
+    typer.echo(f"notifications of {user.username!r} are e-mailed to {user.email}" if user.email
+               else f"{user.username!r} has no e-mail address: notifications stay in the workbench")
 
 
 @user_app.command("list")

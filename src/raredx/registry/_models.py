@@ -73,6 +73,8 @@ class User(Base):
     # a referring physician's organisation (their region is the organisation's); migration 0007
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL",
                                                                    name="fk_users_organisation_id"))
+    # where their notifications are e-mailed (none: in the workbench only); migration 0008
+    email: Mapped[str | None] = mapped_column(String(255))
 
 
 class Organisation(Base):
@@ -420,6 +422,12 @@ class Referral(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
     updated_by: Mapped[str] = mapped_column(String(100))
+    # the video consultation, if one is scheduled (migration 0008): when (UTC, and the time zone it was given in),
+    # the link to the centre's video service, who set it
+    video_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    video_timezone: Mapped[str | None] = mapped_column(String(64))
+    video_url: Mapped[str | None] = mapped_column(String(500))
+    video_by: Mapped[str | None] = mapped_column(String(100))
     __table_args__ = (Index("ix_referrals_status_due", "status", "due_at"),)
 
 
@@ -485,6 +493,27 @@ class ReferralAttachment(_OfReferral, Base):
     size: Mapped[int] = mapped_column(Integer)
     uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
     uploaded_by: Mapped[str] = mapped_column(String(100))
+
+
+class Notification(Base):
+    """Something that happened to a referral, for one user (migration 0008): shown in the workbench until read, and
+    the e-mail outbox (``emailed_at`` once sent; ``email_error`` the last failure). Written in the transaction of the
+    event; e-mail goes out after it commits."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))  # the recipient
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # raredx.registry.schemas.NOTIFICATION_KINDS
+    actor: Mapped[str] = mapped_column(String(100))  # who caused it
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # what the text needs (a status, a time)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    emailed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    email_error: Mapped[str | None] = mapped_column(Text)
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    __table_args__ = (Index("ix_notifications_username_read", "username", "read_at", "id"),
+                      Index("ix_notifications_pending_email", "emailed_at", "id"))
 
 
 # The per-patient list tables, by the name of their relationship on Patient (= their table name and the field of

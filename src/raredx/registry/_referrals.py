@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, delete, func, select, update
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from raredx.config import Settings
 from raredx.errors import InputError, Message
 from raredx.registry import _models as m
+from raredx.registry._notifications import video_of
 from raredx.registry.errors import ConflictError, NotFoundError, PermissionDeniedError
 from raredx.registry.referrals import (
     CONTRIBUTING,
@@ -87,6 +88,10 @@ class Referrals:
         def _audit(s: Session, actor: Actor, action: str, patient_id: int | None = None, **detail: Any) -> None: ...
         def _create_in(self, s: Session, actor: Actor, data: PatientCreate, taken: ConflictError) -> PatientPublic: ...
         def _load(self, s: Session, patient_id: int, *, deleted_ok: bool = False) -> m.Patient: ...
+        def _notify(self, s: Session, actor: Actor, row: m.Referral, kind: str, recipients: Iterable[str],
+                    **detail: Any) -> None: ...
+        def _notify_status(self, s: Session, actor: Actor, row: m.Referral, before: str | None, to: str) -> None: ...
+        def _notify_message(self, s: Session, actor: Actor, row: m.Referral) -> None: ...
 
     # -- organisations --------------------------------------------------------------------------
     def add_organisation(self, actor: Actor, data: OrganisationCreate) -> OrganisationPublic:
@@ -353,6 +358,7 @@ class Referrals:
             before = row.status
             self._bump(s, row, version, actor, **values)
             self._status(s, actor, row, before, to, note)
+            self._notify_status(s, actor, row, before, to)
             return self._public(s, actor, row)
 
     def _patient_of(self, s: Session, actor: Actor, row: m.Referral, patient_id: int | None, create: bool) -> int:
@@ -418,6 +424,7 @@ class Referrals:
             self._audit(s, actor, "referral_assign", row.patient_id, referral=row.id, experts=names)
             if to != before:
                 self._status(s, actor, row, before, to, None)
+            self._notify(s, actor, row, "assigned", [n for n in names if n not in had])
             return self._public(s, actor, row)
 
     # -- consilium, thread ----------------------------------------------------------------------
@@ -482,6 +489,7 @@ class Referrals:
             s.add(msg)
             s.flush()
             self._audit(s, actor, "referral_message", row.patient_id, referral=row.id, message=msg.id)
+            self._notify_message(s, actor, row)
             return MessagePublic.model_validate(msg)
 
     def messages(self, actor: Actor, referral_id: int) -> list[MessagePublic]:
@@ -660,7 +668,7 @@ class Referrals:
             experts=self._experts(s, [row.id]).get(row.id, []), opinions=opinions,
             attachments=[AttachmentPublic.model_validate(a) for a in s.scalars(select(T).where(T.referral_id == row.id).order_by(T.id))],
             status_history=[StatusChange.model_validate(c) for c in s.scalars(select(C).where(C.referral_id == row.id).order_by(C.id))],
-            allowed=allowed)
+            allowed=allowed, video=video_of(row))
 
 
 def _period(start: dt.date | None, end: dt.date | None) -> list[Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -36,6 +37,7 @@ from raredx.errors import InputError, Message, Problem
 from raredx.ontology import onset
 from raredx.registry import _models as m
 from raredx.registry._db import make_engine, migrate
+from raredx.registry._notifications import Notifications
 from raredx.registry._referrals import DUE_DAYS, UNSET, Referrals, Unset
 from raredx.registry.errors import (
     AccountConflictError,
@@ -137,8 +139,9 @@ class ImportReport:
         return self.imported == 0 and any(i.severity != "note" for i in self.issues)
 
 
-class Registry(Referrals):
-    """The registry over one database (its referrals: :class:`raredx.registry._referrals.Referrals`). ``ontology`` (optional) checks HPO ids and expands term searches;
+class Registry(Referrals, Notifications):
+    """The registry over one database (its referrals: :class:`raredx.registry._referrals.Referrals`; their
+    notifications and video consultations: :class:`raredx.registry._notifications.Notifications`). ``ontology`` (optional) checks HPO ids and expands term searches;
     ``equivalent_ids`` (optional) maps a disease id to all ids of its concept for disease searches."""
 
     def __init__(self, engine: Engine, *, ontology: Any = None, equivalent_ids: Callable[[str], tuple[str, ...]] | None = None):
@@ -147,6 +150,7 @@ class Registry(Referrals):
         self.equivalent_ids = equivalent_ids
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.referral_due_days: dict[str, int] = dict(DUE_DAYS)  # days to a referral's due date, by urgency
+        self._listen_for_commits()  # a committed transaction's notifications go to on_notified (e-mail)
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True, **kwargs: Any) -> Registry:
@@ -201,9 +205,10 @@ class Registry(Referrals):
 
     # -- users ----------------------------------------------------------------------------------
     def add_user(self, actor: Actor, username: str, password: str, role: str, *, demo: bool = False,
-                 organisation_id: int | None = None) -> UserPublic:
+                 organisation_id: int | None = None, email: str | None = None) -> UserPublic:
         actor.require(Permission.MANAGE_USERS)
         check_role(role)
+        email = check_email(email)
         if not username.strip() or len(username) > 100 or username != username.strip() or username != _printable(username):
             raise InputError("the user name must be 1 to 100 characters, without spaces at either end or control "
                              "characters; choose another.")
@@ -214,7 +219,7 @@ class Registry(Referrals):
             if organisation_id is not None:
                 self._organisation(s, organisation_id)
             user = m.User(username=username, password_hash=hash_password(password), role=role, active=True, demo=demo,
-                          token_generation=0, organisation_id=organisation_id)
+                          token_generation=0, organisation_id=organisation_id, email=email)
             s.add(user)
             self._audit(s, actor, "user_add", user=username, role=role,
                         **({"organisation_id": organisation_id} if organisation_id is not None else {}))
@@ -236,12 +241,16 @@ class Registry(Referrals):
             return self._user_public(user, s.get(m.LoginLock, user.username))
 
     def update_user(self, actor: Actor, who: int | str, *, active: bool | None = None, role: str | None = None,
-                    password: str | None = None, organisation_id: int | Unset | None = UNSET) -> UserPublic:
+                    password: str | None = None, organisation_id: int | Unset | None = UNSET,
+                    email: str | Unset | None = UNSET) -> UserPublic:
         """Disable or enable a user, change their role, set a new password (which also lifts a sign-in lock).
-        Each change is audited and revokes the user's tokens (sessions) issued before it."""
+        Each change is audited and revokes the user's tokens (sessions) issued before it; so is a new organisation or
+        e-mail address (``None``: none), which do not sign the user out."""
         actor.require(Permission.MANAGE_USERS)
         if role is not None:
             check_role(role)
+        if not isinstance(email, Unset):
+            email = check_email(email)
         with self._sessions.begin() as s:
             user = self._find_user(s, who)
             if password is not None:
@@ -269,6 +278,9 @@ class Registry(Referrals):
                 self._audit(s, actor, "user_organisation", user=user.username, organisation_id=organisation_id,
                             previous=user.organisation_id)
                 user.organisation_id = organisation_id
+            if not isinstance(email, Unset) and email != user.email:
+                self._audit(s, actor, "user_email", user=user.username, **({"removed": True} if email is None else {}))
+                user.email = email
             if changed:
                 user.token_generation += 1
             s.flush()
@@ -282,6 +294,7 @@ class Registry(Referrals):
             if user.active:
                 self._keep_an_admin(s, actor, user, "delete")
             s.execute(delete(m.LoginLock).where(m.LoginLock.username == user.username))
+            s.execute(delete(m.Notification).where(m.Notification.username == user.username))  # a new namesake's
             s.delete(user)
             self._audit(s, actor, "user_delete", user=user.username, role=user.role)
 
@@ -321,7 +334,7 @@ class Registry(Referrals):
         now = dt.datetime.now(dt.UTC)
         locked = lock.locked_until if lock is not None and lock.locked_until is not None else None
         return UserPublic(id=user.id, username=user.username, role=user.role, active=user.active, demo=user.demo,
-                          organisation_id=user.organisation_id, created_at=user.created_at, failed_logins=lock.failures if lock is not None else 0,
+                          organisation_id=user.organisation_id, email=user.email, created_at=user.created_at, failed_logins=lock.failures if lock is not None else 0,
                           locked_until=locked if locked is not None and locked > now else None)
 
     # -- signing in -----------------------------------------------------------------------------
@@ -1217,6 +1230,20 @@ def _flush(s: Session, taken: ConflictError | None) -> None:
 def _check_page(offset: int, limit: int) -> None:
     if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_ID:
         raise InputError(f"limit must be 1..{MAX_PAGE} and offset 0..{MAX_ID} (got limit={limit}, offset={offset}).")
+
+
+_EMAIL = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+")
+
+
+def check_email(value: str | None) -> str | None:
+    """An e-mail address as given (trimmed; empty means none), if it looks like one: ``name@host.domain``."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if len(value) > 255 or not _EMAIL.fullmatch(value):
+        raise InputError(Message(f"email: {value!r} is not an e-mail address; give one such as doctor@hospital.ru, or "
+                                 "leave it empty for none.", "notify.bad_email", value=repr(value)))
+    return value
 
 
 def _printable(text: str) -> str:

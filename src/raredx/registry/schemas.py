@@ -536,6 +536,7 @@ class UserPublic(_Value):
     active: bool
     demo: bool = False
     organisation_id: int | None = None  # a referring physician's organisation
+    email: str | None = None  # where notifications are e-mailed (none: in the workbench only)
     created_at: dt.datetime | None = None
     failed_logins: int = 0  # wrong passwords in a row, lately
     locked_until: dt.datetime | None = None  # sign-in refused until then (an admin can unlock)
@@ -832,6 +833,47 @@ class AttachmentPublic(_Value):
     uploaded_by: str
 
 
+class VideoSlot(_Input):
+    """A video consultation of the referral: when (``at`` with its UTC offset, or a local time and ``timezone``, an
+    IANA name such as Europe/Moscow) and the link to the centre's own video service (http or https; it must start
+    with ``RAREDX_VIDEO_URL_PREFIX`` when that is set)."""
+
+    at: dt.datetime = Field(examples=["2026-12-10T10:00:00+03:00"])
+    timezone: str | None = Field(default=None, max_length=64, examples=["Europe/Moscow"])
+    url: str = Field(min_length=1, max_length=500, examples=["https://video.centre.example/room/ref-12"])
+
+    @model_validator(mode="after")
+    def _when_and_where(self) -> VideoSlot:
+        from urllib.parse import urlsplit
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        zone = None
+        if self.timezone is not None:
+            try:
+                zone = ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"video.timezone: {self.timezone!r} is not a time zone; give an IANA name such as "
+                                 "Europe/Moscow, or leave it out and give the time with its UTC offset.") from None
+        if self.at.tzinfo is None:
+            if zone is None:
+                raise ValueError("video.at: give the time with its UTC offset (2026-12-10T10:00+03:00), or a "
+                                 "timezone (Europe/Moscow) it is in.")
+            object.__setattr__(self, "at", self.at.replace(tzinfo=zone))
+        parts = urlsplit(self.url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in self.url.strip()):
+            raise ValueError(f"video.url: {self.url!r} is not an http(s) link; give the address of the consultation "
+                             "room on the centre's video service (https://...).")
+        object.__setattr__(self, "url", self.url.strip())
+        return self
+
+
+class VideoPublic(_Value):
+    at: AwareDatetime
+    timezone: str | None = None
+    url: str
+    by: str | None = None
+
+
 class ReferralPublic(_ReferralFields):
     """A referral as the acting user may see it: ``differential`` and ``opinions`` are the centre's (empty for the
     referring physician); ``allowed`` lists the statuses this user may move it to now."""
@@ -860,6 +902,7 @@ class ReferralPublic(_ReferralFields):
     attachments: list[AttachmentPublic] = []
     status_history: list[StatusChange] = []
     allowed: list[ReferralStatus] = []
+    video: VideoPublic | None = Field(default=None, description="the scheduled video consultation, if any")
 
 
 class ReferralSummary(_Value):
@@ -900,3 +943,51 @@ class ReferralCounts(_Value):
     overdue: int
     concluded: int = 0
     median_days_to_conclusion: float | None = None
+
+
+# -- notifications (in-app, and the e-mail outbox) -----------------------------------------------------------------
+NotificationKind = Literal["submitted", "resubmitted", "returned_for_information", "assigned", "message", "concluded",
+                           "video_scheduled", "video_changed", "video_cancelled"]
+NOTIFICATION_KINDS: tuple[str, ...] = get_args(NotificationKind)
+
+
+class NotificationPublic(_Value):
+    """Something that happened to a referral, for you: ``kind`` (with ``actor``, who did it, and ``detail``, e.g. a
+    video consultation's time) is what the workbench and the e-mail put into words."""
+
+    id: int
+    referral_id: int
+    kind: NotificationKind
+    actor: str
+    detail: Json | None = None
+    created_at: AwareDatetime
+    read_at: AwareDatetime | None = None
+    emailed_at: AwareDatetime | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def read(self) -> bool:
+        return self.read_at is not None
+
+
+class NotificationsPublic(_Value):
+    """A page of your notifications, unread first, newest first; ``unread``: how many are unread in all."""
+
+    data: list[NotificationPublic]
+    count: int
+    unread: int
+    offset: int
+    limit: int
+
+
+class OutgoingEmail(_Value):
+    """A notification to e-mail (the outbox): to whom, about what."""
+
+    notification_id: int
+    to: str
+    username: str
+    referral_id: int
+    kind: NotificationKind
+    actor: str
+    detail: Json | None = None
+    created_at: AwareDatetime

@@ -20,7 +20,7 @@ from raredx.web._render import redirect, render, translator
 from raredx.web._session import CsrfChecked, WebActor
 
 router = APIRouter(prefix="/admin")
-ACTIONS = ("disable", "enable", "unlock", "delete", "role", "organisation", "password")
+ACTIONS = ("disable", "enable", "unlock", "delete", "role", "organisation", "password", "email")
 
 
 def message_of(t: Translator, exc: RaredxError) -> str:
@@ -69,20 +69,23 @@ def users_page(request: Request, actor: WebActor) -> Response:
 @router.post("/users", dependencies=[CsrfChecked])
 def add_user(request: Request, actor: WebActor, username: Annotated[str, Form()] = "",
              role: Annotated[str, Form()] = "clinician", password: Annotated[str, Form()] = "",
-             organisation_id: Annotated[str, Form()] = "") -> Response:
+             organisation_id: Annotated[str, Form()] = "", email: Annotated[str, Form()] = "") -> Response:
     actor.require(Permission.MANAGE_USERS)
     try:
         user = services(request).registry.add_user(actor, username.strip(), password, role,
-                                                    organisation_id=_organisation_id(organisation_id))
+                                                    organisation_id=_organisation_id(organisation_id),
+                                                    email=email or None)
     except RaredxError as exc:
         return _page(request, actor, error=message_of(translator(request), exc),
-                     form={"username": username, "role": role, "organisation_id": organisation_id})
+                     form={"username": username, "role": role, "organisation_id": organisation_id,
+                           "email": email})
     return _done(request, "add", user.username)
 
 
 @router.post("/users/{uid}/{action}", dependencies=[CsrfChecked])
 def change_user(request: Request, uid: int, action: str, actor: WebActor, role: Annotated[str, Form()] = "",
-                password: Annotated[str, Form()] = "", organisation_id: Annotated[str, Form()] = "") -> Response:
+                password: Annotated[str, Form()] = "", organisation_id: Annotated[str, Form()] = "",
+                email: Annotated[str, Form()] = "") -> Response:
     actor.require(Permission.MANAGE_USERS)
     reg = services(request).registry
     name: str | None = None
@@ -96,6 +99,8 @@ def change_user(request: Request, uid: int, action: str, actor: WebActor, role: 
             reg.update_user(actor, uid, organisation_id=_organisation_id(organisation_id))
         elif action == "password":
             reg.update_user(actor, uid, password=password)
+        elif action == "email":
+            reg.update_user(actor, uid, email=email)
         elif action == "unlock":
             reg.unlock_user(actor, uid)
         elif action == "delete":
@@ -106,5 +111,5 @@ def change_user(request: Request, uid: int, action: str, actor: WebActor, role: 
         t = translator(request)
         reason = message_of(t, exc)  # said of the user it is about
         return _page(request, actor, error=t("users.error.for", name=name, reason=reason) if name else reason,
-                     open_user=uid if action in ("role", "organisation", "password") else None)
+                     open_user=uid if action in ("role", "organisation", "password", "email") else None)
     return _done(request, action, name or str(uid))

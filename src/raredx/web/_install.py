@@ -25,6 +25,7 @@ def install(app: FastAPI) -> None:
         _dashboard,
         _diagnosis,
         _mme,
+        _notifications,
         _organisations,
         _patients,
         _reanalysis,
@@ -33,7 +34,8 @@ def install(app: FastAPI) -> None:
     )
 
     # the dashboard before the referral pages: /referrals/dashboard is not a referral's /referrals/{id}
-    for module in (_auth, _mme, _patients, _diagnosis, _cohort, _reanalysis, _dashboard, _referrals, _admin, _organisations):
+    for module in (_auth, _mme, _patients, _diagnosis, _cohort, _reanalysis, _dashboard, _referrals, _notifications,
+                   _admin, _organisations):
         app.include_router(module.router, include_in_schema=False)
     allow_uploads(app, "/import", _referrals.UPLOAD)
     static = resources.files("raredx.web").joinpath("static")

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from raredx.app import local_input, video_time
 from raredx.app.http import services
 from raredx.errors import RaredxError
 from raredx.ontology import onset
@@ -39,6 +40,8 @@ def environment() -> Environment:
     env.globals["external_links"] = external_links
     env.globals["zip"] = zip
     env.globals["onsets"] = onset.CHOICES  # the onset terms a feature may be given
+    env.globals["video_when"] = video_time  # a video consultation's time in its time zone, as the language writes it
+    env.globals["video_local"] = local_input  # ... as the form's datetime-local input shows it
     return env
 
 
@@ -81,12 +84,19 @@ def context(request: Request, **values: Any) -> dict[str, Any]:
         "languages": _i18n.LANGUAGES,
         "user": actor,
         "can": (lambda name: actor is not None and actor.can(Permission[name])),
+        "unread_notifications": (lambda: _unread(request, actor)),  # the nav's count (asked for by base.html)
         "csrf": csrf_token(request),
         "demo": svc.settings.demo,
         "is_htmx": is_htmx(request),
         "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **values,
     }
+
+
+def _unread(request: Request, actor: Any) -> int:
+    from raredx.web._notifications import unread
+
+    return unread(request, actor)
 
 
 def render(request: Request, template: str, status: int = 200, headers: dict[str, str] | None = None,

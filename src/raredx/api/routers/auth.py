@@ -43,7 +43,8 @@ def list_users(registry: RegistryDep, actor: CurrentActor) -> list[UserPublic]:
 
 @router.post("/users", response_model=UserPublic, status_code=201, dependencies=ADMIN, responses=errors(403, 409, 422))
 def add_user(body: UserCreate, registry: RegistryDep, actor: CurrentActor) -> UserPublic:
-    return registry.add_user(actor, body.username, body.password, body.role, organisation_id=body.organisation_id)
+    return registry.add_user(actor, body.username, body.password, body.role, organisation_id=body.organisation_id,
+                             email=body.email)
 
 
 @router.get("/users/{user_id}", response_model=UserPublic, dependencies=ADMIN, responses=errors(403, 404, 422))
@@ -55,8 +56,8 @@ def get_user(user_id: UserId, registry: RegistryDep, actor: CurrentActor) -> Use
               summary="Disable or enable a user, change their role or password (signs them out everywhere)",
               responses=errors(403, 404, 409, 422))
 def update_user(user_id: UserId, body: UserUpdate, registry: RegistryDep, actor: CurrentActor) -> UserPublic:
-    org = {"organisation_id": body.organisation_id} if "organisation_id" in body.model_fields_set else {}
-    return registry.update_user(actor, user_id, active=body.active, role=body.role, password=body.password, **org)
+    given = {k: getattr(body, k) for k in ("organisation_id", "email") if k in body.model_fields_set}
+    return registry.update_user(actor, user_id, active=body.active, role=body.role, password=body.password, **given)
 
 
 @router.delete("/users/{user_id}", status_code=204, dependencies=ADMIN, summary="Remove a user",
