@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 
 from raredx.config import Settings
-from raredx.registry import SYSTEM, Registry
+from raredx.registry import SYSTEM, Actor, Registry
 from raredx.registry.schemas import OrganisationCreate
 
 from .conftest import PASSWORD, LiveServer, add_users, equivalent_ids_of, serve
@@ -319,6 +319,29 @@ def step_referrer_reads_conclusion(p: Page, run: Path14) -> None:
     p.axe()
 
 
+def step_referrer_sees_notification(p: Page, run: Path14) -> None:
+    """The referrer's nav counts the unread notification of the conclusion; the notifications page says it in the
+    page's language, and opening it marks it read and opens the referral."""
+    from raredx.app import notification_text
+
+    p.goto("/referrals")
+    assert p.page.locator("#unread-count").count() == 1
+    p.page.locator("#nav-notifications").click()
+    me = Actor(run.people["referrer"], "referring_physician")
+    mine = run.server.registry.list_notifications(me)
+    concluded = [n for n in mine.data if n.kind == "concluded" and n.referral_id == run.rid]
+    assert len(concluded) == 1 and not concluded[0].read
+    text = notification_text(concluded[0], run.lang)
+    item = p.page.locator(f"#notification-{concluded[0].id}")
+    assert text in item.inner_text()
+    shot(p, run, "5-notifications-referrer")
+    p.axe()
+    item.locator("a").first.click()
+    assert p.page.url.endswith(run.url) and status(p) == run.words["concluded"]
+    after = run.server.registry.list_notifications(me)
+    assert next(n for n in after.data if n.id == concluded[0].id).read
+
+
 def step_referrer_downloads_pdf(p: Page, run: Path14) -> None:
     """The referrer downloads the conclusion's PDF from the page (the browser's download); its pages render and
     its text has the patient, the question, the conclusion, the expert and the date; the other referrer is refused."""
@@ -382,7 +405,7 @@ def test_the_referral_path(browser: Any, server: LiveServer, attachment_pdf: Pat
             step_coordinator_assigns(coordinator, run)
         with actor_page(browser, run, "expert1") as first, actor_page(browser, run, "expert2") as second:
             step_experts_review(first, second, run)
-        # later: step_referrer_sees_notification(referrer, run)
+        step_referrer_sees_notification(referrer, run)
         step_referrer_reads_conclusion(referrer, run)
         step_referrer_downloads_pdf(referrer, run)
     with actor_page(browser, run, "other_referrer") as other:
