@@ -1,12 +1,12 @@
 """Notifications in words, and by e-mail (docs/referrals.md).
 
-:func:`notification_text` is the one sentence of a notification in Russian or English: the workbench's
-notifications page shows it, and the e-mail carries it. :class:`Mailer` sends the e-mails through the SMTP server
-of the ``RAREDX_SMTP_HOST and the others`` settings (the standard library's ``smtplib``), after the event's transaction has
-committed, on a thread of its own, so that a slow or failed server never delays, fails or rolls back the workflow
-action: each notification row records when it was e-mailed or the last error (the registry's outbox;
-:meth:`Mailer.retry` sends what is still pending). An e-mail says what happened and links to the workbench; it
-carries no patient data (those are seen only after signing in).
+:func:`notification_text` is the one sentence of a notification in Russian or English (``notify.text.*`` of the
+message catalogues): the notifications page shows it, and the e-mail carries it. :class:`Mailer` sends the e-mails
+through the SMTP server of the ``RAREDX_SMTP_*`` settings (the standard library's ``smtplib``) after the event's
+transaction has committed, on a thread of its own, so that a slow or failed server never delays, fails or rolls
+back the workflow action: each notification row records when it was e-mailed or the last error (the registry's
+outbox; :meth:`Mailer.retry` sends what is still pending). An e-mail says what happened and links to the
+workbench; it carries no patient data (those are seen only after signing in).
 """
 
 from __future__ import annotations
@@ -24,43 +24,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from raredx.config import Settings
+from raredx.i18n import Translator
 from raredx.registry import Registry
 from raredx.registry.schemas import NotificationPublic, OutgoingEmail
 
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("ru", "en")  # an e-mail is in both (a user's language is not known), Russian first
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "submitted": "Referral {id} was submitted to the centre by {actor}.",
-        "resubmitted": "Referral {id} was sent again by {actor} with the information asked for.",
-        "returned_for_information": "Referral {id} was returned to you for more information by {actor}.",
-        "assigned": "You were assigned to review referral {id} by {actor}.",
-        "message": "New message from {actor} on referral {id}.",
-        "concluded": "The conclusion on referral {id} is ready ({actor}).",
-        "video_scheduled": "A video consultation on referral {id} is scheduled for {at} by {actor}.",
-        "video_changed": "The video consultation on referral {id} was moved to {at} by {actor}.",
-        "video_cancelled": "The video consultation on referral {id} at {at} was cancelled by {actor}.",
-        "open": "Open it in raredx: {url}",
-        "sign_in": "Sign in to raredx to see it (Notifications).",
-        "footer": "An automatic notification of raredx. The patient's details are shown only in the workbench, "
-                  "after signing in.",
-    },
-    "ru": {
-        "submitted": "Направление {id} отправлено в центр ({actor}).",
-        "resubmitted": "Направление {id} отправлено повторно с запрошенными сведениями ({actor}).",
-        "returned_for_information": "Направление {id} возвращено вам для уточнения сведений ({actor}).",
-        "assigned": "Вы назначены экспертом по направлению {id} ({actor}).",
-        "message": "Новое сообщение по направлению {id} от {actor}.",
-        "concluded": "Заключение по направлению {id} готово ({actor}).",
-        "video_scheduled": "Видеоконсультация по направлению {id} назначена на {at} ({actor}).",
-        "video_changed": "Видеоконсультация по направлению {id} перенесена на {at} ({actor}).",
-        "video_cancelled": "Видеоконсультация по направлению {id} ({at}) отменена ({actor}).",
-        "open": "Открыть в raredx: {url}",
-        "sign_in": "Войдите в raredx, чтобы посмотреть (раздел «Уведомления»).",
-        "footer": "Автоматическое уведомление raredx. Сведения о пациенте доступны только в рабочем месте после входа.",
-    },
-}
 
 
 def video_time(at: str | dt.datetime | None, timezone: str | None, lang: str) -> str:
@@ -94,9 +64,8 @@ def _when(detail: dict[str, Any], lang: str) -> str:
 
 def notification_text(n: NotificationPublic | OutgoingEmail, lang: str) -> str:
     """The notification's sentence in ``lang`` (``ru`` or ``en``; another gives English)."""
-    texts = TEXTS.get(lang, TEXTS["en"])
-    detail = n.detail or {}
-    return texts[n.kind].format(id=n.referral_id, actor=n.actor, at=_when(detail, lang))
+    t = Translator(lang if lang in LANGUAGES else "en")
+    return t("notify.text." + n.kind, id=n.referral_id, actor=n.actor, at=_when(n.detail or {}, lang))
 
 
 def link(settings: Settings, notification_id: int) -> str | None:
@@ -113,10 +82,10 @@ def compose(settings: Settings, e: OutgoingEmail) -> EmailMessage:
     url = link(settings, e.notification_id)
     parts = []
     for lang in LANGUAGES:
-        texts = TEXTS[lang]
-        action = texts["open"].format(url=url) if url else texts["sign_in"]
+        t = Translator(lang)
+        action = t("notify.email.open", url=url) if url else t("notify.email.sign_in")
         parts.append(f"{notification_text(e, lang)}\n{action}")
-    footer = "\n".join(TEXTS[lang]["footer"] for lang in LANGUAGES)
+    footer = "\n".join(Translator(lang)("notify.email.footer") for lang in LANGUAGES)
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = e.to
@@ -237,4 +206,4 @@ def _reason(exc: BaseException, what: str) -> str:
     return f"{what}: {type(exc).__name__}: {exc}"[:2000]
 
 
-__all__ = ["TEXTS", "Mailer", "compose", "link", "local_input", "notification_text", "video_time"]
+__all__ = ["Mailer", "compose", "link", "local_input", "notification_text", "video_time"]
