@@ -1,0 +1,68 @@
+"""The referral form in a real browser, in Russian: a referring physician enters the phenotype with the patient page's
+editor (a term from the autocomplete, terms from a Russian note with the negated one excluded) and submits; the
+referral keeps the terms. Uses the browser fixtures of test_workbench_browser (Debian's Chromium, the live server,
+the console-error and axe checks); screenshots go to test-output/web/."""
+
+from __future__ import annotations
+
+import pytest
+
+from raredx.registry import SYSTEM
+
+from . import test_workbench_browser as shared
+from .conftest import PASSWORD
+from .test_workbench_browser import Page
+
+browser, page = shared.browser, shared.page  # the fixtures, used here too
+
+NOTE = "Девочка 8 лет. Высокий рост, арахнодактилия. Эктопии хрусталика нет."
+
+
+def _login(page: Page, username: str) -> None:
+    page.goto("/login?next=/referrals")
+    page.page.fill("#username", username)
+    page.page.fill("#password", PASSWORD)
+    page.page.click("button[type=submit]")
+    page.page.wait_for_url("**/referrals")
+
+
+@pytest.mark.parametrize("page", ["ru-RU"], indirect=True)
+def test_a_referral_with_its_phenotype_from_a_russian_note(page: Page) -> None:
+    reg = page.server.registry
+    if "form-doc" not in {u.username for u in reg.list_users(SYSTEM)}:
+        reg.add_user(SYSTEM, "form-doc", PASSWORD, "referring_physician")
+    _login(page, "form-doc")
+    page.goto("/referrals/new")
+    p = page.page
+    p.check("#ref-pseudonymous")
+    p.fill("#ref-pseudonym", "TVER-BR-1")
+    p.select_option("#ref-sex", "FEMALE")
+    p.fill("#ref-clinical_question", "Синдром Марфана? Какое обследование дальше?")
+    # a term from the autocomplete (the patient page's combobox)
+    box = p.locator("#term-q")
+    box.click()
+    box.press_sequentially("судорог", delay=40)
+    option = p.locator("#term-options [role=option]").first
+    option.wait_for(state="visible")
+    assert option.get_attribute("data-id") == "HP:0001250"
+    option.click()
+    p.locator("#terms li.term", has_text="Seizure").wait_for()
+    # terms from a Russian note: the negated one comes as excluded
+    p.click("#from-text summary")
+    p.fill("#note", NOTE)
+    p.click("#from-text button[type=submit]")
+    p.locator(".text-terms fieldset").wait_for()
+    page.shot("40-ru-referral-terms-from-text")
+    p.click(".text-terms button[type=submit]")
+    p.locator("#terms .excluded-list", has_text="HP:0001083").first.wait_for()
+    p.fill("#ref-history", "Высокий рост с 5 лет, миопия высокой степени.")
+    page.shot("41-ru-referral-form")
+    page.axe()
+    p.click("button[name=action][value=submit]")
+    p.wait_for_url("**/referrals/*")
+    rid = int(p.url.split("/referrals/", 1)[1].split("?")[0])
+    r = reg.get_referral(SYSTEM, rid)
+    assert r.status == "submitted"
+    got = {(t.hpo_id, t.excluded) for t in r.phenotype}
+    assert {("HP:0001250", False), ("HP:0000098", False), ("HP:0001166", False), ("HP:0001083", True)} <= got, got
+    page.shot("42-ru-referral-submitted")
