@@ -184,7 +184,8 @@ def test_accepting_links_a_patient_found_by_pseudonym(web: TestClient) -> None:
     r = post(web, url, f"{url}/transition", to="accepted", patient="link", patient_id="abc")
     assert r.status_code == 422 and "patient_id" in r.text and "abc" in r.text
     assert _registry(web).get_referral(SYSTEM, rid).status == "submitted"  # nothing half-done
-    assert post(web, url, f"{url}/transition", to="accepted", patient="link", link_id=str(existing.id)).status_code == 303
+    # the id typed (Enter in the box: the choice "link" is implied); the search's pick, link_id, is the browser test's
+    assert post(web, url, f"{url}/transition", to="accepted", patient="", patient_id=str(existing.id)).status_code == 303
     ref = _registry(web).get_referral(SYSTEM, rid)
     assert ref.status == "accepted" and ref.patient_id == existing.id
     assert f'href="/patients/{existing.id}"' in web.get(url).text

@@ -66,3 +66,51 @@ def test_a_referral_with_its_phenotype_from_a_russian_note(page: Page) -> None:
     got = {(t.hpo_id, t.excluded) for t in r.phenotype}
     assert {("HP:0001250", False), ("HP:0000098", False), ("HP:0001166", False), ("HP:0001083", True)} <= got, got
     page.shot("42-ru-referral-submitted")
+
+
+def _user(page: Page, name: str, role: str) -> None:
+    reg = page.server.registry
+    if name not in {u.username for u in reg.list_users(SYSTEM)}:
+        reg.add_user(SYSTEM, name, PASSWORD, role)
+
+
+@pytest.mark.parametrize("page", ["ru-RU"], indirect=True)
+def test_accepting_with_a_linked_patient_and_the_conclusion_form(page: Page) -> None:
+    from raredx.app import transition_referral
+    from raredx.registry import PatientCreate
+    from raredx.registry.schemas import ReferralCreate
+
+    reg, rdx = page.server.registry, page.server.rdx
+    for name, role in (("form-doc", "referring_physician"), ("form-coord", "coordinator"), ("form-exp", "expert")):
+        _user(page, name, role)
+    known = reg.create_patient(SYSTEM, PatientCreate(pseudonym="TVER-BR-KNOWN"))
+    doc = reg.authenticate("form-doc", PASSWORD)
+    r = reg.create_referral(doc, ReferralCreate.model_validate({
+        "patient": {"pseudonymous": True, "pseudonym": "TVER-BR-2"}, "clinical_question": "Синдром Марфана?",
+        "phenotype": [{"hpo_id": "HP:0001166"}, {"hpo_id": "HP:0001083"}, {"hpo_id": "HP:0000098"}]}))
+    r = transition_referral(rdx, reg, doc, r.id, "submitted", version=r.version)
+    _login(page, "form-coord")
+    page.goto(f"/referrals/{r.id}")
+    p = page.page
+    p.check("#accept-link")
+    p.locator("#accept-q").press_sequentially("TVER-BR-K", delay=40)
+    p.locator(f"#link-{known.id}").wait_for()
+    p.check(f"#link-{known.id}")
+    page.shot("43-ru-referral-accept")
+    page.axe()
+    p.click("#accept-form button[type=submit]")
+    p.locator("#ref-patient").wait_for()
+    assert reg.get_referral(SYSTEM, r.id).patient_id == known.id
+    r = reg.assign_experts(SYSTEM, r.id, ["form-exp"], version=reg.get_referral(SYSTEM, r.id).version)
+    reg.transition(reg.authenticate("form-exp", PASSWORD), r.id, "in_review", version=r.version)
+    p.context.clear_cookies()
+    _login(page, "form-exp")
+    page.goto(f"/referrals/{r.id}")
+    p.check("#dx-0")
+    p.fill("#c-text", "Вероятен синдром Марфана; показано секвенирование FBN1.")
+    page.shot("44-ru-referral-conclusion-form")
+    page.axe()
+    p.click("#conclusion-form button[type=submit]")
+    p.locator(".dx-list li").first.wait_for()
+    c = reg.get_referral(SYSTEM, r.id).conclusion
+    assert c is not None and len(c.diagnoses) == 1 and c.diagnoses[0].status == "probable"

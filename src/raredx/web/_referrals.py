@@ -295,17 +295,19 @@ async def transition(request: Request, rid: int, actor: WebActor) -> Response:
 
 def _registry_patient(form: Any) -> dict[str, Any]:
     """What the accept form asks of the registry: ``patient`` = ``create`` (a patient made from the referral),
-    ``link`` (the patient picked from the search, else the id typed) or nothing."""
-    choice = str(form.get("patient") or ("create" if form.get("create_patient") else ""))
+    ``link`` (the patient picked from the search, else the id typed; a patient picked or typed links without the
+    choice too) or nothing."""
+    picked = str(form.get("link_id") or form.get("patient_id") or "").strip()
+    choice = str(form.get("patient") or ("create" if form.get("create_patient") else "link" if picked else ""))
     if choice == "create":
         return {"create_patient": True}
     if choice != "link":
         return {}
-    raw = str(form.get("link_id") or form.get("patient_id") or "").strip()
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
-        raise InputError(Message(f"patient_id: {raw or 'nothing'} is not a registry patient's id; type the id (a number) "
-                                 "or find the patient by pseudonym.", "referral.web_patient_id", value=raw or "—"))
-    return {"patient_id": int(raw)}
+    if not picked.isdigit() or not 0 < int(picked) <= MAX_ID:
+        raise InputError(Message(f"patient_id: {picked or 'nothing'} is not a registry patient's id; type the id (a "
+                                 "number) or find the patient by pseudonym.", "referral.web_patient_id",
+                                 value=picked or "—"))
+    return {"patient_id": int(picked)}
 
 
 @router.get("/{rid}/patients")
