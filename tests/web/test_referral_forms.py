@@ -6,7 +6,9 @@ conclusion's diagnoses chosen from the differential kept at submission, with one
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +19,16 @@ from raredx.registry.schemas import ReferralUpdate
 from .conftest import csrf_of
 from .test_workbench_referrals import _id, _registry, as_user, people, post  # noqa: F401 (people: a fixture)
 
-pytestmark = pytest.mark.usefixtures("people")  # the referrers, coordinator and experts of the path
+pytestmark = pytest.mark.usefixtures("people", "catalogue")  # the referrers, coordinator and experts of the path
+
+
+@pytest.fixture
+def catalogue(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every string the pages showed is in the catalogue of their language."""
+    caplog.set_level(logging.WARNING, logger="raredx.web")
+    yield
+    missing = [r.getMessage() for r in caplog.records if "message for" in r.getMessage()]
+    assert not missing, missing
 
 NOTE = "Девочка 8 лет. Судороги с 3 лет, высокий рост. Эктопии хрусталика нет."
 TERM = re.compile(r'<input type="hidden" name="term" value="([^"]+)" form="ref-form">')
