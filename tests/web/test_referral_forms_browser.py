@@ -1,6 +1,7 @@
 """The referral form in a real browser, in Russian: a referring physician enters the phenotype with the patient page's
-editor (a term from the autocomplete, terms from a Russian note with the negated one excluded) and submits; the
-referral keeps the terms. Uses the browser fixtures of test_workbench_browser (Debian's Chromium, the live server,
+editor (a term from the autocomplete, terms from a Russian note with the negated one excluded), saves the draft,
+edits it and submits; the referral keeps the terms. Then a coordinator accepts it linking a registry patient found
+by pseudonym, and the expert ticks a diagnosis of the differential in the conclusion form. Uses the browser fixtures of test_workbench_browser (Debian's Chromium, the live server,
 the console-error and axe checks); screenshots go to test-output/web/."""
 
 from __future__ import annotations
@@ -58,10 +59,19 @@ def test_a_referral_with_its_phenotype_from_a_russian_note(page: Page) -> None:
     p.fill("#ref-history", "Высокий рост с 5 лет, миопия высокой степени.")
     page.shot("41-ru-referral-form")
     page.axe()
-    p.click("button[name=action][value=submit]")
-    p.wait_for_url("**/referrals/*")
+    p.click("button[name=action][value=save]")  # a draft first, then its edit
+    p.locator("#ref-edit").wait_for()
     rid = int(p.url.split("/referrals/", 1)[1].split("?")[0])
+    p.click("#ref-edit")
+    p.wait_for_url(f"**/referrals/{rid}/edit")
+    assert p.input_value("#ref-history") == "Высокий рост с 5 лет, миопия высокой степени."
+    p.locator("#terms .excluded-list", has_text="HP:0001083").first.wait_for()  # the terms, as saved
+    p.fill("#ref-tests_done", "ЭхоКГ: расширение корня аорты.")
+    page.shot("45-ru-referral-edit")
+    p.click("button[name=action][value=submit]")
+    p.wait_for_url(f"**/referrals/{rid}?*")
     r = reg.get_referral(SYSTEM, rid)
+    assert r.tests_done == "ЭхоКГ: расширение корня аорты."
     assert r.status == "submitted"
     got = {(t.hpo_id, t.excluded) for t in r.phenotype}
     assert {("HP:0001250", False), ("HP:0000098", False), ("HP:0001166", False), ("HP:0001083", True)} <= got, got
