@@ -12,7 +12,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "raredx"
 
 LAYERS: dict[str, int] = {
-    "errors": 0, "config": 0,
+    "errors": 0, "config": 0, "i18n": 0,
     "ontology": 1,
     "kb": 2,
     "genomics": 3, "engine": 3, "extract": 3, "io": 3, "registry": 3, "benchmark": 3, "core": 3, "__init__": 3,

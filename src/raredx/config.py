@@ -122,6 +122,12 @@ class Settings(BaseSettings):
                                                                          "routine referral.")
     referral_due_days_urgent: int = Field(default=7, ge=1, description="... of an urgent referral.")
     referral_due_days_emergency: int = Field(default=2, ge=1, description="... of an emergency referral.")
+    centre_name: str | None = Field(default=None, max_length=300,
+                                    description="The centre's name atop a referral's conclusion (PDF); default: "
+                                                "\"Rare disease competence centre\" in the document's language.")
+    centre_address: str | None = Field(default=None, max_length=500,
+                                       description="The centre's address (and contacts) under its name on the "
+                                                   "conclusion.")
     demo: bool = Field(default=False, description="Demo mode: the demo users' published passwords work.")
     workers: int = Field(default_factory=cpu_count, ge=1, le=64,
                          description="Worker processes of raredx serve (each loads the knowledge base once).")

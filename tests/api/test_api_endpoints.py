@@ -43,7 +43,8 @@ ENDPOINTS = [
     ("get", "/api/referrals/counts"), ("get", "/api/referrals/1"), ("patch", "/api/referrals/1"),
     ("post", "/api/referrals/1/transition"), ("post", "/api/referrals/1/experts"), ("post", "/api/referrals/1/opinions"),
     ("put", "/api/referrals/1/conclusion"), ("get", "/api/referrals/1/messages"), ("post", "/api/referrals/1/messages"),
-    ("post", "/api/referrals/1/attachments"), ("get", "/api/referrals/1/attachments/1"), ("get", "/api/organisations"),
+    ("post", "/api/referrals/1/attachments"), ("get", "/api/referrals/1/attachments/1"), ("get", "/api/referrals/1/conclusion.pdf"),
+    ("get", "/api/organisations"),
     ("post", "/api/organisations"), ("patch", "/api/organisations/1"), ("delete", "/api/organisations/1"),
 ]
 

@@ -91,8 +91,15 @@ def test_the_whole_path(client: TestClient, auth: Auth, people: list[str], setti
         "text": "Вероятный синдром Марфана.", "recommended_tests": "FBN1", "follow_up": "через 6 месяцев",
         "diagnoses": [{"disease_id": "OMIM:154700", "name": "Marfan syndrome", "status": "probable"}]}})
     assert r.status_code == 200, r.text
+    assert client.get(f"/api/referrals/{rid}/conclusion.pdf", headers=doc).status_code == 404  # not issued yet
     r = client.post(f"/api/referrals/{rid}/transition", json={"to": "concluded", "version": 6}, headers=e2)
     assert r.status_code == 200, r.text
+    issued = r.json()["conclusion_pdf"]  # issued as a PDF (Russian: no language given), kept under its SHA-256
+    assert issued["language"] == "ru" and issued["issued_by"] == "exp2" and r.json()["version"] == 7
+    pdf = client.get(f"/api/referrals/{rid}/conclusion.pdf", headers=doc)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-") and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content == (settings.attachments / issued["sha256"][:2] / issued["sha256"]).read_bytes()
+    assert client.get(f"/api/referrals/{rid}/conclusion.pdf", headers=auth("doc2")).status_code == 403
     mine = client.get(f"/api/referrals/{rid}", headers=doc).json()
     assert mine["conclusion"]["text"] == "Вероятный синдром Марфана." and mine["opinions"] == []
     assert len(client.get(f"/api/referrals/{rid}", headers=coord).json()["opinions"]) == 2

@@ -28,6 +28,8 @@ WHY: dict[int, str] = {
          "attachment: PDF, PNG, JPEG, VCF, CSV, TSV or XLSX); the detail says which",
     422: "The request is not valid: the detail and the problems say which field and why",
     429: "Too many failed sign-ins: wait before trying again",
+    503: "The server cannot do this now (e.g. the PDF of a referral's conclusion cannot be made); nothing was "
+         "changed, the detail says why",
 }
 
 

@@ -2,12 +2,22 @@
 ``extract``, ``genomics`` -> ``kb`` -> ``ontology``): the services a server opens once (:class:`Services`),
 a bearer token -> the acting user, a stored patient -> the engine's case, and a phenopacket upload (one size
 limit, one type check, one message) -> an import report, a phenopacket export (a ZIP or a directory, with
-safe file names, never half-written), and the case report a clinician signs (its contents and its PDF). The
+safe file names, never half-written), the case report a clinician signs (its contents and its PDF), and the
+referrals' workflow, attachments and issued conclusion (a PDF). The
 HTTP shell that the API and the workbench are installed into is :mod:`raredx.app.http`; neither interface
 imports the other.
 """
 
 from raredx.app._cases import case_for_patient, case_of, case_of_features
+from raredx.app._conclusion import (
+    Centre,
+    ConclusionDocument,
+    ConclusionNotIssued,
+    conclusion_document,
+    conclusion_file,
+    conclusion_filename,
+    conclusion_pdf,
+)
 from raredx.app._exports import write_export, write_zip
 from raredx.app._referrals import (
     AttachmentStore,
@@ -27,6 +37,9 @@ __all__ = [
     "AttachmentStore",
     "Candidate",
     "CaseReport",
+    "Centre",
+    "ConclusionDocument",
+    "ConclusionNotIssued",
     "KeptUploads",
     "RecordedRank",
     "RegistryMatcher",
@@ -40,6 +53,10 @@ __all__ = [
     "case_of",
     "case_of_features",
     "case_report",
+    "conclusion_document",
+    "conclusion_file",
+    "conclusion_filename",
+    "conclusion_pdf",
     "differential_of",
     "discard_upload",
     "import_upload",

@@ -1,5 +1,5 @@
 """Referral use cases shared by the API and the workbench: a status change (a submission runs the differential at
-once and keeps it with the referral), and attachments: their type told from the bytes (never the name), one size
+once and keeps it with the referral; a conclusion is issued as a PDF, kept with it), and attachments: their type told from the bytes (never the name), one size
 limit (``RAREDX_MAX_ATTACHMENT_MB``), kept outside the database under their SHA-256 in the attachments directory
 (``RAREDX_ATTACHMENTS_DIR``), written atomically, and given back only to users who may see the referral."""
 
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from raredx.app._conclusion import Centre, issue_conclusion
 from raredx.config import PRIVATE_FILE_MODE, private_dir
 from raredx.core import RareDx
 from raredx.errors import InputError, Message
@@ -63,14 +64,31 @@ def differential_of(rdx: RareDx, referral: ReferralPublic) -> ReferralDifferenti
 
 
 def transition_referral(rdx: RareDx, registry: Registry, actor: Actor, referral_id: int, to: str, *, version: int,
-                        note: str | None = None, patient_id: int | None = None,
-                        create_patient: bool = False) -> ReferralPublic:
+                        note: str | None = None, patient_id: int | None = None, create_patient: bool = False,
+                        attachments: AttachmentStore | None = None, language: str | None = None,
+                        centre: Centre | None = None) -> ReferralPublic:
     """Move a referral to ``to`` (see :data:`raredx.registry.referrals.TRANSITIONS`); a submission (or a
     resubmission after a return for information) first checks that it is allowed, then runs the differential and
-    keeps it with the referral."""
+    keeps it with the referral. Concluding first checks, then renders the conclusion's PDF in its language (the
+    conclusion's ``language``, else ``language``, else Russian) and keeps it in ``attachments``: if that fails the
+    referral is not concluded (:class:`raredx.app.ConclusionNotIssued`), and if the status change fails the PDF is
+    removed again."""
     differential = None
     if to == "submitted":
         differential = differential_of(rdx, registry.check_transition(actor, referral_id, to))
+    if to == "concluded":
+        referral = registry.check_transition(actor, referral_id, to)
+        if referral.conclusion is not None and referral.version == version:  # else the registry says what is wrong
+            if attachments is None:
+                raise ValueError("concluding a referral needs the attachments store, where its PDF is kept")
+            pdf, new = issue_conclusion(registry, attachments, rdx.labels, actor, referral, language=language,
+                                        centre=centre or Centre())
+            try:
+                return registry.transition(actor, referral_id, to, version=version, note=note, conclusion_pdf=pdf)
+            except BaseException:
+                if new and not registry.attachment_in_use(pdf.sha256):
+                    attachments.path_of(pdf.sha256).unlink(missing_ok=True)
+                raise
     return registry.transition(actor, referral_id, to, version=version, note=note, differential=differential,
                                patient_id=patient_id, create_patient=create_patient)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
+from raredx.app._conclusion import Centre
 from raredx.app._referrals import AttachmentStore
 from raredx.app._similar import RegistryMatcher
 from raredx.app._uploads import KeptUploads
@@ -71,6 +72,11 @@ class Services:
     def attachments(self) -> AttachmentStore:
         """Referral attachments on disk (``RAREDX_ATTACHMENTS_DIR``, ``RAREDX_MAX_ATTACHMENT_MB``)."""
         return AttachmentStore(self.settings.attachments, self.settings.max_attachment_mb)
+
+    @property
+    def centre(self) -> Centre:
+        """The issuer of referral conclusions (``RAREDX_CENTRE_NAME``, ``RAREDX_CENTRE_ADDRESS``)."""
+        return Centre.of(self.settings)
 
     @staticmethod
     def prepare(settings: Settings) -> None:

@@ -32,11 +32,13 @@ from raredx.registry.schemas import (
     MAX_ID,
     AttachmentPublic,
     Conclusion,
+    ConclusionPdf,
     MessagePublic,
     OpinionPublic,
     OrganisationCreate,
     OrganisationPublic,
     OrganisationUpdate,
+    OrganisationUsage,
     PatientCreate,
     ReferralCounts,
     ReferralCreate,
@@ -101,6 +103,16 @@ class Referrals:
         """Every organisation (anyone signed in may read them: a form offers them)."""
         with self._sessions() as s:
             return [OrganisationPublic.model_validate(r) for r in s.scalars(select(m.Organisation).order_by(m.Organisation.name))]
+
+    def organisation_usage(self, actor: Actor) -> list[OrganisationUsage]:
+        """Every organisation with how many users and referrals name it (admins: what a deletion would touch)."""
+        actor.require(_P.MANAGE_ORGANISATIONS)
+        Org, U, R = m.Organisation, m.User, m.Referral
+        users = select(func.count()).where(U.organisation_id == Org.id).scalar_subquery()
+        referrals = select(func.count()).where(R.organisation_id == Org.id).scalar_subquery()
+        with self._sessions() as s:
+            return [OrganisationUsage(**OrganisationPublic.model_validate(o).model_dump(), users=nu, referrals=nr)
+                    for o, nu, nr in s.execute(select(Org, users, referrals).order_by(Org.name))]
 
     def update_organisation(self, actor: Actor, organisation_id: int, data: OrganisationUpdate) -> OrganisationPublic:
         actor.require(_P.MANAGE_ORGANISATIONS)
@@ -298,12 +310,14 @@ class Referrals:
 
     def transition(self, actor: Actor, referral_id: int, to: str, *, version: int, note: str | None = None,
                    differential: ReferralDifferential | None = None, patient_id: int | None = None,
-                   create_patient: bool = False) -> ReferralPublic:
+                   create_patient: bool = False, conclusion_pdf: ConclusionPdf | None = None) -> ReferralPublic:
         """Move a referral to status ``to`` (the table :data:`TRANSITIONS` says from where and by whom), recorded in
         its status history and the audit log. ``submitted`` needs the ``differential`` made for it (the use case
         :func:`raredx.app.transition_referral` makes it) and sets the due date by urgency; ``accepted`` may link a
         registry patient (``patient_id``) or create one (``create_patient``); ``assigned`` needs experts
-        (:meth:`assign_experts` moves there itself); ``concluded`` needs the conclusion (:meth:`save_conclusion`)."""
+        (:meth:`assign_experts` moves there itself); ``concluded`` needs the conclusion (:meth:`save_conclusion`) and
+        keeps the record of its PDF (``conclusion_pdf``: :func:`raredx.app.transition_referral` renders and stores
+        it; the conclusion is then dated when the PDF was issued)."""
         if note is not None and len(note) > MAX_MESSAGE:
             raise InputError(f"note is longer than {MAX_MESSAGE} characters; shorten it.")
         with self._sessions.begin() as s:
@@ -333,6 +347,9 @@ class Referrals:
                                                 f"/api/referrals/{row.id}/conclusion).", "referral.no_conclusion",
                                                 id=row.id))
                 values["concluded_at"] = now
+                if conclusion_pdf is not None:
+                    values["concluded_at"] = conclusion_pdf.issued_at
+                    values["conclusion"] = {**row.conclusion, "pdf": conclusion_pdf.model_dump(mode="json")}
             before = row.status
             self._bump(s, row, version, actor, **values)
             self._status(s, actor, row, before, to, note)
@@ -440,6 +457,19 @@ class Referrals:
             self._audit(s, actor, "referral_conclusion", row.patient_id, referral=row.id, version=row.version)
             return self._public(s, actor, row)
 
+    def conclusion_pdf(self, actor: Actor, referral_id: int) -> ConclusionPdf:
+        """The record of the issued conclusion's PDF, for a download by someone who may see the referral (audited as
+        an attachment's download); 404 while none is issued."""
+        with self._sessions.begin() as s:
+            row = self._referral(s, actor, referral_id)
+            pdf = _pdf_of(row)
+            if pdf is None:
+                raise NotFoundError(Message(
+                    f"referral {row.id} has no issued conclusion (it is {row.status!r}); its PDF is made when an "
+                    "assigned expert concludes it.", "referral.no_conclusion_pdf", id=row.id, status=row.status))
+            self._audit(s, actor, "referral_download", row.patient_id, referral=row.id, conclusion_pdf=pdf.sha256)
+            return pdf
+
     def add_message(self, actor: Actor, referral_id: int, text: str) -> MessagePublic:
         """A message on the referral's thread, by anyone who may see it, until it is closed or withdrawn."""
         text = _text(text, "text", "write the message.")
@@ -505,9 +535,12 @@ class Referrals:
 
     # -- lists ----------------------------------------------------------------------------------
     def list_referrals(self, actor: Actor, *, status: str | None = None, urgency: str | None = None,
-                       region: str | None = None, overdue: bool = False, offset: int = 0, limit: int = 50) -> ReferralsPublic:
+                       region: str | None = None, submitted_from: dt.date | None = None,
+                       submitted_to: dt.date | None = None, overdue: bool = False, offset: int = 0,
+                       limit: int = 50) -> ReferralsPublic:
         """The referrals ``actor`` may see (drafts only when asked for by ``status``, and a coordinator sees only
-        their own), newest first; ``overdue``: those past their due date, most overdue first."""
+        their own), newest first; ``region`` (``""``: those without one) and the submission dates (UTC, both
+        included) narrow them; ``overdue``: those past their due date, most overdue first."""
         from raredx.registry._service import _check_page
 
         _check_page(offset, limit)
@@ -522,7 +555,8 @@ class Referrals:
         if urgency is not None:
             conds.append(R.urgency == urgency)
         if region is not None:
-            conds.append(R.region == region)
+            conds.append(R.region == region if region else R.region.is_(None))
+        conds += _period(submitted_from, submitted_to)
         order: list[Any] = [R.id.desc()]
         if overdue:
             actor.require(_P.TRIAGE)
@@ -542,34 +576,53 @@ class Referrals:
                         **({"overdue": True} if overdue else {}))
             return ReferralsPublic(data=data, count=count, offset=offset, limit=limit)
 
-    def overdue_referrals(self, actor: Actor, *, offset: int = 0, limit: int = 50) -> ReferralsPublic:
-        """The coordinator's overdue list: open referrals past their due date, most overdue first."""
-        return self.list_referrals(actor, overdue=True, offset=offset, limit=limit)
+    def overdue_referrals(self, actor: Actor, *, region: str | None = None, submitted_from: dt.date | None = None,
+                          submitted_to: dt.date | None = None, offset: int = 0, limit: int = 50) -> ReferralsPublic:
+        """The coordinator's overdue list: open referrals past their due date, most overdue first (narrowed as
+        :meth:`list_referrals` narrows)."""
+        return self.list_referrals(actor, overdue=True, region=region, submitted_from=submitted_from,
+                                   submitted_to=submitted_to, offset=offset, limit=limit)
 
-    def referral_counts(self, actor: Actor) -> ReferralCounts:
-        """The coordinator's dashboard numbers (drafts are not counted)."""
+    def referral_counts(self, actor: Actor, *, region: str | None = None, submitted_from: dt.date | None = None,
+                        submitted_to: dt.date | None = None) -> ReferralCounts:
+        """The coordinator's dashboard numbers (drafts are not counted), of the referrals from ``region`` (``""``:
+        those without one) submitted from ``submitted_from`` to ``submitted_to`` (dates in UTC, both included) when
+        given. ``by_region`` counts referrals without a region under ``""``; ``by_diagnosis`` the diagnoses of the
+        conclusions (not those ruled out) by disease id, else by name, with ``diagnosis_names`` the name written most
+        often for each; the median days from submission to conclusion is over ``concluded`` referrals."""
         actor.require(_P.TRIAGE)
         R = m.Referral
-        sent = R.status != "draft"
+        conds = [R.status != "draft", *_period(submitted_from, submitted_to)]
+        if region is not None:
+            conds.append(R.region == region if region else R.region.is_(None))
         with self._sessions.begin() as s:
             def by(col: Any) -> dict[str, int]:
-                return {str(k): n for k, n in s.execute(select(col, func.count()).where(sent).group_by(col)
-                                                        .order_by(func.count().desc()))}
+                return {"" if k is None else str(k): n for k, n in s.execute(
+                    select(col, func.count()).where(*conds).group_by(col).order_by(func.count().desc(), col))}
 
-            total = s.scalar(select(func.count()).select_from(R).where(sent)) or 0
-            overdue = s.scalar(select(func.count()).select_from(R).where(R.status.in_(OPEN), R.due_at < _now())) or 0
+            total = s.scalar(select(func.count()).select_from(R).where(*conds)) or 0
+            overdue = s.scalar(select(func.count()).select_from(R).where(*conds, R.status.in_(OPEN), R.due_at < _now())) or 0
             times = [(c - sub).total_seconds() / 86400 for sub, c in s.execute(
-                select(R.submitted_at, R.concluded_at).where(R.concluded_at.is_not(None), R.submitted_at.is_not(None)))
+                select(R.submitted_at, R.concluded_at).where(*conds, R.concluded_at.is_not(None), R.submitted_at.is_not(None)))
                 if sub is not None and c is not None]
             diagnoses: Counter[str] = Counter()
-            for (conclusion,) in s.execute(select(R.conclusion).where(R.conclusion.is_not(None), R.concluded_at.is_not(None))):
+            names: dict[str, Counter[str]] = {}
+            for (conclusion,) in s.execute(select(R.conclusion).where(*conds, R.conclusion.is_not(None),
+                                                                       R.concluded_at.is_not(None))):
                 for d in (conclusion or {}).get("diagnoses", []):
                     if d.get("status") != "ruled_out":
-                        diagnoses[d.get("disease_id") or d["name"]] += 1
-            self._audit(s, actor, "referral_counts", None)
+                        key = d.get("disease_id") or d["name"]
+                        diagnoses[key] += 1
+                        names.setdefault(key, Counter())[d["name"]] += 1
+            top = dict(diagnoses.most_common(50))
+            self._audit(s, actor, "referral_counts", None,
+                        **{k: str(v) for k, v in (("region", region), ("submitted_from", submitted_from),
+                                                  ("submitted_to", submitted_to)) if v is not None})
             return ReferralCounts(total=total, by_status=by(R.status), by_urgency=by(R.urgency),
-                                  by_region=by(R.region), by_diagnosis=dict(diagnoses.most_common(50)),
-                                  overdue=overdue, median_days_to_conclusion=round(statistics.median(times), 2) if times else None)
+                                  by_region=by(R.region), by_diagnosis=top,
+                                  diagnosis_names={k: names[k].most_common(1)[0][0] for k in top},
+                                  overdue=overdue, concluded=len(times),
+                                  median_days_to_conclusion=round(statistics.median(times), 2) if times else None)
 
     # -- conversion -----------------------------------------------------------------------------
     @staticmethod
@@ -590,7 +643,8 @@ class Referrals:
             patient["identity"] = None
         Op, T, C = m.ReferralOpinion, m.ReferralAttachment, m.ReferralStatusChange
         opinions = [OpinionPublic.model_validate(o) for o in s.scalars(select(Op).where(Op.referral_id == row.id).order_by(Op.id))] if centre else []
-        conclusion = row.conclusion if centre or row.status in ("concluded", "closed") else None
+        written = {k: v for k, v in row.conclusion.items() if k != "pdf"} if row.conclusion else None
+        conclusion = written if centre or row.status in ("concluded", "closed") else None
         allowed = [to for to, need in TRANSITIONS.get(row.status, {}).items() if need in rel]
         return ReferralPublic(
             id=row.id, status=row.status, urgency=row.urgency, referrer=row.referrer, organisation_id=row.organisation_id,
@@ -599,6 +653,7 @@ class Referrals:
             history=row.history, tests_done=row.tests_done, genetic_results=row.genetic_results,
             genetic_findings=row.genetic_findings, patient_id=row.patient_id if centre else None,
             differential=row.differential if centre else None, conclusion=conclusion,
+            conclusion_pdf=_pdf_of(row) if conclusion else None,
             concluded_by=row.concluded_by if conclusion else None, concluded_at=row.concluded_at,
             submitted_at=row.submitted_at, due_at=row.due_at, overdue=_overdue(row), version=row.version,
             created_at=row.created_at, updated_at=row.updated_at, updated_by=row.updated_by,
@@ -608,10 +663,30 @@ class Referrals:
             allowed=allowed)
 
 
+def _period(start: dt.date | None, end: dt.date | None) -> list[Any]:
+    """The conditions on referrals submitted from ``start`` to ``end`` (dates in UTC, both included)."""
+    if start is not None and end is not None and end < start:
+        raise InputError(Message(f"submitted_to ({end}) is before submitted_from ({start}); swap them or leave one out.",
+                                 "referral.submitted_period", start=str(start), end=str(end)))
+    R = m.Referral
+    out: list[Any] = []
+    if start is not None:
+        out.append(R.submitted_at >= dt.datetime.combine(start, dt.time(), dt.UTC))
+    if end is not None:
+        out.append(R.submitted_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC))
+    return out
+
+
 def _roles(role: str) -> frozenset[Permission]:
     from raredx.registry.security import ROLES
 
     return ROLES.get(role, frozenset())
+
+
+def _pdf_of(row: m.Referral) -> ConclusionPdf | None:
+    """The record of the conclusion's PDF, kept beside the conclusion (under ``pdf``) once it is issued."""
+    pdf = (row.conclusion or {}).get("pdf") if row.status in ("concluded", "closed") else None
+    return ConclusionPdf.model_validate(pdf) if pdf else None
 
 
 def _overdue(row: m.Referral) -> bool:

@@ -649,15 +649,23 @@ def _required_text(name: str, what: str) -> Callable[[str], str]:
     return check
 
 
+def _region(value: str | None) -> str | None:
+    return (value.strip() or None) if value is not None else None
+
+
+OrgRegion = Annotated[str | None, Field(default=None, max_length=100, examples=["Tver"]), AfterValidator(_region)]
+
+
 class OrganisationCreate(_Input):
     name: Annotated[str, Field(min_length=1, max_length=200, examples=["Regional Children's Hospital, Tver"]),
                     AfterValidator(_required_text("name", "give the organisation's name."))]
-    region: str | None = Field(default=None, max_length=100, examples=["Tver"])
+    region: OrgRegion
 
 
 class OrganisationUpdate(_Input):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    region: str | None = Field(default=None, max_length=100)
+    name: Annotated[str | None, Field(default=None, min_length=1, max_length=200),
+                    AfterValidator(lambda v: v if v is None else _required_text("name", "give the organisation's name.")(v))]
+    region: OrgRegion
 
 
 class OrganisationPublic(_Value):
@@ -665,6 +673,13 @@ class OrganisationPublic(_Value):
     name: str
     region: str | None = None
     created_at: AwareDatetime
+
+
+class OrganisationUsage(OrganisationPublic):
+    """An organisation with how many users and referrals name it (what an admin weighs before deleting it)."""
+
+    users: int
+    referrals: int
 
 
 class ReferralPatient(_Input):
@@ -765,6 +780,20 @@ class Conclusion(_Input):
     treatment: LongText | None = None
     drug_provision: LongText | None = None
     follow_up: LongText | None = None
+    language: Literal["en", "ru"] | None = Field(
+        default=None, description="the language the conclusion is issued in (its PDF); default: the workbench page's, "
+                                  "Russian through the API")
+
+
+class ConclusionPdf(_Value):
+    """The conclusion as issued when the referral was concluded: its PDF, kept in the attachments store under its
+    SHA-256, the language it is written in, when and by whom."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int
+    language: Literal["en", "ru"]
+    issued_at: AwareDatetime
+    issued_by: str
 
 
 class StatusChange(_Value):
@@ -815,6 +844,8 @@ class ReferralPublic(_ReferralFields):
     patient_id: int | None = None
     differential: ReferralDifferential | None = None
     conclusion: Conclusion | None = None
+    conclusion_pdf: ConclusionPdf | None = Field(default=None, description="the issued conclusion's PDF "
+                                                 "(GET /api/referrals/{id}/conclusion.pdf), once concluded")
     concluded_by: str | None = None
     concluded_at: AwareDatetime | None = None
     submitted_at: AwareDatetime | None = None
@@ -856,13 +887,16 @@ class ReferralsPublic(_Value):
 
 
 class ReferralCounts(_Value):
-    """What the coordinator's dashboard shows: referrals by status, urgency, region and concluded diagnosis, how
-    many are overdue, and the median days from submission to conclusion."""
+    """What the coordinator's dashboard shows: referrals by status, urgency, region (``""``: without one) and
+    concluded diagnosis (by disease id, else name; ``diagnosis_names`` names each), how many are overdue, and the
+    median days from submission to conclusion over the ``concluded`` referrals."""
 
     total: int
     by_status: dict[str, int]
     by_urgency: dict[str, int]
     by_region: dict[str, int]
     by_diagnosis: dict[str, int]
+    diagnosis_names: dict[str, str] = {}
     overdue: int
+    concluded: int = 0
     median_days_to_conclusion: float | None = None

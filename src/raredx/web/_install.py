@@ -18,9 +18,22 @@ AnyHandler = Callable[[Request, Any], Response | Awaitable[Response]]  # what Fa
 def install(app: FastAPI) -> None:
     """Add the pages, ``/static``, and an HTML face to the app's error handlers (JSON stays for ``/api``)."""
     from raredx.app.http import allow_uploads
-    from raredx.web import _admin, _auth, _cohort, _diagnosis, _mme, _patients, _reanalysis, _referrals, _render
+    from raredx.web import (
+        _admin,
+        _auth,
+        _cohort,
+        _dashboard,
+        _diagnosis,
+        _mme,
+        _organisations,
+        _patients,
+        _reanalysis,
+        _referrals,
+        _render,
+    )
 
-    for module in (_auth, _mme, _patients, _diagnosis, _cohort, _reanalysis, _referrals, _admin):
+    # the dashboard before the referral pages: /referrals/dashboard is not a referral's /referrals/{id}
+    for module in (_auth, _mme, _patients, _diagnosis, _cohort, _reanalysis, _dashboard, _referrals, _admin, _organisations):
         app.include_router(module.router, include_in_schema=False)
     allow_uploads(app, "/import", _referrals.UPLOAD)
     static = resources.files("raredx.web").joinpath("static")

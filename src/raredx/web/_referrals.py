@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from raredx.app import attach_file, attachment_file, transition_referral
+from raredx.app import attach_file, attachment_file, conclusion_file, conclusion_filename, transition_referral
 from raredx.app.http import services
 from raredx.errors import InputError, Message, RaredxError
 from raredx.registry import Actor, PatientFilter, Permission
@@ -34,9 +34,9 @@ from raredx.registry.schemas import (
     ReferralPublic,
     ReferralUpdate,
 )
-from raredx.web import _case, _forms
+from raredx.web import _case, _forms, _i18n
 from raredx.web._diagnosis import REFERRAL_PHENOTYPE
-from raredx.web._render import redirect, render, translator
+from raredx.web._render import language, redirect, render, translator
 from raredx.web._session import CsrfChecked, WebActor
 
 router = APIRouter(prefix="/referrals")
@@ -288,6 +288,7 @@ async def transition(request: Request, rid: int, actor: WebActor) -> Response:
 
     async def go() -> None:
         await svc.compute(transition_referral, svc.rdx, svc.registry, actor, rid, to, version=_version(form), note=note,
+                          attachments=svc.attachments, language=language(request), centre=svc.centre,
                           **(_registry_patient(form) if to == "accepted" else {}))
 
     return await _act(request, actor, rid, go, "status")
@@ -365,7 +366,8 @@ def _conclusion_form(r: ReferralPublic, diseases: list[dict[str, Any]]) -> dict[
     rows += [{"id": d.disease_id or "", "name": d.name, "on": True, "status": d.status, "probability": None}
              for d in chosen.values()]
     texts = {k: (getattr(c, k) or "") if c else "" for k in CONCLUSION}
-    return {**texts, "rows": rows, "new": {"id": "", "name": "", "status": "differential"}}
+    return {**texts, "language": (c.language if c else None) or "", "rows": rows,
+            "new": {"id": "", "name": "", "status": "differential"}}
 
 
 def _conclusion_submitted(form: Any) -> dict[str, Any]:
@@ -376,7 +378,8 @@ def _conclusion_submitted(form: Any) -> dict[str, Any]:
              "status": str(form.get(f"dx_status_{i}") or ""), "on": str(i) in on,
              "probability": _number(form.get(f"dx_p_{i}"))} for i in range(min(n, 60))]
     new = {k: str(form.get(f"dx_{k}_new") or "").strip() for k in ("id", "name", "status")}
-    return {**{k: str(form.get(k) or "").strip() for k in CONCLUSION}, "rows": rows, "new": new}
+    return {**{k: str(form.get(k) or "").strip() for k in CONCLUSION}, "language": str(form.get("language") or ""),
+            "rows": rows, "new": new}
 
 
 def _number(value: Any) -> float | None:
@@ -386,8 +389,9 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def _conclusion_of(cform: dict[str, Any], t: Any) -> tuple[Conclusion | None, dict[str, str]]:
-    """The :class:`Conclusion` the form gives, or the errors to show (by field, in the page's language)."""
+def _conclusion_of(cform: dict[str, Any], t: Any, lang: str) -> tuple[Conclusion | None, dict[str, str]]:
+    """The :class:`Conclusion` the form gives, or the errors to show (by field, in the page's language); it is
+    issued in the language chosen, else the page's (``lang``)."""
     errors: dict[str, str] = {}
     diagnoses = []
     for where, row in [(str(i), row) for i, row in enumerate(cform["rows"]) if row["on"]] + [("new", cform["new"])]:
@@ -402,7 +406,9 @@ def _conclusion_of(cform: dict[str, Any], t: Any) -> tuple[Conclusion | None, di
         else:
             diagnoses.append({"disease_id": row["id"] or None, "name": row["name"][:500], "status": row["status"]})
     try:
-        data = Conclusion.model_validate({**{k: cform[k] or None for k in CONCLUSION}, "diagnoses": diagnoses})
+        issued_in = cform["language"] if cform["language"] in _i18n.LANGUAGES else lang
+        data = Conclusion.model_validate({**{k: cform[k] or None for k in CONCLUSION}, "diagnoses": diagnoses,
+                                          "language": issued_in})
     except ValidationError as exc:
         for name in _forms.errors_of(exc):
             errors.setdefault(name, t("ref.error.conclusion") if name == "text" else t("ref.conclusion.error_field"))
@@ -418,7 +424,7 @@ async def conclusion(request: Request, rid: int, actor: WebActor) -> Response:
     reg = services(request).registry
     t = translator(request)
     cform = _conclusion_submitted(form)
-    data, errors = _conclusion_of(cform, t)
+    data, errors = _conclusion_of(cform, t, language(request))
     if data is None:
         return await run_in_threadpool(_page, request, actor, rid, status=422, error=t("form.has_errors"),
                                        conclusion_form=cform, conclusion_errors=errors)
@@ -455,6 +461,15 @@ async def attach(request: Request, rid: int, actor: WebActor) -> Response:
         await run_in_threadpool(attach_file, svc.registry, svc.attachments, actor, rid, upload.file, upload.filename)
 
     return await _act(request, actor, rid, go, "attachment")
+
+
+@router.get("/{rid}/conclusion.pdf")
+def conclusion_pdf(request: Request, rid: int, actor: WebActor) -> Response:
+    """The issued conclusion, for users who may see the referral (404 before it is concluded)."""
+    svc = services(request)
+    pdf, path = conclusion_file(svc.registry, svc.attachments, actor, rid)
+    return FileResponse(path, media_type="application/pdf", filename=conclusion_filename(rid, pdf),
+                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
 
 
 @router.get("/{rid}/attachments/{aid}")

@@ -3,6 +3,7 @@ referring organisations (admins)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, UploadFile
@@ -32,7 +33,7 @@ from raredx.api.schemas import (
     ReferralUpdate,
     TransitionIn,
 )
-from raredx.app import attach_file, attachment_file, transition_referral
+from raredx.app import attach_file, attachment_file, conclusion_file, conclusion_filename, transition_referral
 
 router = APIRouter(prefix="/api/referrals", tags=["referrals"], responses=errors(401, 403, 422))
 organisations = APIRouter(prefix="/api/organisations", tags=["organisations"], responses=errors(401, 403, 422))
@@ -61,9 +62,13 @@ def overdue(registry: RegistryDep, actor: CurrentActor, offset: Annotated[int, Q
 
 
 @router.get("/counts", response_model=ReferralCounts,
-            summary="The dashboard's numbers: by status, urgency, region, diagnosis; overdue; median days to conclusion")
-def counts(registry: RegistryDep, actor: CurrentActor) -> ReferralCounts:
-    return registry.referral_counts(actor)
+            summary="The dashboard's numbers: by status, urgency, region, diagnosis; overdue; median days to conclusion "
+                    "(of one region, region= for those without one; of those submitted in a period, dates in UTC)")
+def counts(registry: RegistryDep, actor: CurrentActor,
+           region: Annotated[str | None, Query(max_length=100)] = None,
+           submitted_from: Annotated[dt.date | None, Query()] = None,
+           submitted_to: Annotated[dt.date | None, Query()] = None) -> ReferralCounts:
+    return registry.referral_counts(actor, region=region, submitted_from=submitted_from, submitted_to=submitted_to)
 
 
 @router.get("/{referral_id}", response_model=ReferralPublic, responses=errors(404))
@@ -78,13 +83,14 @@ def update_referral(referral_id: ReferralId, body: ReferralUpdate, registry: Reg
     return registry.update_referral(actor, referral_id, body)
 
 
-@router.post("/{referral_id}/transition", response_model=ReferralPublic, responses=errors(404, 409),
+@router.post("/{referral_id}/transition", response_model=ReferralPublic, responses=errors(404, 409, 503),
              summary="Change the status (409 naming the allowed ones if the workflow does not allow it); submitting "
-                     "runs the differential")
+                     "runs the differential; concluding issues the conclusion's PDF (in the conclusion's language, "
+                     "default Russian; 503 and still in review if it cannot be made)")
 async def transition(referral_id: ReferralId, body: TransitionIn, svc: ServicesDep, actor: CurrentActor) -> ReferralPublic:
     return await svc.compute(transition_referral, svc.rdx, svc.registry, actor, referral_id, body.to,
                              version=body.version, note=body.note, patient_id=body.patient_id,
-                             create_patient=body.create_patient)
+                             create_patient=body.create_patient, attachments=svc.attachments, centre=svc.centre)
 
 
 @router.post("/{referral_id}/experts", response_model=ReferralPublic, responses=errors(404, 409),
@@ -133,6 +139,15 @@ def download(referral_id: ReferralId, attachment_id: Annotated[int, Path(ge=1, l
              actor: CurrentActor) -> FileResponse:
     att, path = attachment_file(svc.registry, svc.attachments, actor, referral_id, attachment_id)
     return FileResponse(path, media_type=att.media_type, filename=att.filename,
+                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+
+
+@router.get("/{referral_id}/conclusion.pdf", response_class=FileResponse, responses=errors(404),
+            summary="Download the issued conclusion (PDF), for users who may see the referral (404 before it is "
+                    "concluded)")
+def conclusion_pdf(referral_id: ReferralId, svc: ServicesDep, actor: CurrentActor) -> FileResponse:
+    pdf, path = conclusion_file(svc.registry, svc.attachments, actor, referral_id)
+    return FileResponse(path, media_type="application/pdf", filename=conclusion_filename(referral_id, pdf),
                         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
 
 
