@@ -121,6 +121,6 @@ def test_accepting_with_a_linked_patient_and_the_conclusion_form(page: Page) -> 
     page.shot("44-ru-referral-conclusion-form")
     page.axe()
     p.click("#conclusion-form button[type=submit]")
-    p.locator(".dx-list li").first.wait_for()
+    p.locator("#conclusion dl li").first.wait_for()  # the conclusion as saved, its diagnosis listed
     c = reg.get_referral(SYSTEM, r.id).conclusion
     assert c is not None and len(c.diagnoses) == 1 and c.diagnoses[0].status == "probable"
