@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from raredx.registry import SYSTEM, PatientCreate
-from raredx.registry.schemas import ReferralUpdate
+from raredx.registry.schemas import Conclusion, ReferralUpdate
 
 from .conftest import csrf_of
 from .test_workbench_referrals import _id, _registry, as_user, people, post  # noqa: F401 (people: a fixture)
@@ -253,3 +253,10 @@ def test_the_conclusion_takes_its_diagnoses_from_the_differential(web: TestClien
     ticked = re.findall(r'name="dx" value="(\d+)" checked', form)
     assert ticked == ["0", "1", str(n)], (ticked, n)  # the saved choice: two candidates and the added row
     assert form.count('value="Синдром Лойса — Дитца"') == 1  # the hand-added row, ticked, once (the free row empty)
+    # a diagnosis saved through the API by the candidate's name alone (no id) ticks that candidate's row
+    ref = _registry(web).get_referral(SYSTEM, rid)
+    by_name = Conclusion.model_validate({**c.model_dump(), "diagnoses": [{"name": top[1]["name"], "status": "confirmed"}]})
+    _registry(web).save_conclusion(SYSTEM, rid, by_name, version=ref.version)
+    form = web.get(url).text.split('id="conclusion-form"', 1)[1].split("</form>", 1)[0]
+    assert re.findall(r'name="dx" value="(\d+)" checked', form) == ["1"]
+    assert re.search(r'name="dx_status_1"[^>]*>(?:(?!</select>).)*<option value="confirmed" selected>', form, re.S)

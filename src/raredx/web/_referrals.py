@@ -359,7 +359,8 @@ def _conclusion_form(r: ReferralPublic, diseases: list[dict[str, Any]]) -> dict[
     rows = []
     for i, d in enumerate(diseases):
         did = _preferred(d.get("ids"))
-        mine = chosen.pop(did or str(d.get("name") or ""), None)
+        keys = [*(d.get("ids") or []), str(d.get("name") or "")]  # a diagnosis saved under any id of the candidate
+        mine = next((chosen.pop(k) for k in keys if k in chosen), None)
         rows.append({"id": did or "", "name": mine.name if mine else d.get("name") or "", "on": mine is not None,
                      "status": mine.status if mine else ("probable" if i == 0 else "differential"),
                      "probability": d.get("probability")})
