@@ -26,7 +26,7 @@ REFERRAL_PHENOTYPE = "/referrals/phenotype"  # the referral form's phenotype edi
 def _text_target(target: str) -> tuple[str, str, str]:
     """Where terms accepted from a text go: (URL, the element the answer replaces, the fields sent with them)."""
     if target == REFERRAL_PHENOTYPE:
-        return target, "#ref-phenotype", "#case-form, #ref-form"
+        return target, "#ref-phenotype-editor", "#case-form, #ref-form"
     if target.startswith("/patients/"):
         return target, "#patient-body", "#case-form"
     return "/diagnose", "#workspace", "#case-form"

@@ -99,7 +99,8 @@ def _phenotype(request: Request, features: tuple[PhenotypicFeature, ...], **valu
     """What the phenotype editor (_phenotype.html) needs on the referral form."""
     onto = services(request).rdx.kb.ontology
     return {"features": features, "groups": _case.by_system(onto, features), "skip": (), "p": None,
-            "case_url": REFERRAL_PHENOTYPE, "carry": CARRY, "phenotype_swap": "#ref-phenotype", **values}
+            "case_url": REFERRAL_PHENOTYPE, "carry": CARRY, "phenotype_swap": "#ref-phenotype-editor",
+            "phenotype_more": "_referral_phenotype_ids.html", **values}
 
 
 def _form_page(request: Request, values: dict[str, str], errors: dict[str, str],
@@ -148,7 +149,7 @@ async def edit_phenotype(request: Request, actor: WebActor) -> Response:
 
     def edit() -> Response:
         result = _case.apply(services(request).rdx, _terms(request, form), form)
-        return render(request, "_referral_phenotype.html",
+        return render(request, "_referral_phenotype.html", values={"phenotype": str(form.get("phenotype") or "")},
                       **_phenotype(request, result.features, focus_search=result.focus_search))
 
     return await run_in_threadpool(edit)
