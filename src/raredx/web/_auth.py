@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from raredx.app.http import services
+from raredx.registry import Permission
 from raredx.registry.errors import AuthenticationError, TooManyAttemptsError
 from raredx.web import _i18n
 from raredx.web._render import redirect, render, translator
@@ -18,11 +19,16 @@ router = APIRouter()
 
 @router.get("/")
 def home(request: Request) -> Response:
-    return redirect(request, "/patients")
+    """The patient list; a referring physician (who may not read the registry) their referrals."""
+    try:
+        actor = web_actor(request)
+    except AuthenticationError:
+        return redirect(request, "/patients")  # which sends to the login page
+    return redirect(request, "/referrals" if actor.can(Permission.REFER) and not actor.can(Permission.READ) else "/patients")
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/patients") -> Response:
+def login_page(request: Request, next: str = "/") -> Response:
     try:
         web_actor(request)
         return redirect(request, safe_next(next))
@@ -32,7 +38,7 @@ def login_page(request: Request, next: str = "/patients") -> Response:
 
 @router.post("/login", dependencies=[CsrfChecked])
 def login(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
-          next: Annotated[str, Form()] = "/patients") -> Response:
+          next: Annotated[str, Form()] = "/") -> Response:
     try:
         _, token = services(request).sign_in(username, password, client=request.client.host if request.client else None)
     except TooManyAttemptsError as exc:  # locked for a while (the same for every user name, known or not)
