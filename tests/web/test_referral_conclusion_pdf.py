@@ -157,21 +157,22 @@ def test_concluded_in_the_workbench_in_the_pages_language(people: TestClient, la
     as_user(web, "exp1", lang)
     page = web.get(url).text
     assert f'<option value="{lang}" selected>' in page  # the conclusion is issued in the page's language by default
-    offered = re.findall(r'type="hidden" name="dx_id" value="([^"]+)"', page)  # the differential's candidates
+    offered = re.findall(r'type="hidden" name="dx_id_\d+" value="([^"]+)"', page)  # the differential's candidates
     assert offered and all(re.fullmatch(r"(OMIM|ORPHA|MONDO):\d+", i) for i in offered), offered
-    bad = post(web, url, f"{url}/conclusion", text=CONCLUSION[lang], dx_id=["not an id"], dx_name=["X"],
-               dx_status=["probable"])
-    assert bad.status_code == 422 and ("ORPHA:558" in bad.text) and registry_of(web).get_referral(SYSTEM, rid).conclusion is None
-    name = html.unescape(re.search(r'name="dx_name" value="([^"]+)"', page).group(1))  # type: ignore[union-attr]
-    rows = {"dx_id": [offered[0], "", "ORPHA:60030"], "dx_name": [name, "", "Синдром Лойса-Дитца"],
-            "dx_status": ["probable", "", "differential"]}  # a candidate taken, the empty row left, another named
+    bad = post(web, url, f"{url}/conclusion", text=CONCLUSION[lang], dx_id_new="not an id", dx_name_new="X",
+               dx_status_new="probable")
+    assert bad.status_code == 422 and "not an id" in bad.text and registry_of(web).get_referral(SYSTEM, rid).conclusion is None
+    name = html.unescape(re.search(r'name="dx_name_0" value="([^"]+)"', page).group(1))  # type: ignore[union-attr]
+    rows = {"dx_n": str(len(offered)), "dx": "0", "dx_id_0": offered[0], "dx_name_0": name, "dx_status_0": "probable",
+            "dx_id_new": "ORPHA:60030", "dx_name_new": "Синдром Лойса-Дитца", "dx_status_new": "differential"}
+    # a candidate ticked, the others left out, another named in the free row
     assert post(web, url, f"{url}/conclusion", text=CONCLUSION[lang], recommended_tests=TESTS, language=lang,
                 **rows).status_code == 303
     written = registry_of(web).get_referral(SYSTEM, rid).conclusion
     assert written is not None and [(d.disease_id, d.status) for d in written.diagnoses] == [
         (offered[0], "probable"), ("ORPHA:60030", "differential")]
     page = web.get(url).text  # the form shows them again, with their statuses
-    assert f'type="hidden" name="dx_id" value="{offered[0]}"' in page and '<option value="probable" selected>' in page
+    assert f'type="hidden" name="dx_id_0" value="{offered[0]}"' in page and 'name="dx" value="0" checked' in page
     assert post(web, url, f"{url}/transition", to="concluded").status_code == 303
 
     as_user(web, "doc", lang)

@@ -20,6 +20,16 @@ from raredx.web._session import CsrfChecked, WebActor
 
 router = APIRouter()
 MAX_TEXT = 200_000
+REFERRAL_PHENOTYPE = "/referrals/phenotype"  # the referral form's phenotype editor (raredx.web._referrals)
+
+
+def _text_target(target: str) -> tuple[str, str, str]:
+    """Where terms accepted from a text go: (URL, the element the answer replaces, the fields sent with them)."""
+    if target == REFERRAL_PHENOTYPE:
+        return target, "#ref-phenotype-editor", "#case-form, #ref-form"
+    if target.startswith("/patients/"):
+        return target, "#patient-body", "#case-form"
+    return "/diagnose", "#workspace", "#case-form"
 
 
 def _workspace(request: Request, template: str, features: tuple[Any, ...], skip: tuple[str, ...], sex: str | None,
@@ -61,8 +71,11 @@ def suggest(request: Request, _actor: WebActor, q: Annotated[str, Query(max_leng
 @router.post("/text", dependencies=[CsrfChecked])
 def from_text(request: Request, actor: WebActor, text: Annotated[str, Form()] = "",
               lang: Annotated[str, Form()] = "auto", target: Annotated[str, Form()] = "/diagnose") -> Response:
-    """Find HPO terms in a clinical note; they are shown highlighted, to accept or reject before adding."""
-    actor.require(Permission.DIAGNOSE)
+    """Find HPO terms in a clinical note; they are shown highlighted, to accept or reject before adding (the referral
+    form's too: a referring physician may, without the permission to diagnose)."""
+    url, swap, include = _text_target(target)
+    if not (url == REFERRAL_PHENOTYPE and actor.can(Permission.REFER)):
+        actor.require(Permission.DIAGNOSE)
     if not text.strip():
         raise InputError(Message("the text is empty: paste a clinical note (English or Russian) first.", "text.empty"))
     if len(text) > MAX_TEXT:
@@ -73,4 +86,4 @@ def from_text(request: Request, actor: WebActor, text: Annotated[str, Form()] = 
                                  lang=repr(lang), languages=", ".join(LANGUAGES)))
     terms = [t for t in services(request).rdx.extractor.extract(text, lang) if not t.onset]
     return render(request, "_text_terms.html", pieces=_case.highlight(text, terms), terms=terms, stated=demographics(text),
-                  target=target if target.startswith("/patients/") or target == "/diagnose" else "/diagnose")
+                  target=url, swap=swap, include=include)

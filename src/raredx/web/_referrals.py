@@ -1,15 +1,17 @@
-"""Referral pages (docs/referrals.md): the list the user may see, a new referral (saved as a draft, or submitted),
-and the referral page (details, status history, the differential kept at submission, attachments, the thread,
-the workflow actions this user may take now, the consilium's experts, opinions and conclusion).
+"""Referral pages (docs/referrals.md): the list the user may see, a new referral (saved as a draft, or submitted) and
+its edit while a draft or returned for information (the phenotype entered with the patient page's editor: HPO
+autocomplete and terms from text), and the referral page (details, status history, the differential kept at
+submission, attachments, the thread, the workflow actions this user may take now: accepting with a registry patient
+created or linked; the consilium's experts, opinions and conclusion, its diagnoses chosen from the differential).
 Thin over the services: every read and write goes through :class:`raredx.registry.Registry` and
 :mod:`raredx.app` with the signed-in user as actor; the allowed actions are the referral's ``allowed``."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -18,9 +20,22 @@ from starlette.datastructures import UploadFile
 from raredx.app import attach_file, attachment_file, conclusion_file, conclusion_filename, transition_referral
 from raredx.app.http import services
 from raredx.errors import InputError, Message, RaredxError
-from raredx.registry import Actor, Permission
-from raredx.registry.schemas import SEXES, URGENCIES, Conclusion, ReferralCreate
-from raredx.web import _forms, _i18n
+from raredx.registry import Actor, PatientFilter, Permission
+from raredx.registry.errors import ConflictError
+from raredx.registry.referrals import EDITABLE
+from raredx.registry.schemas import (
+    MAX_ID,
+    SEXES,
+    URGENCIES,
+    Conclusion,
+    ConclusionDiagnosis,
+    PhenotypicFeature,
+    ReferralCreate,
+    ReferralPublic,
+    ReferralUpdate,
+)
+from raredx.web import _case, _forms, _i18n
+from raredx.web._diagnosis import REFERRAL_PHENOTYPE
 from raredx.web._render import language, redirect, render, translator
 from raredx.web._session import CsrfChecked, WebActor
 
@@ -29,8 +44,11 @@ PAGE = 50
 UPLOAD = "/referrals/{rid}/attachments"
 TEXTS = ("clinical_question", "history", "tests_done", "genetic_results")
 CONCLUSION = ("text", "recommended_tests", "treatment", "drug_provision", "follow_up")
+DX_STATUSES: tuple[str, ...] = ("confirmed", "probable", "differential", "ruled_out")
 HPO = re.compile(r"HP:\d{7}")
-DX_STATUSES = ("confirmed", "probable", "differential", "ruled_out")  # schemas.ConclusionDiagnosis.status
+DISEASE_ID = re.compile(ConclusionDiagnosis.model_fields["disease_id"].metadata[0].pattern)
+CARRY = "ref-form"  # the referral form's id: it carries the phenotype editor's terms (raredx.web._case)
+FOUND = 10  # registry patients offered by the accept form's search
 
 
 @router.get("")
@@ -42,40 +60,112 @@ def referral_list(request: Request, actor: WebActor) -> Response:
     return render(request, "referrals.html", page=page, drafts=drafts, overdue=overdue)
 
 
-# -- a new referral ---------------------------------------------------------------------------------------
+# -- a new referral, and its edit ---------------------------------------------------------------------------
+IDENTITY = ("family_name", "given_name", "patronymic")
+
+
 def _form_values(form: Any) -> dict[str, str]:
-    names = (*TEXTS, "urgency", "pseudonym", "family_name", "given_name", "sex", "date_of_birth", "phenotype")
+    names = (*TEXTS, *IDENTITY, "urgency", "pseudonym", "sex", "date_of_birth", "phenotype")
     values = {k: str(form.get(k) or "").strip() for k in names}
     values["pseudonymous"] = "on" if form.get("pseudonymous") else ""
     return values
 
 
-def _referral_data(values: dict[str, str]) -> dict[str, Any]:
-    """The form's values as a :class:`ReferralCreate` payload (the schema and the registry check them)."""
+def _referral_data(values: dict[str, str], terms: tuple[PhenotypicFeature, ...],
+                   identity_kept: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The form's values as a :class:`ReferralCreate` payload (the schema and the registry check them): the
+    phenotype is the editor's terms, then the HPO ids typed in the box (the form without JavaScript), observed.
+    ``identity_kept``: the identity's other fields (given through the API), which an edit keeps."""
     pseudonymous = bool(values["pseudonymous"])
-    identity = {k: values[k] for k in ("family_name", "given_name") if values[k]}
+    identity = {**(identity_kept or {}), **{k: values[k] or None for k in IDENTITY}}
+    identity = {k: v for k, v in identity.items() if v}
     patient: dict[str, Any] = {"pseudonymous": pseudonymous, "pseudonym": values["pseudonym"] or None,
                                "sex": values["sex"] or None, "date_of_birth": values["date_of_birth"] or None,
                                "identity": identity if identity and not pseudonymous else None}
     tokens = [t for t in re.split(r"[\s,;]+", values["phenotype"]) if t]
-    bad = [t for t in tokens if not HPO.fullmatch(t)]
+    bad = [t for t in tokens if not HPO.fullmatch(t.upper())]
     if bad:
         raise InputError(Message(f"phenotype: {bad[0]} is not an HPO id (HP: and seven digits, e.g. HP:0001250).",
                                  "referral.web_hpo_id", term=bad[0]))
+    phenotype = [{"hpo_id": f.hpo_id, "label": f.label, "excluded": f.excluded} for f in terms]
+    have = {f.hpo_id for f in terms}
+    phenotype += [{"hpo_id": t} for t in dict.fromkeys(t.upper() for t in tokens) if t not in have]
     return {"urgency": values["urgency"] or "routine", "patient": patient,
-            "clinical_question": values["clinical_question"], "phenotype": [{"hpo_id": t} for t in dict.fromkeys(tokens)],
+            "clinical_question": values["clinical_question"], "phenotype": phenotype,
             **{k: values[k] or None for k in TEXTS[1:]}}
 
 
-def _new_page(request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
+def _phenotype(request: Request, features: tuple[PhenotypicFeature, ...], **values: Any) -> dict[str, Any]:
+    """What the phenotype editor (_phenotype.html) needs on the referral form."""
+    onto = services(request).rdx.kb.ontology
+    return {"features": features, "groups": _case.by_system(onto, features), "skip": (), "p": None,
+            "case_url": REFERRAL_PHENOTYPE, "carry": CARRY, "phenotype_swap": "#ref-phenotype-editor",
+            "phenotype_more": "_referral_phenotype_ids.html", **values}
+
+
+def _form_page(request: Request, values: dict[str, str], errors: dict[str, str],
+               features: tuple[PhenotypicFeature, ...] = (), *, referral: ReferralPublic | None = None,
+               version: int | None = None, error: str | None = None, status: int = 200) -> Response:
+    """The referral form: new (``referral`` None) or the edit of ``referral`` at ``version`` (the one read)."""
     return render(request, "referral_new.html", status=status, values=values, errors=errors, urgencies=URGENCIES,
-                  sexes=SEXES)
+                  sexes=SEXES, referral=referral, version=version, error=error, **_phenotype(request, features))
+
+
+def _terms(request: Request, form: Any) -> tuple[PhenotypicFeature, ...]:
+    return _case.features_from_form(services(request).rdx, form)
+
+
+def _checked(request: Request, form: Any, values: dict[str, str], identity_kept: dict[str, Any] | None = None
+             ) -> tuple[dict[str, Any] | None, tuple[PhenotypicFeature, ...], dict[str, str]]:
+    """The payload of the form (or None) with the editor's terms and the errors to show next to the fields."""
+    t = translator(request)
+    terms: tuple[PhenotypicFeature, ...] = ()
+    try:
+        terms = _terms(request, form)
+        data = _referral_data(values, terms, identity_kept)
+        ReferralCreate.model_validate(data)
+    except ValidationError as exc:
+        errors = _forms.errors_of(exc)
+        if "clinical_question" in errors:  # the required field, named in the page's language
+            errors["clinical_question"] = t("ref.error.question")
+        return None, terms, errors
+    except InputError as exc:
+        return None, terms, {"phenotype": t.message(exc)}
+    return data, terms, {}
 
 
 @router.get("/new")
 def new_referral_page(request: Request, actor: WebActor) -> Response:
     actor.require(Permission.REFER)
-    return _new_page(request, {"urgency": "routine"}, {})
+    return _form_page(request, {"urgency": "routine"}, {})
+
+
+@router.post("/phenotype", dependencies=[CsrfChecked])
+async def edit_phenotype(request: Request, actor: WebActor) -> Response:
+    """One edit of the referral form's phenotype (the patient page's ops: add, toggle, remove, accept from text);
+    the terms travel in the form, nothing is stored until the referral is saved."""
+    actor.require(Permission.REFER)
+    form = await request.form()
+
+    def edit() -> Response:
+        result = _case.apply(services(request).rdx, _terms(request, form), form)
+        return render(request, "_referral_phenotype.html", values={"phenotype": str(form.get("phenotype") or "")},
+                      **_phenotype(request, result.features, focus_search=result.focus_search))
+
+    return await run_in_threadpool(edit)
+
+
+async def _submit_after(request: Request, actor: Actor, saved: ReferralPublic, form: Any) -> Response:
+    """After a save: the referral's page, or (the button "submit") its submission; a refused one shows there."""
+    if form.get("action") != "submit":
+        return redirect(request, f"/referrals/{saved.id}")
+    svc = services(request)
+
+    async def submit() -> None:
+        await svc.compute(transition_referral, svc.rdx, svc.registry, actor, saved.id, "submitted",
+                          version=saved.version)
+
+    return await _act(request, actor, saved.id, submit, "status")
 
 
 @router.post("/new", dependencies=[CsrfChecked])
@@ -83,43 +173,86 @@ async def create_referral(request: Request, actor: WebActor) -> Response:
     actor.require(Permission.REFER)
     form = await request.form()
     values = _form_values(form)
-    t = translator(request)
-    svc = services(request)
+    data, terms, errors = await run_in_threadpool(_checked, request, form, values)
+    if data is None:
+        return _form_page(request, values, errors, terms, status=422)
     try:
-        data = ReferralCreate.model_validate(_referral_data(values))
-    except ValidationError as exc:
-        errors = _forms.errors_of(exc)
-        if "clinical_question" in errors:  # the required field, named in the page's language
-            errors["clinical_question"] = t("ref.error.question")
-        return _new_page(request, values, errors, status=422)
-    except InputError as exc:
-        return _new_page(request, values, {"phenotype": t.message(exc)}, status=422)
-    try:
-        created = await run_in_threadpool(svc.registry.create_referral, actor, data)
+        created = await run_in_threadpool(services(request).registry.create_referral, actor,
+                                          ReferralCreate.model_validate(data))
     except InputError as exc:  # e.g. an HPO id the loaded release does not know
-        return _new_page(request, values, {"phenotype": t.message(exc)}, status=422)
-    if form.get("action") == "submit":  # the draft is kept; a refused submission is shown on its page
+        return _form_page(request, values, {"phenotype": translator(request).message(exc)}, terms, status=422)
+    return await _submit_after(request, actor, created, form)
 
-        async def submit() -> None:
-            await svc.compute(transition_referral, svc.rdx, svc.registry, actor, created.id, "submitted",
-                              version=created.version)
 
-        return await _act(request, actor, created.id, submit, "status")
-    return redirect(request, f"/referrals/{created.id}")
+def _values_of(r: ReferralPublic) -> dict[str, str]:
+    """A referral as the form's values (the edit's starting point)."""
+    ident = r.patient.identity
+    values = {k: getattr(r, k) or "" for k in TEXTS}
+    values.update({k: (getattr(ident, k) if ident else None) or "" for k in IDENTITY})
+    values.update(urgency=r.urgency, pseudonym=r.patient.pseudonym or "", sex=r.patient.sex or "", phenotype="",
+                  date_of_birth=r.patient.date_of_birth.isoformat() if r.patient.date_of_birth else "",
+                  pseudonymous="on" if r.patient.pseudonymous else "")
+    return values
+
+
+def _editable(request: Request, actor: Actor, rid: int) -> ReferralPublic | Response:
+    """The referral, if it may be changed now by ``actor`` (its referrer); else its page saying why (409)."""
+    actor.require(Permission.REFER)
+    r = services(request).registry.get_referral(actor, rid)
+    if r.status not in EDITABLE or "submitted" not in r.allowed:
+        return _page(request, actor, rid, status=409, error=translator(request)(
+            "ref.edit.not_editable", status=translator(request)("ref.state." + r.status)))
+    return r
+
+
+@router.get("/{rid}/edit")
+def edit_referral_page(request: Request, rid: int, actor: WebActor) -> Response:
+    r = _editable(request, actor, rid)
+    if isinstance(r, Response):
+        return r
+    terms = tuple(PhenotypicFeature(hpo_id=p.hpo_id, label=p.label, excluded=p.excluded) for p in r.phenotype)
+    return _form_page(request, _values_of(r), {}, terms, referral=r, version=r.version)
+
+
+@router.post("/{rid}/edit", dependencies=[CsrfChecked])
+async def edit_referral(request: Request, rid: int, actor: WebActor) -> Response:
+    """Save the form with the version it was read at: a change made since is refused (409) with the form as typed,
+    so that nothing is lost; "submit" then (re)submits it."""
+    actor.require(Permission.REFER)
+    form = await request.form()
+    # the status is checked by the save itself: a change since (submitted, withdrawn) keeps the form as typed
+    r = await run_in_threadpool(services(request).registry.get_referral, actor, rid)
+    values = _form_values(form)
+    version = _version(form)
+    kept = r.patient.identity.model_dump(exclude=set(IDENTITY), exclude_none=True) if r.patient.identity else None
+    data, terms, errors = await run_in_threadpool(_checked, request, form, values, kept)
+    if data is None:
+        return _form_page(request, values, errors, terms, referral=r, version=version, status=422)
+    try:
+        saved = await run_in_threadpool(services(request).registry.update_referral, actor, rid,
+                                        ReferralUpdate.model_validate({**data, "version": version}))
+    except ConflictError as exc:  # changed since it was read: the form again, as typed, with the reason
+        return _form_page(request, values, {}, terms, referral=r, version=version, status=409,
+                          error=translator(request).message(exc))
+    except InputError as exc:
+        return _form_page(request, values, {"phenotype": translator(request).message(exc)}, terms, referral=r,
+                          version=version, status=422)
+    return await _submit_after(request, actor, saved, form)
 
 
 # -- the referral page --------------------------------------------------------------------------------------
 def _page(request: Request, actor: Actor, rid: int, *, error: str | None = None, status: int = 200,
-          notice: str | None = None) -> Response:
+          notice: str | None = None, conclusion_form: dict[str, Any] | None = None,
+          conclusion_errors: dict[str, str] | None = None) -> Response:
     reg = services(request).registry
     r = reg.get_referral(actor, rid)
     thread = reg.messages(actor, rid)
     diseases = ((r.differential.result or {}).get("diseases") or [])[:10] if r.differential else []
     mine = next((o for o in r.opinions if o.expert == actor.username), None)
     return render(request, "referral.html", status=status, r=r, thread=thread, diseases=diseases, error=error,
-                  dx_rows=_dx_rows(r, diseases), dx_statuses=DX_STATUSES,
                   notice=notice, my_opinion=mine, is_expert=actor.username in r.experts or actor.can(Permission.MANAGE_USERS),
-                  may_triage=actor.can(Permission.TRIAGE))
+                  may_triage=actor.can(Permission.TRIAGE), dx_statuses=DX_STATUSES,
+                  cform=conclusion_form or _conclusion_form(r, diseases), cerrors=conclusion_errors or {})
 
 
 @router.get("/{rid}")
@@ -156,10 +289,38 @@ async def transition(request: Request, rid: int, actor: WebActor) -> Response:
 
     async def go() -> None:
         await svc.compute(transition_referral, svc.rdx, svc.registry, actor, rid, to, version=_version(form), note=note,
-                          create_patient=bool(form.get("create_patient")), attachments=svc.attachments,
-                          language=language(request), centre=svc.centre)
+                          attachments=svc.attachments, language=language(request), centre=svc.centre,
+                          **(_registry_patient(form) if to == "accepted" else {}))
 
     return await _act(request, actor, rid, go, "status")
+
+
+def _registry_patient(form: Any) -> dict[str, Any]:
+    """What the accept form asks of the registry: ``patient`` = ``create`` (a patient made from the referral),
+    ``link`` (the patient picked from the search, else the id typed; a patient picked or typed links without the
+    choice too) or nothing."""
+    picked = str(form.get("link_id") or form.get("patient_id") or "").strip()
+    choice = str(form.get("patient") or ("create" if form.get("create_patient") else "link" if picked else ""))
+    if choice == "create":
+        return {"create_patient": True}
+    if choice != "link":
+        return {}
+    if not picked.isdigit() or not 0 < int(picked) <= MAX_ID:
+        raise InputError(Message(f"patient_id: {picked or 'nothing'} is not a registry patient's id; type the id (a "
+                                 "number) or find the patient by pseudonym.", "referral.web_patient_id",
+                                 value=picked or "—"))
+    return {"patient_id": int(picked)}
+
+
+@router.get("/{rid}/patients")
+def find_patients(request: Request, rid: int, actor: WebActor,
+                  q: Annotated[str, Query(alias="patient_q", max_length=200)] = "") -> Response:
+    """The accept form's search: registry patients whose pseudonym begins with ``patient_q``, to link (a coordinator)."""
+    actor.require(Permission.TRIAGE)
+    reg = services(request).registry
+    reg.check_transition(actor, rid, "accepted")
+    found = reg.list_summaries(actor, PatientFilter(pseudonym=q.strip()), limit=FOUND).data if q.strip() else []
+    return render(request, "_referral_patients.html", found=found, q=q)
 
 
 @router.post("/{rid}/experts", dependencies=[CsrfChecked])
@@ -185,48 +346,98 @@ async def opinion(request: Request, rid: int, actor: WebActor) -> Response:
     return await _act(request, actor, rid, go, "opinion")
 
 
-def _diagnoses(form: Any) -> list[dict[str, Any]]:
-    """The diagnoses the form's rows give (each: ``dx_id``, ``dx_name``, ``dx_status``; a row without a status or a
-    name is left out): those kept so far, the candidates of the differential, and one the expert names."""
-    rows = zip(form.getlist("dx_id"), form.getlist("dx_name"), form.getlist("dx_status"), strict=False)
-    out = []
-    for disease_id, name, status in ((str(i).strip(), str(n).strip(), str(st)) for i, n, st in rows):
-        if status and name:
-            out.append({"disease_id": disease_id or None, "name": name, "status": status})
-    return out
+# -- the conclusion form: its diagnoses from the differential kept at submission, and a free row ------------------
+def _preferred(ids: Any) -> str | None:
+    ids = list(ids or [])
+    return next((i for p in ("ORPHA:", "OMIM:") for i in ids if i.startswith(p)), ids[0] if ids else None)
 
 
-def _dx_rows(r: Any, diseases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows of the conclusion form's diagnoses: the conclusion's, then the differential's candidates not among
-    them (their first id), without a status until the expert gives one."""
-    rows = [{"disease_id": d.disease_id, "name": d.name, "status": d.status} for d in (r.conclusion.diagnoses if r.conclusion else [])]
-    taken = {row["disease_id"] for row in rows}
-    for d in diseases:
-        ids = d.get("ids") or []
-        if ids and not taken & set(ids):
-            rows.append({"disease_id": ids[0], "name": d.get("name") or ids[0], "status": ""})
-    return rows
+def _conclusion_form(r: ReferralPublic, diseases: list[dict[str, Any]]) -> dict[str, Any]:
+    """The conclusion form's values: the saved conclusion's, its diagnoses ticked among the differential's candidates
+    (each with a status: the first "probable", the others "differential" until chosen), then those added by hand."""
+    c = r.conclusion
+    chosen = {(d.disease_id or d.name): d for d in (c.diagnoses if c else [])}
+    rows = []
+    for i, d in enumerate(diseases):
+        did = _preferred(d.get("ids"))
+        keys = [*(d.get("ids") or []), str(d.get("name") or "")]  # a diagnosis saved under any id of the candidate
+        mine = next((chosen.pop(k) for k in keys if k in chosen), None)
+        rows.append({"id": did or "", "name": mine.name if mine else d.get("name") or "", "on": mine is not None,
+                     "status": mine.status if mine else ("probable" if i == 0 else "differential"),
+                     "probability": d.get("probability")})
+    rows += [{"id": d.disease_id or "", "name": d.name, "on": True, "status": d.status, "probability": None}
+             for d in chosen.values()]
+    texts = {k: (getattr(c, k) or "") if c else "" for k in CONCLUSION}
+    return {**texts, "language": (c.language if c else None) or "", "rows": rows,
+            "new": {"id": "", "name": "", "status": "differential"}}
+
+
+def _conclusion_submitted(form: Any) -> dict[str, Any]:
+    """The conclusion form as it was sent (to show again when it is refused)."""
+    n = int(str(form.get("dx_n") or "0")) if str(form.get("dx_n") or "0").isdigit() else 0
+    on = set(form.getlist("dx"))
+    rows = [{"id": str(form.get(f"dx_id_{i}") or "").strip(), "name": str(form.get(f"dx_name_{i}") or "").strip(),
+             "status": str(form.get(f"dx_status_{i}") or ""), "on": str(i) in on,
+             "probability": _number(form.get(f"dx_p_{i}"))} for i in range(min(n, 60))]
+    new = {k: str(form.get(f"dx_{k}_new") or "").strip() for k in ("id", "name", "status")}
+    return {**{k: str(form.get(k) or "").strip() for k in CONCLUSION}, "language": str(form.get("language") or ""),
+            "rows": rows, "new": new}
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
+
+
+def _conclusion_of(cform: dict[str, Any], t: Any, lang: str) -> tuple[Conclusion | None, dict[str, str]]:
+    """The :class:`Conclusion` the form gives, or the errors to show (by field, in the page's language); it is
+    issued in the language chosen, else the page's (``lang``)."""
+    errors: dict[str, str] = {}
+    diagnoses = []
+    for where, row in [(str(i), row) for i, row in enumerate(cform["rows"]) if row["on"]] + [("new", cform["new"])]:
+        if where == "new" and not (row["id"] or row["name"]):
+            continue
+        if row["id"] and not DISEASE_ID.fullmatch(row["id"]):
+            errors[f"dx_{where}"] = t("ref.conclusion.error_id", id=row["id"])
+        elif not row["name"]:
+            errors[f"dx_{where}"] = t("ref.conclusion.error_name", id=row["id"] or "—")
+        elif row["status"] not in DX_STATUSES:
+            errors[f"dx_{where}"] = t("ref.conclusion.error_status")
+        else:
+            diagnoses.append({"disease_id": row["id"] or None, "name": row["name"][:500], "status": row["status"]})
+    try:
+        issued_in = cform["language"] if cform["language"] in _i18n.LANGUAGES else lang
+        data = Conclusion.model_validate({**{k: cform[k] or None for k in CONCLUSION}, "diagnoses": diagnoses,
+                                          "language": issued_in})
+    except ValidationError as exc:
+        for name in _forms.errors_of(exc):
+            errors.setdefault(name, t("ref.error.conclusion") if name == "text" else t("ref.conclusion.error_field"))
+        return None, errors
+    return (None if errors else data), errors
 
 
 @router.post("/{rid}/conclusion", dependencies=[CsrfChecked])
 async def conclusion(request: Request, rid: int, actor: WebActor) -> Response:
+    """Save the consilium's conclusion with the version read; refused (a field, a change since), the form again as
+    it was sent, with the reason."""
     form = await request.form()
     reg = services(request).registry
-    values: dict[str, Any] = {k: str(form.get(k) or "").strip() or None for k in CONCLUSION}
-    chosen = str(form.get("language") or "")
-    values["language"] = chosen if chosen in _i18n.LANGUAGES else language(request)  # the language it is issued in
-    values["diagnoses"] = _diagnoses(form)
+    t = translator(request)
+    cform = _conclusion_submitted(form)
+    data, errors = _conclusion_of(cform, t, language(request))
+    if data is None:
+        return await run_in_threadpool(_page, request, actor, rid, status=422, error=t("form.has_errors"),
+                                       conclusion_form=cform, conclusion_errors=errors)
     try:
-        data = Conclusion.model_validate(values)
-    except ValidationError as exc:
-        dx = any(e.get("loc", ("",))[0] == "diagnoses" for e in exc.errors())
-        return await run_in_threadpool(_page, request, actor, rid, status=422,
-                                       error=translator(request)("ref.error.conclusion_dx" if dx else "ref.error.conclusion"))
-
-    async def go() -> None:
         await run_in_threadpool(reg.save_conclusion, actor, rid, data, version=_version(form))
-
-    return await _act(request, actor, rid, go, "conclusion")
+    except RaredxError as exc:
+        if exc.http_status == 404:
+            raise
+        return await run_in_threadpool(_page, request, actor, rid, status=exc.http_status, error=t.message(exc),
+                                       conclusion_form=cform)
+    return redirect(request, f"/referrals/{rid}?done=conclusion")
 
 
 @router.post("/{rid}/messages", dependencies=[CsrfChecked])
