@@ -2,7 +2,7 @@
 
 :func:`notification_text` is the one sentence of a notification in Russian or English (``notify.text.*`` of the
 message catalogues): the notifications page shows it, and the e-mail carries it. :class:`Mailer` sends the e-mails
-through the SMTP server of the ``RAREDX_SMTP_*`` settings (the standard library's ``smtplib``) after the event's
+through the SMTP server of the ``RAREDX_SMTP_HOST`` settings (the standard library's ``smtplib``) after the event's
 transaction has committed, on a thread of its own, so that a slow or failed server never delays, fails or rolls
 back the workflow action: each notification row records when it was e-mailed or the last error (the registry's
 outbox; :meth:`Mailer.retry` sends what is still pending). An e-mail says what happened and links to the
