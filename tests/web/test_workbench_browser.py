@@ -358,7 +358,7 @@ def test_users_page(page: Page) -> None:
     submit(page, row.locator("button", has_text="Unlock"))
     assert "web-nurse can sign in again" in page.page.locator("#users-done").inner_text()
     row.locator("summary").click()
-    row.locator("select").select_option("researcher")
+    row.locator(f"#role-{uid}").select_option("researcher")
     submit(page, row.locator("button", has_text="Change role"))
     assert "The role of web-nurse is changed" in page.page.locator("#users-done").inner_text()
     row.locator("summary").click()
