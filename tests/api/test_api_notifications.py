@@ -227,3 +227,25 @@ def test_users_email_through_the_api(client: TestClient, auth: Auth) -> None:
     assert all(u["username"] != "olga" for u in client.get("/api/users", headers=admin).json())
     assert client.patch(f"/api/users/{uid}", headers=admin, json={"role": "expert"}).json()["email"] == "nina@centre.example"
     assert client.patch(f"/api/users/{uid}", headers=admin, json={"email": None}).json()["email"] is None
+
+
+def test_the_email_retry_command(client: TestClient, auth: Auth, people: list[str], registry: Registry,
+                                 database_url: str, cli_env: dict[str, str]) -> None:
+    """``raredx registry email-retry``, for a cron job: what the SMTP server missed is sent once it is back; exit 1
+    while some is still pending, and without an SMTP server it says there is nothing to retry."""
+    from api.test_registry_cli import cli
+
+    rid, version = in_review(client, auth)  # nothing listens on the SMTP port
+    conclude(client, auth, rid, version)
+    mailer(client).wait()
+    args = ["registry", "email-retry", "--database-url", database_url]
+    smtp = {**cli_env, "RAREDX_SMTP_HOST": "127.0.0.1", "RAREDX_SMTP_PORT": str(PORT), "RAREDX_SMTP_SECURITY": "none"}
+    r = cli(args, smtp)  # still down
+    assert r.returncode == 1 and "0 of 2 pending notification e-mails sent" in r.stdout, r.stderr
+    with smtp_server(PORT) as inbox:
+        r = cli(args, smtp)
+        assert r.returncode == 0 and "2 of 2 pending" in r.stdout, r.stderr
+        assert "0 of 0 pending" in cli(args, smtp).stdout  # sent once
+    assert sorted(r[0] for r in inbox.recipients) == ["doc@tver-hospital.example", "exp1@centre.example"]
+    r = cli(args, {k: v for k, v in cli_env.items() if not k.startswith("RAREDX_SMTP")})
+    assert r.returncode == 1 and "RAREDX_SMTP_HOST is not set" in r.stderr

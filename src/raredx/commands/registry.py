@@ -238,6 +238,34 @@ def user_delete(
     typer.echo(f"user {name!r} deleted")
 
 
+@registry_app.command("email-retry")
+def registry_email_retry(
+    days: Annotated[int, typer.Option(min=1, help="Only notifications of the last DAYS days (a user who adds an "
+                                                  "address later gets no old ones).")] = 7,
+    registry_dir: RegistryDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """E-mail the notifications still pending (the SMTP server was down, or refused them): for a cron job. Exit 1
+    if any is still not sent."""
+    import datetime as dt
+
+    from raredx.app import Mailer
+
+    settings = _settings(registry_dir, database_url)
+    if not settings.smtp_host:
+        typer.echo("RAREDX_SMTP_HOST is not set: notifications are not e-mailed, nothing to retry.", err=True)
+        raise typer.Exit(NOTHING_DONE)
+    reg = _registry(registry_dir, database_url)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    pending = len(reg.pending_emails(since=since))
+    sent = Mailer(reg, settings).retry(since=since)
+    typer.echo(f"{sent} of {pending} pending notification e-mails sent")
+    if sent < pending:
+        typer.echo("the others keep their error (see the log); they are tried again by the next run, at most "
+                   "5 times each", err=True)
+        raise typer.Exit(NOTHING_DONE)
+
+
 @registry_app.command("migrate")
 def registry_migrate(registry_dir: RegistryDir = None, database_url: DatabaseUrl = None) -> None:
     """Create or upgrade the registry's tables (the service does this at start too)."""
