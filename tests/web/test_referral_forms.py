@@ -6,6 +6,7 @@ conclusion's diagnoses chosen from the differential kept at submission, with one
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from collections.abc import Iterator
@@ -263,3 +264,115 @@ def test_the_conclusion_takes_its_diagnoses_from_the_differential(web: TestClien
     form = web.get(url).text.split('id="conclusion-form"', 1)[1].split("</form>", 1)[0]
     assert re.findall(r'name="dx" value="(\d+)" checked', form) == ["1"]
     assert re.search(r'name="dx_status_1"[^>]*>(?:(?!</select>).)*<option value="confirmed" selected>', form, re.S)
+
+
+# -- the structured genetic findings: the patient page's fields and checks, a row each ------------------------
+FINDING_TEXT = {"ru": {"legend": "Генетические находки", "gene": "Ген", "add": "Добавить генетическую находку",
+                       "zygosity": "гетерозигота", "acmg": "патогенный", "bad_hgvs": "не вариант в номенклатуре HGVS",
+                       "bad_gene": "не символ гена"},
+                "en": {"legend": "Genetic findings", "gene": "Gene", "add": "Add a genetic finding",
+                       "zygosity": "heterozygous", "acmg": "pathogenic", "bad_hgvs": "is not an HGVS variant",
+                       "bad_gene": "is not a gene symbol"}}
+
+
+def _details(html: str) -> str:
+    return html.split('id="h-ref"', 1)[1].split("</section>", 1)[0]
+
+
+def _error_of(html: str, field_id: str) -> str | None:
+    m = re.search(rf'<span class="error" id="{field_id}-err">([^<]+)<', html)
+    return m.group(1) if m else None
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_a_genetic_finding_saved_shown_edited_and_carried_to_the_patient(web: TestClient, lang: str) -> None:
+    text = FINDING_TEXT[lang]
+    as_user(web, "doc", lang)
+    page = web.get("/referrals/new").text
+    findings = page.split('id="ref-findings"', 1)[1].split("</fieldset>", 1)[0]
+    assert text["legend"] in findings and text["add"] in findings and f">{text['gene']}</label>" in findings
+    # the patient page's fields, named per row and belonging to the referral form; none required in the empty row
+    assert re.search(r'<input id="gf-0-gene_symbol" name="gf_0_gene_symbol" form="ref-form" type="text"', findings)
+    assert 'name="gf_0_zygosity_label" form="ref-form"' in findings and 'value="LIKELY_PATHOGENIC"' in findings
+    assert "required" not in findings
+    rid = _new(web, terms=["HP:0001166|0|"], gf_n="1", gf_0_gene_symbol="FBN1", gf_0_hgvs="NM_000138.5:c.1129C>T",
+               gf_0_zygosity_label="heterozygous", gf_0_acmg_class="PATHOGENIC", gf_0_tested_on="2026-03-14")
+    ref = _registry(web).get_referral(SYSTEM, rid)
+    [f] = ref.genetic_findings
+    assert (f.gene_symbol, f.hgvs, f.zygosity, f.zygosity_label, f.acmg_class) == (
+        "FBN1", "NM_000138.5:c.1129C>T", "GENO:0000135", "heterozygous", "PATHOGENIC")
+    assert [e.syntax for e in f.expressions] == ["hgvs.c"] and str(f.tested_on) == "2026-03-14"
+    # shown on the referral's details as the patient page shows it: zygosity and ACMG class in the page's language
+    details = _details(web.get(f"/referrals/{rid}").text)
+    assert text["legend"] in details and "<td>FBN1</td>" in details and "NM_000138.5:c.1129C&gt;T" in details
+    assert f"<td>{text['zygosity']}</td>" in details and f"<td>{text['acmg']}</td>" in details
+    # an interpretation status given through the API (the form does not show it) is kept by an edit
+    ref = _registry(web).update_referral(SYSTEM, rid, ReferralUpdate(version=ref.version, genetic_findings=[
+        f.model_copy(update={"interpretation_status": "CAUSATIVE"})]))
+    # prefilled on edit, then changed: the class, and a second finding added in the empty row
+    page = web.get(f"/referrals/{rid}/edit").text
+    assert 'name="gf_0_gene_symbol" form="ref-form" type="text" value="FBN1"' in page
+    assert 'value="NM_000138.5:c.1129C&gt;T"' in page and 'name="gf_0_of" value="0"' in page
+    assert '<option value="PATHOGENIC" selected>' in page and 'name="gf_n" value="2"' in page
+    r = web.post(f"/referrals/{rid}/edit", follow_redirects=False, data={
+        "csrf": csrf_of(page), "version": str(ref.version), "action": "save", "pseudonymous": "on",
+        "pseudonym": "TVER-10", "clinical_question": "Какой диагноз вероятен?", "term": ["HP:0001166|0|"],
+        "gf_n": "2", "gf_0_of": "0", "gf_0_gene_symbol": "FBN1", "gf_0_hgvs": "NM_000138.5:c.1129C>T",
+        "gf_0_zygosity_label": "heterozygous", "gf_0_acmg_class": "LIKELY_PATHOGENIC", "gf_0_tested_on": "2026-03-14",
+        "gf_1_gene_symbol": "TGFBR2", "gf_1_hgvs": "p.Arg460His"})
+    assert r.status_code == 303, r.text
+    ref = _registry(web).get_referral(SYSTEM, rid)
+    assert [(g.gene_symbol, g.acmg_class, g.interpretation_status) for g in ref.genetic_findings] == [
+        ("FBN1", "LIKELY_PATHOGENIC", "CAUSATIVE"), ("TGFBR2", None, None)]
+    assert ref.genetic_findings[1].expressions[0].syntax == "hgvs.p"
+    # submitted, then accepted with "create a registry patient": the patient has the findings
+    page = web.get(f"/referrals/{rid}/edit").text
+    r = web.post(f"/referrals/{rid}/edit", follow_redirects=False, data={
+        "csrf": csrf_of(page), "version": str(ref.version), "action": "submit", "pseudonymous": "on",
+        "pseudonym": "TVER-10", "clinical_question": "Какой диагноз вероятен?", "term": ["HP:0001166|0|"],
+        **{k: html.unescape(v) for k, v in re.findall(
+            r'name="(gf_\d+_(?:of|gene_symbol|hgvs|testing_lab|tested_on))"[^>]* value="([^"]*)"', page)},
+        "gf_0_zygosity_label": "heterozygous", "gf_0_acmg_class": "LIKELY_PATHOGENIC", "gf_n": "3"})
+    assert r.status_code == 303, r.text
+    assert _registry(web).get_referral(SYSTEM, rid).status == "submitted"
+    url = f"/referrals/{rid}"
+    as_user(web, "coord", lang)
+    assert post(web, url, f"{url}/transition", to="accepted", patient="create").status_code == 303
+    ref = _registry(web).get_referral(SYSTEM, rid)
+    patient = _registry(web).get_patient(SYSTEM, ref.patient_id)  # type: ignore[arg-type]
+    assert [(g.gene_symbol, g.hgvs, g.zygosity_label, g.acmg_class, g.interpretation_status)
+            for g in patient.genetic_findings] == [
+        ("FBN1", "NM_000138.5:c.1129C>T", "heterozygous", "LIKELY_PATHOGENIC", "CAUSATIVE"),
+        ("TGFBR2", "p.Arg460His", None, None, None)]
+    as_user(web, "clinician", lang)  # the patient page shows them
+    assert "TGFBR2" in web.get(f"/patients/{ref.patient_id}").text
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_a_bad_genetic_finding_is_refused_next_to_its_field(web: TestClient, lang: str) -> None:
+    text = FINDING_TEXT[lang]
+    as_user(web, "doc", lang)
+    page = web.get("/referrals/new").text
+    base = {"csrf": csrf_of(page), "action": "save", "pseudonymous": "on", "pseudonym": "TVER-12",
+            "clinical_question": "Вопрос?", "history": "Анамнез", "term": ["HP:0001166|0|"], "gf_n": "2"}
+    r = web.post("/referrals/new", data={**base, "gf_0_gene_symbol": "FBN1", "gf_0_hgvs": "Arg377 замена",
+                                         "gf_1_gene_symbol": "FBN1; DROP", "gf_1_tested_on": "вчера"})
+    assert r.status_code == 422
+    hgvs, gene, date = _error_of(r.text, "gf-0-hgvs"), _error_of(r.text, "gf-1-gene_symbol"), _error_of(r.text, "gf-1-tested_on")
+    assert hgvs and text["bad_hgvs"] in hgvs and "Arg377 замена" in hgvs and "c.1129C&gt;T" in hgvs
+    assert gene and text["bad_gene"] in gene and "FBN1; DROP" in gene and date and "2026-03-14" in date
+    assert _error_of(r.text, "gf-0-gene_symbol") is None
+    assert 'value="Arg377 замена"' in r.text and "Анамнез" in r.text and _terms(r.text) == ["HP:0001166|0|"]  # as typed
+    # a finding without its gene
+    r = web.post("/referrals/new", data={**base, "gf_n": "1", "gf_0_hgvs": "c.1129C>T"})
+    assert r.status_code == 422 and (_error_of(r.text, "gf-0-gene_symbol") or "").startswith(text["gene"])
+    assert _registry(web).list_referrals(SYSTEM, status="draft").count == 0  # nothing stored
+    # the patient page refuses the same, with the same message
+    as_user(web, "clinician", lang)
+    token = csrf_of(web.get("/patients/new").text)
+    web.post("/patients/new", data={"csrf": token, "pseudonym": "X-9"})
+    pid = _registry(web).list_summaries(SYSTEM, limit=1).data[0].id
+    r = web.post(f"/patients/{pid}/items/genetic_findings", data={"gene_symbol": "FBN1", "hgvs": "Arg377 замена",
+                 "version": "1"}, headers={"X-CSRF-Token": token, "HX-Request": "true"})
+    assert r.status_code == 200 and _error_of(r.text, "genetic_findings-hgvs") == hgvs
+    assert not _registry(web).get_patient(SYSTEM, pid).genetic_findings

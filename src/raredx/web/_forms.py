@@ -4,11 +4,14 @@ provision share one code path."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from raredx.errors import Message
 from raredx.genomics import ACMG_CLASSES, ZYGOSITIES
 from raredx.registry.schemas import (
     DIAGNOSIS_BASES,
@@ -21,6 +24,11 @@ from raredx.registry.schemas import (
 
 # GENO ids of the zygosities (allelic states) the form offers
 ZYGOSITY = dict(zip(ZYGOSITIES, ("GENO:0000135", "GENO:0000136", "GENO:0000134"), strict=True))
+# what a genetic finding's form takes (the registry's columns hold 40 and 400 characters): an HGNC-style symbol, and
+# an HGVS expression, with or without its reference sequence (NM_000138.5:c.1129C>T, p.(Arg377Trp), g.48712345del)
+GENE_SYMBOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._-]{0,39}")
+HGVS = re.compile(r"(?:[A-Za-z0-9_.-]+(?:\([A-Za-z0-9_.-]+\))?:)?[cgmnopr]\.\S+")
+HGVS_MAX = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +118,66 @@ def item_data(kind: str, values: dict[str, Any]) -> dict[str, Any]:
         if data.get("zygosity_label") in ZYGOSITY:
             data["zygosity"] = ZYGOSITY[data["zygosity_label"]]
     return data
+
+
+def item_errors(kind: str, values: dict[str, Any]) -> dict[str, Message]:
+    """What is wrong with one record's form values, by field (shown next to it, in the page's language): a date
+    that is not one; for a genetic finding, no gene, a gene that is not a symbol, a variant that is not HGVS."""
+    errors: dict[str, Message] = {}
+    for f in ITEMS[kind]:
+        v = values.get(f.name)
+        if f.kind == "date" and v:
+            try:
+                dt.date.fromisoformat(str(v))
+            except ValueError:
+                errors[f.name] = Message(f"{f.name}: {v!r} is not a date; give it as YYYY-MM-DD (e.g. 2026-03-14).",
+                                         "form.bad_date", value=str(v))
+    if kind == "genetic_findings":
+        gene, hgvs = values.get("gene_symbol"), values.get("hgvs")
+        if not gene:
+            errors["gene_symbol"] = Message("gene_symbol: give the gene of the finding, its HGNC symbol (e.g. FBN1).",
+                                            "finding.no_gene")
+        elif not GENE_SYMBOL.fullmatch(gene):
+            errors["gene_symbol"] = Message(f"gene_symbol: {gene!r} is not a gene symbol; give the HGNC symbol, "
+                                            "letters and digits (e.g. FBN1, SCN1A).", "finding.bad_gene", value=gene)
+        if hgvs and (len(hgvs) > HGVS_MAX or not HGVS.fullmatch(hgvs)):
+            errors["hgvs"] = Message(f"hgvs: {hgvs[:80]!r} is not an HGVS variant; write it as c.1129C>T, "
+                                     "p.Arg377Trp or with its transcript, NM_000138.5:c.1129C>T.", "finding.bad_hgvs",
+                                     value=hgvs[:80])
+    return errors
+
+
+def form_values(kind: str, item: BaseModel) -> dict[str, Any]:
+    """A stored record -> the values of its form (an edit's starting point; a genetic finding's HGVS, not its
+    label): as :func:`values_from_form` gives them, empty fields left out."""
+    out: dict[str, Any] = {}
+    for f in ITEMS[kind]:
+        v = getattr(item, f.name, None)
+        if f.kind == "checkbox":
+            out[f.name] = bool(v)
+        elif v is not None and v != "":
+            out[f.name] = v.isoformat() if isinstance(v, dt.date) else str(v)
+    return out
+
+
+def edited_item(kind: str, values: dict[str, Any], before: BaseModel | None = None) -> dict[str, Any]:
+    """:func:`item_data` of the form's values, over the stored record ``before`` it edits (if any): what the form
+    does not show (a finding's interpretation status, gene id, other HGVS expressions, ...) stays as it was, and
+    so does a field left as the form showed it."""
+    data = item_data(kind, values)
+    if before is None:
+        return data
+    old = before.model_dump(exclude_none=True)
+    shown = form_values(kind, before)
+    kept = {k: v for k, v in old.items() if k not in {f.name for f in ITEMS[kind]}}
+    if kind == "genetic_findings":
+        kept.pop("expressions", None)
+        kept.pop("zygosity", None)
+        if values.get("hgvs") == shown.get("hgvs") and old.get("expressions"):
+            data["expressions"] = old["expressions"]
+        if values.get("zygosity_label") == shown.get("zygosity_label") and old.get("zygosity"):
+            data["zygosity"] = old["zygosity"]
+    return {**kept, **data}
 
 
 def item_values(kind: str, item: BaseModel) -> dict[str, Any]:

@@ -151,10 +151,15 @@ def _edit_items(request: Request, actor: Actor, pid: int, kind: str, form: Any, 
         del items[remove]
     else:
         values = _forms.values_from_form(_forms.ITEMS[kind], form)
+        t = translator(request)
+        errors = {k: t.message(v) for k, v in _forms.item_errors(kind, values).items()}
         try:
-            items.append(CHILD_SCHEMAS[kind].model_validate(_forms.item_data(kind, values)))
-        except ValidationError as exc:  # show the form again, with what was typed and what is wrong
-            return _body(request, actor, pid, form_kind=kind, form_values=values, form_errors=_forms.errors_of(exc))
+            if not errors:
+                items.append(CHILD_SCHEMAS[kind].model_validate(_forms.item_data(kind, values)))
+        except ValidationError as exc:
+            errors = _forms.errors_of(exc)
+        if errors:  # show the form again, with what was typed and what is wrong
+            return _body(request, actor, pid, form_kind=kind, form_values=values, form_errors=errors)
     return _body(request, actor, pid, notice=_save(request, actor, pid, form, **{kind: items}))
 
 

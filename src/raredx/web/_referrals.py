@@ -9,6 +9,7 @@ Thin over the services: every read and write goes through :class:`raredx.registr
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -29,6 +30,7 @@ from raredx.registry.schemas import (
     URGENCIES,
     Conclusion,
     ConclusionDiagnosis,
+    GeneticFinding,
     PhenotypicFeature,
     ReferralCreate,
     ReferralPublic,
@@ -49,6 +51,11 @@ HPO = re.compile(r"HP:\d{7}")
 DISEASE_ID = re.compile(ConclusionDiagnosis.model_fields["disease_id"].metadata[0].pattern)
 CARRY = "ref-form"  # the referral form's id: it carries the phenotype editor's terms (raredx.web._case)
 FOUND = 10  # registry patients offered by the accept form's search
+FINDING = "genetic_findings"  # the patient page's record kind whose fields and parsing the form's findings use
+FINDINGS_MAX = 50  # rows of findings the form reads
+# the rows' fields as the patient page's, none required by the browser: the empty row (to add one) may stay empty; a
+# filled row without its gene is refused by the check (_forms.item_errors)
+FINDING_FIELDS = tuple(replace(f, required=False) for f in _forms.ITEMS[FINDING])
 
 
 @router.get("")
@@ -72,10 +79,12 @@ def _form_values(form: Any) -> dict[str, str]:
 
 
 def _referral_data(values: dict[str, str], terms: tuple[PhenotypicFeature, ...],
-                   identity_kept: dict[str, Any] | None = None) -> dict[str, Any]:
+                   identity_kept: dict[str, Any] | None = None, findings: list[dict[str, Any]] | None = None
+                   ) -> dict[str, Any]:
     """The form's values as a :class:`ReferralCreate` payload (the schema and the registry check them): the
     phenotype is the editor's terms, then the HPO ids typed in the box (the form without JavaScript), observed.
-    ``identity_kept``: the identity's other fields (given through the API), which an edit keeps."""
+    ``identity_kept``: the identity's other fields (given through the API), which an edit keeps; ``findings``: the
+    genetic findings (checked by :func:`_findings_of`)."""
     pseudonymous = bool(values["pseudonymous"])
     identity = {**(identity_kept or {}), **{k: values[k] or None for k in IDENTITY}}
     identity = {k: v for k, v in identity.items() if v}
@@ -92,7 +101,46 @@ def _referral_data(values: dict[str, str], terms: tuple[PhenotypicFeature, ...],
     phenotype += [{"hpo_id": t} for t in dict.fromkeys(t.upper() for t in tokens) if t not in have]
     return {"urgency": values["urgency"] or "routine", "patient": patient,
             "clinical_question": values["clinical_question"], "phenotype": phenotype,
-            **{k: values[k] or None for k in TEXTS[1:]}}
+            "genetic_findings": list(findings or []), **{k: values[k] or None for k in TEXTS[1:]}}
+
+
+def _finding_rows(form: Any) -> list[dict[str, Any]]:
+    """The genetic findings as the form sent them, a row each (``gf_<i>_<field>``, the patient page's fields; ``of``:
+    the index of the referral's finding the row edits), the empty rows and those ticked for removal left out."""
+    n = str(form.get("gf_n") or "0")
+    rows = []
+    for i in range(min(int(n) if n.isdigit() else 0, FINDINGS_MAX)):
+        values = _forms.values_from_form(_forms.ITEMS[FINDING], {
+            f.name: form.get(f"gf_{i}_{f.name}") for f in _forms.ITEMS[FINDING]})
+        of = str(form.get(f"gf_{i}_of") or "")
+        if values and not form.get(f"gf_{i}_remove"):
+            rows.append({"values": values, "errors": {}, "of": int(of) if of.isdigit() else None})
+    return rows
+
+
+def _findings_of(rows: list[dict[str, Any]], before: list[GeneticFinding], t: Any) -> list[dict[str, Any]] | None:
+    """The findings of the form's rows (each over the referral's finding it edits, which keeps what the form does
+    not show), checked as the patient page checks them; None when a row is refused (its ``errors`` filled in, by
+    field, in the page's language; a field left as it was stored is not checked again)."""
+    out = []
+    for row in rows:
+        old = before[row["of"]] if row["of"] is not None and row["of"] < len(before) else None
+        shown = _forms.form_values(FINDING, old) if old else None
+        errors = {k: t.message(v) for k, v in _forms.item_errors(FINDING, row["values"]).items()
+                  if shown is None or row["values"].get(k) != shown.get(k)}
+        if not errors:
+            try:
+                out.append(GeneticFinding.model_validate(_forms.edited_item(FINDING, row["values"], old))
+                           .model_dump(mode="json", exclude_none=True))
+            except ValidationError as exc:
+                errors = _forms.errors_of(exc)
+        row["errors"] = errors
+    return None if any(row["errors"] for row in rows) else out
+
+
+def _rows_of(findings: list[GeneticFinding]) -> list[dict[str, Any]]:
+    """A referral's findings as the form's rows (the edit's starting point)."""
+    return [{"values": _forms.form_values(FINDING, f), "errors": {}, "of": i} for i, f in enumerate(findings)]
 
 
 def _phenotype(request: Request, features: tuple[PhenotypicFeature, ...], **values: Any) -> dict[str, Any]:
@@ -105,33 +153,44 @@ def _phenotype(request: Request, features: tuple[PhenotypicFeature, ...], **valu
 
 def _form_page(request: Request, values: dict[str, str], errors: dict[str, str],
                features: tuple[PhenotypicFeature, ...] = (), *, referral: ReferralPublic | None = None,
-               version: int | None = None, error: str | None = None, status: int = 200) -> Response:
-    """The referral form: new (``referral`` None) or the edit of ``referral`` at ``version`` (the one read)."""
+               version: int | None = None, error: str | None = None, status: int = 200,
+               findings: list[dict[str, Any]] | None = None) -> Response:
+    """The referral form: new (``referral`` None) or the edit of ``referral`` at ``version`` (the one read), with
+    the genetic findings' rows (``findings``; by default the referral's) and an empty one to add a finding."""
+    rows = _rows_of(referral.genetic_findings) if findings is None and referral else list(findings or [])
+    rows.append({"values": {}, "errors": {}, "of": None})
     return render(request, "referral_new.html", status=status, values=values, errors=errors, urgencies=URGENCIES,
-                  sexes=SEXES, referral=referral, version=version, error=error, **_phenotype(request, features))
+                  sexes=SEXES, referral=referral, version=version, error=error, findings=rows,
+                  finding_fields=FINDING_FIELDS, **_phenotype(request, features))
 
 
 def _terms(request: Request, form: Any) -> tuple[PhenotypicFeature, ...]:
     return _case.features_from_form(services(request).rdx, form)
 
 
-def _checked(request: Request, form: Any, values: dict[str, str], identity_kept: dict[str, Any] | None = None
-             ) -> tuple[dict[str, Any] | None, tuple[PhenotypicFeature, ...], dict[str, str]]:
-    """The payload of the form (or None) with the editor's terms and the errors to show next to the fields."""
+def _checked(request: Request, form: Any, values: dict[str, str], identity_kept: dict[str, Any] | None = None,
+             before: ReferralPublic | None = None
+             ) -> tuple[dict[str, Any] | None, tuple[PhenotypicFeature, ...], dict[str, str], list[dict[str, Any]]]:
+    """The payload of the form (or None) with the editor's terms, the errors to show next to the fields and the
+    genetic findings' rows (their errors next to theirs); ``before``: the referral edited."""
     t = translator(request)
     terms: tuple[PhenotypicFeature, ...] = ()
+    rows = _finding_rows(form)
+    findings = _findings_of(rows, list(before.genetic_findings) if before else [], t)
     try:
         terms = _terms(request, form)
-        data = _referral_data(values, terms, identity_kept)
+        data = _referral_data(values, terms, identity_kept, findings or [])
         ReferralCreate.model_validate(data)
     except ValidationError as exc:
         errors = _forms.errors_of(exc)
         if "clinical_question" in errors:  # the required field, named in the page's language
             errors["clinical_question"] = t("ref.error.question")
-        return None, terms, errors
+        return None, terms, errors, rows
     except InputError as exc:
-        return None, terms, {"phenotype": t.message(exc)}
-    return data, terms, {}
+        return None, terms, {"phenotype": t.message(exc)}, rows
+    if findings is None:
+        return None, terms, {"genetic_findings": ""}, rows  # (the reasons are next to the rows' fields)
+    return data, terms, {}, rows
 
 
 @router.get("/new")
@@ -173,14 +232,15 @@ async def create_referral(request: Request, actor: WebActor) -> Response:
     actor.require(Permission.REFER)
     form = await request.form()
     values = _form_values(form)
-    data, terms, errors = await run_in_threadpool(_checked, request, form, values)
+    data, terms, errors, rows = await run_in_threadpool(_checked, request, form, values)
     if data is None:
-        return _form_page(request, values, errors, terms, status=422)
+        return _form_page(request, values, errors, terms, status=422, findings=rows)
     try:
         created = await run_in_threadpool(services(request).registry.create_referral, actor,
                                           ReferralCreate.model_validate(data))
     except InputError as exc:  # e.g. an HPO id the loaded release does not know
-        return _form_page(request, values, {"phenotype": translator(request).message(exc)}, terms, status=422)
+        return _form_page(request, values, {"phenotype": translator(request).message(exc)}, terms, status=422,
+                          findings=rows)
     return await _submit_after(request, actor, created, form)
 
 
@@ -225,18 +285,18 @@ async def edit_referral(request: Request, rid: int, actor: WebActor) -> Response
     values = _form_values(form)
     version = _version(form)
     kept = r.patient.identity.model_dump(exclude=set(IDENTITY), exclude_none=True) if r.patient.identity else None
-    data, terms, errors = await run_in_threadpool(_checked, request, form, values, kept)
+    data, terms, errors, rows = await run_in_threadpool(_checked, request, form, values, kept, r)
     if data is None:
-        return _form_page(request, values, errors, terms, referral=r, version=version, status=422)
+        return _form_page(request, values, errors, terms, referral=r, version=version, status=422, findings=rows)
     try:
         saved = await run_in_threadpool(services(request).registry.update_referral, actor, rid,
                                         ReferralUpdate.model_validate({**data, "version": version}))
     except ConflictError as exc:  # changed since it was read: the form again, as typed, with the reason
         return _form_page(request, values, {}, terms, referral=r, version=version, status=409,
-                          error=translator(request).message(exc))
+                          error=translator(request).message(exc), findings=rows)
     except InputError as exc:
         return _form_page(request, values, {"phenotype": translator(request).message(exc)}, terms, referral=r,
-                          version=version, status=422)
+                          version=version, status=422, findings=rows)
     return await _submit_after(request, actor, saved, form)
 
 
@@ -252,7 +312,9 @@ def _page(request: Request, actor: Actor, rid: int, *, error: str | None = None,
     return render(request, "referral.html", status=status, r=r, thread=thread, diseases=diseases, error=error,
                   notice=notice, my_opinion=mine, is_expert=actor.username in r.experts or actor.can(Permission.MANAGE_USERS),
                   may_triage=actor.can(Permission.TRIAGE), dx_statuses=DX_STATUSES,
-                  cform=conclusion_form or _conclusion_form(r, diseases), cerrors=conclusion_errors or {})
+                  cform=conclusion_form or _conclusion_form(r, diseases), cerrors=conclusion_errors or {},
+                  findings=[_forms.item_values(FINDING, f) for f in r.genetic_findings],
+                  finding_fields=_forms.ITEMS[FINDING])
 
 
 @router.get("/{rid}")
