@@ -1,5 +1,6 @@
 """The referral form in a real browser, in Russian: a referring physician enters the phenotype with the patient page's
-editor (a term from the autocomplete, terms from a Russian note with the negated one excluded), saves the draft,
+editor (a term from the autocomplete, terms from a Russian note with the negated one excluded) and a genetic finding
+with the patient page's fields, saves the draft,
 edits it and submits; the referral keeps the terms. Then a coordinator accepts it linking a registry patient found
 by pseudonym, and the expert ticks a diagnosis of the differential in the conclusion form. Uses the browser fixtures of test_workbench_browser (Debian's Chromium, the live server,
 the console-error and axe checks); screenshots go to test-output/web/."""
@@ -57,6 +58,11 @@ def test_a_referral_with_its_phenotype_from_a_russian_note(page: Page) -> None:
     p.click(".text-terms button[type=submit]")
     p.locator("#terms .excluded-list", has_text="HP:0001083").first.wait_for()
     p.fill("#ref-history", "Высокий рост с 5 лет, миопия высокой степени.")
+    # a genetic finding, structured: the patient page's fields in the form's empty row
+    p.fill("#gf-0-gene_symbol", "FBN1")
+    p.fill("#gf-0-hgvs", "NM_000138.5:c.1129C>T")
+    p.select_option("#gf-0-zygosity_label", "heterozygous")
+    p.select_option("#gf-0-acmg_class", "PATHOGENIC")
     page.shot("41-ru-referral-form")
     page.axe()
     p.click("button[name=action][value=save]")  # a draft first, then its edit
@@ -66,6 +72,8 @@ def test_a_referral_with_its_phenotype_from_a_russian_note(page: Page) -> None:
     p.wait_for_url(f"**/referrals/{rid}/edit")
     assert p.input_value("#ref-history") == "Высокий рост с 5 лет, миопия высокой степени."
     p.locator("#terms .excluded-list", has_text="HP:0001083").first.wait_for()  # the terms, as saved
+    assert p.input_value("#gf-0-gene_symbol") == "FBN1" and p.input_value("#gf-0-acmg_class") == "PATHOGENIC"
+    assert p.input_value("#gf-1-gene_symbol") == ""  # the empty row, to add another
     p.fill("#ref-tests_done", "ЭхоКГ: расширение корня аорты.")
     page.shot("45-ru-referral-edit")
     p.click("button[name=action][value=submit]")
@@ -73,6 +81,9 @@ def test_a_referral_with_its_phenotype_from_a_russian_note(page: Page) -> None:
     r = reg.get_referral(SYSTEM, rid)
     assert r.tests_done == "ЭхоКГ: расширение корня аорты."
     assert r.status == "submitted"
+    assert [(f.gene_symbol, f.hgvs, f.zygosity_label, f.acmg_class) for f in r.genetic_findings] == [
+        ("FBN1", "NM_000138.5:c.1129C>T", "heterozygous", "PATHOGENIC")]
+    assert p.locator("#h-ref ~ .table-wrap", has_text="FBN1").count() == 1  # shown in the details
     got = {(t.hpo_id, t.excluded) for t in r.phenotype}
     assert {("HP:0001250", False), ("HP:0000098", False), ("HP:0001166", False), ("HP:0001083", True)} <= got, got
     page.shot("42-ru-referral-submitted")
