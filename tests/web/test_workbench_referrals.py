@@ -195,3 +195,13 @@ def test_the_list_marks_an_overdue_referral(people: TestClient) -> None:
     overdue = page.split("<caption>Overdue</caption>", 1)[1].split("</table>", 1)[0]
     assert f'href="/referrals/{late}"' in overdue and f'href="/referrals/{on_time}"' not in overdue
     assert "tag-overdue" in overdue and "emergency" in overdue
+    # under the overdue table the whole list has its own caption (alone it has none to see: the heading names it)
+    assert "<caption>All referrals</caption>" in page
+    # a due date reads as a date: the day alone, the full instant kept in the datetime attribute
+    due = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', overdue)
+    assert due and all(":" in stamp and "UTC" not in shown and ":" not in shown for stamp, shown in due)
+    as_user(web, "doc", "ru")
+    page = web.get("/referrals").text
+    assert '<caption class="visually-hidden">Направления на консультацию</caption>' not in page
+    assert '<caption class="visually-hidden">Все направления</caption>' in page
+    assert re.search(r'<time datetime="[^"]+">\d\d\.\d\d\.\d{4}</time>', web.get(f"/referrals/{late}").text)
