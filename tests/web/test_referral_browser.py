@@ -214,6 +214,8 @@ def step_referrer_submits(p: Page, run: Path14) -> None:
     p.page.fill("#ref-history", HISTORY)
     shot(p, run, "2-new-form")
     p.axe()
+    frame = p.page.locator("fieldset").first.evaluate("e => getComputedStyle(e).borderTopStyle")
+    assert frame == "none", f"the patient's fieldset shows the browser's frame ({frame})"
     submit(p, p.page.locator("button[name=action][value=save]"))
     m = re.search(r"/referrals/(\d+)$", p.page.url)
     assert m, f"saving the draft did not open its page: {p.page.url}"
@@ -244,6 +246,11 @@ def step_referrer_submits(p: Page, run: Path14) -> None:
     p.goto("/referrals")
     row = p.page.locator(f"table.referrals tr:has(a[href='{run.url}'])").last
     assert run.pseudonym in row.inner_text() and w["submitted"] in row.inner_text()
+    tinted = row.locator(".tag-submitted").evaluate("e => getComputedStyle(e).backgroundColor")
+    plain = p.page.evaluate("() => { const e = document.createElement('span'); e.className = 'tag';"
+                            " document.body.append(e); const c = getComputedStyle(e).backgroundColor; e.remove();"
+                            " return c; }")
+    assert tinted != plain, f"a submitted referral's tag is the plain grey one ({tinted})"
     shot(p, run, "1-list-referrer")
     p.axe()
 

@@ -136,7 +136,7 @@ def test_concluded_through_the_api_in_russian_by_default(people: TestClient, tmp
     for expected in ("Заключение консилиума", ru("conclusion.centre"), f"Направление № {rid}", "Иванова Анна",
                      "женский", "01.04.2015", "doc", "Тверская областная детская больница", "Тверь", QUESTION,
                      CONCLUSION["ru"], "Панель FBN1, TGFBR1/2", "Лозартан", "По региональной льготе",
-                     "Эхокардиография раз в год", "Синдром Марфана", "OMIM:154700", "вероятный",
+                     "Эхокардиография раз в год", "Синдром Марфана", "OMIM:154700", "— вероятен",
                      "в дифференциальном ряду", "exp1, exp2", "Заключение выдал: exp2", day,
                      "HP:0001166", ru("conclusion.disclaimer_title")):
         assert expected in text, (expected, text)

@@ -56,5 +56,7 @@ def test_an_expert_follows_a_notification_to_the_video_consultation(page: Page) 
     assert page.page.locator("#h-video").inner_text() == section
     assert page.page.locator("#video-slot a").get_attribute("href") == "https://video.centre.example/room/b"
     assert page.page.locator("#unread-count").inner_text().startswith("1")  # the one followed is read
+    no_dx = page.page.locator("#ref-no-differential").inner_text()  # the referral was kept without a differential
+    assert ("none" in no_dx) == (tag == "en"), no_dx  # its stored note is English: shown on an English page only
     page.axe()
     page.shot(f"referral-video-{tag}")

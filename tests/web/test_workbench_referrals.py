@@ -63,9 +63,10 @@ def _id(r) -> int:  # type: ignore[no-untyped-def]
 
 
 TEXT = {"ru": {"title": "Направления на консультацию", "submitted": "отправлено", "concluded": "заключение готово",
-               "assign": "Назначить экспертов", "dx": "Дифференциальный диагноз при отправке"},
+               "assign": "Назначить экспертов", "dx": "Дифференциальный диагноз при отправке",
+               "conclusion": "Заключение консилиума"},
         "en": {"title": "Referrals", "submitted": "submitted", "concluded": "concluded", "assign": "Assign experts",
-               "dx": "Differential at submission"}}
+               "dx": "Differential at submission", "conclusion": "Conclusion"}}
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
@@ -121,6 +122,7 @@ def test_the_whole_path(people: TestClient, lang: str, caplog: pytest.LogCapture
     as_user(web, "doc", lang)
     page = web.get(url).text
     assert words["concluded"] in page and "Синдром Марфана, вероятный" in page and "Панель FBN1, TGFBR1/2" in page
+    assert f'<h2 id="h-conclusion">{words["conclusion"]}</h2>' in page  # the card is not titled as its first field
     assert "exp2" in page and "Вероятен синдром Марфана" not in page  # the experts' own opinions stay the centre's
     history = _registry(web).get_referral(SYSTEM, rid).status_history
     assert [c.to_status for c in history] == ["draft", "submitted", "accepted", "assigned", "in_review", "concluded"]
@@ -195,3 +197,13 @@ def test_the_list_marks_an_overdue_referral(people: TestClient) -> None:
     overdue = page.split("<caption>Overdue</caption>", 1)[1].split("</table>", 1)[0]
     assert f'href="/referrals/{late}"' in overdue and f'href="/referrals/{on_time}"' not in overdue
     assert "tag-overdue" in overdue and "emergency" in overdue
+    # under the overdue table the whole list has its own caption (alone it has none to see: the heading names it)
+    assert "<caption>All referrals</caption>" in page
+    # a due date reads as a date: the day alone, the full instant kept in the datetime attribute
+    due = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', overdue)
+    assert due and all(":" in stamp and "UTC" not in shown and ":" not in shown for stamp, shown in due)
+    as_user(web, "doc", "ru")
+    page = web.get("/referrals").text
+    assert '<caption class="visually-hidden">Направления на консультацию</caption>' not in page
+    assert '<caption class="visually-hidden">Все направления</caption>' in page
+    assert re.search(r'<time datetime="[^"]+">\d\d\.\d\d\.\d{4}</time>', web.get(f"/referrals/{late}").text)
