@@ -18,11 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from raredx.i18n import Translator
-from raredx.registry import SYSTEM, Registry
+from raredx.registry import SYSTEM
 from raredx.registry.schemas import OrganisationCreate
 
 from .conftest import PASSWORD
-from .test_workbench_referrals import as_user, post
+from .test_workbench_referrals import PEOPLE, _registry, as_user, post
 
 try:
     import weasyprint  # noqa: F401
@@ -31,22 +31,15 @@ except (ImportError, OSError) as exc:  # OSError: Debian's Pango is missing
 POPPLER = shutil.which("pdfinfo") and shutil.which("pdftotext") and shutil.which("pdftoppm")
 pytestmark = pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdfinfo, pdftotext, pdftoppm) is not "
                                                     "installed; .ci/run installs it")
-PEOPLE = (("doc", "referring_physician"), ("doc2", "referring_physician"), ("coord", "coordinator"),
-          ("exp1", "expert"), ("exp2", "expert"))
 QUESTION = "Синдром Марфана? Какое обследование дальше?"
 CONCLUSION = {"ru": "Вероятный синдром Марфана: высокий рост, арахнодактилия, эктопия хрусталика.",
               "en": "Probable Marfan syndrome: tall stature, arachnodactyly, ectopia lentis."}
 TESTS = "Панель FBN1, TGFBR1/2; осмотр окулиста"
 
 
-def registry_of(web: TestClient) -> Registry:
-    registry: Registry = web.app.state.services.registry  # type: ignore[attr-defined]
-    return registry
-
-
 @pytest.fixture
 def people(web: TestClient) -> TestClient:
-    reg = registry_of(web)
+    reg = _registry(web)
     org = reg.add_organisation(SYSTEM, OrganisationCreate(name="Тверская областная детская больница", region="Тверь"))
     for name, role in PEOPLE:
         reg.add_user(SYSTEM, name, PASSWORD, role, organisation_id=org.id if role == "referring_physician" else None)
@@ -144,7 +137,7 @@ def test_concluded_through_the_api_in_russian_by_default(people: TestClient, tmp
         assert web.get(f"/api/referrals/{rid}/conclusion.pdf", headers=h[who]).status_code == 200
     refused = web.get(f"/api/referrals/{rid}/conclusion.pdf", headers=h["doc2"])
     assert refused.status_code == 403 and "another physician's" in refused.json()["detail"]
-    downloads = [e for e in registry_of(web).audit_log(SYSTEM, limit=500)
+    downloads = [e for e in _registry(web).audit_log(SYSTEM, limit=500)
                  if e.action == "referral_download" and (e.detail or {}).get("conclusion_pdf") == issued["sha256"]]
     assert sorted(e.username for e in downloads) == ["coord", "doc", "exp1"]  # audited as attachment downloads
 
@@ -161,14 +154,14 @@ def test_concluded_in_the_workbench_in_the_pages_language(people: TestClient, la
     assert offered and all(re.fullmatch(r"(OMIM|ORPHA|MONDO):\d+", i) for i in offered), offered
     bad = post(web, url, f"{url}/conclusion", text=CONCLUSION[lang], dx_id_new="not an id", dx_name_new="X",
                dx_status_new="probable")
-    assert bad.status_code == 422 and "not an id" in bad.text and registry_of(web).get_referral(SYSTEM, rid).conclusion is None
+    assert bad.status_code == 422 and "not an id" in bad.text and _registry(web).get_referral(SYSTEM, rid).conclusion is None
     name = html.unescape(re.search(r'name="dx_name_0" value="([^"]+)"', page).group(1))  # type: ignore[union-attr]
     rows = {"dx_n": str(len(offered)), "dx": "0", "dx_id_0": offered[0], "dx_name_0": name, "dx_status_0": "probable",
             "dx_id_new": "ORPHA:60030", "dx_name_new": "Синдром Лойса-Дитца", "dx_status_new": "differential"}
     # a candidate ticked, the others left out, another named in the free row
     assert post(web, url, f"{url}/conclusion", text=CONCLUSION[lang], recommended_tests=TESTS, language=lang,
                 **rows).status_code == 303
-    written = registry_of(web).get_referral(SYSTEM, rid).conclusion
+    written = _registry(web).get_referral(SYSTEM, rid).conclusion
     assert written is not None and [(d.disease_id, d.status) for d in written.diagnoses] == [
         (offered[0], "probable"), ("ORPHA:60030", "differential")]
     page = web.get(url).text  # the form shows them again, with their statuses
@@ -182,7 +175,7 @@ def test_concluded_in_the_workbench_in_the_pages_language(people: TestClient, la
     assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
     text = pdf_checked(got.content, tmp_path)
     t = Translator(lang)
-    issued = registry_of(web).get_referral(SYSTEM, rid).conclusion_pdf
+    issued = _registry(web).get_referral(SYSTEM, rid).conclusion_pdf
     assert issued is not None and issued.language == lang and issued.issued_by == "exp1"
     for expected in (t("conclusion.title"), t("conclusion.referral", id=rid), "Иванова Анна", QUESTION,
                      CONCLUSION[lang], TESTS, "exp1", t.date(issued.issued_at.date()), t("conclusion.disclaimer_title"),

@@ -7,11 +7,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from raredx import __version__
 from raredx.app._limits import BodyLimit
@@ -87,3 +88,10 @@ async def _services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(_services)]
+
+
+def private_file(path: Path, media_type: str, filename: str) -> FileResponse:
+    """A stored file given to a user who may see it (an attachment, a conclusion): served as the type recorded for
+    it, never sniffed, never kept by a cache."""
+    return FileResponse(path, media_type=media_type, filename=filename,
+                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})

@@ -13,13 +13,13 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from raredx.app import attach_file, attachment_file, conclusion_file, conclusion_filename, transition_referral
-from raredx.app.http import services
+from raredx.app.http import private_file, services
 from raredx.errors import InputError, Message, RaredxError
 from raredx.registry import Actor, PatientFilter, Permission
 from raredx.registry.errors import ConflictError
@@ -532,13 +532,11 @@ def conclusion_pdf(request: Request, rid: int, actor: WebActor) -> Response:
     """The issued conclusion, for users who may see the referral (404 before it is concluded)."""
     svc = services(request)
     pdf, path = conclusion_file(svc.registry, svc.attachments, actor, rid)
-    return FileResponse(path, media_type="application/pdf", filename=conclusion_filename(rid, pdf),
-                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return private_file(path, "application/pdf", conclusion_filename(rid, pdf))
 
 
 @router.get("/{rid}/attachments/{aid}")
 def download(request: Request, rid: int, aid: int, actor: WebActor) -> Response:
     svc = services(request)
     att, path = attachment_file(svc.registry, svc.attachments, actor, rid, aid)
-    return FileResponse(path, media_type=att.media_type, filename=att.filename,
-                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return private_file(path, att.media_type, att.filename)

@@ -34,6 +34,7 @@ from raredx.api.schemas import (
     TransitionIn,
 )
 from raredx.app import attach_file, attachment_file, conclusion_file, conclusion_filename, transition_referral
+from raredx.app.http import private_file
 
 router = APIRouter(prefix="/api/referrals", tags=["referrals"], responses=errors(401, 403, 422))
 organisations = APIRouter(prefix="/api/organisations", tags=["organisations"], responses=errors(401, 403, 422))
@@ -138,8 +139,7 @@ async def attach(referral_id: ReferralId, file: UploadFile, svc: ServicesDep, ac
 def download(referral_id: ReferralId, attachment_id: Annotated[int, Path(ge=1, le=MAX_ID)], svc: ServicesDep,
              actor: CurrentActor) -> FileResponse:
     att, path = attachment_file(svc.registry, svc.attachments, actor, referral_id, attachment_id)
-    return FileResponse(path, media_type=att.media_type, filename=att.filename,
-                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return private_file(path, att.media_type, att.filename)
 
 
 @router.get("/{referral_id}/conclusion.pdf", response_class=FileResponse, responses=errors(404),
@@ -147,8 +147,7 @@ def download(referral_id: ReferralId, attachment_id: Annotated[int, Path(ge=1, l
                     "concluded)")
 def conclusion_pdf(referral_id: ReferralId, svc: ServicesDep, actor: CurrentActor) -> FileResponse:
     pdf, path = conclusion_file(svc.registry, svc.attachments, actor, referral_id)
-    return FileResponse(path, media_type="application/pdf", filename=conclusion_filename(referral_id, pdf),
-                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return private_file(path, "application/pdf", conclusion_filename(referral_id, pdf))
 
 
 # -- organisations -----------------------------------------------------------------------------------------------------
